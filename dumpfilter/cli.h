@@ -1,0 +1,28 @@
+// cli.h: dumpfilter's command line, makedumpfile-compatible. The option table is data: each entry
+// says whether it takes a value and whether this version supports it yet.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dumpfilter/dumper.h"
+
+namespace kk {
+
+enum class Command { dump, dump_dmesg, help, version };
+
+struct CliOptions {
+  Command command = Command::dump;
+  DumpOptions dump;
+  int message_level = 7;  // makedumpfile's default: progress, common messages, errors
+  bool message_level_given = false;
+  bool debug = false;
+  std::vector<std::string> positional;
+};
+
+// argv[0] excluded. Usage problems are Errc::usage; options of makedumpfile that later versions
+// add are Errc::unsupported with "not supported yet: OPTION".
+Result<CliOptions> parse_cli(const std::vector<std::string>& args);
+std::string usage_text();
+
+}  // namespace kk

@@ -1,0 +1,44 @@
+// dump_input.h: the one reader interface for every dump input. The dumper sees physical memory in
+// pfns, the notes (copied verbatim into the output) and vmcoreinfo, whatever file holds them.
+// Today: ELF vmcores (/proc/vmcore, kexec captures, QEMU dump-guest-memory).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/phys_reader.h"
+#include "kernel/vmcoreinfo.h"
+
+namespace kk {
+
+enum class Arch { x86_64, arm64 };
+
+struct PfnRun {
+  u64 start;  // first pfn
+  u64 end;    // one past the last
+};
+
+class DumpInput : public PhysReader {
+ public:
+  virtual const std::string& path() const = 0;
+  virtual Arch arch() const = 0;
+  virtual u64 page_size() const = 0;
+  // One past the highest pfn the dump describes (its max_mapnr).
+  virtual u64 max_pfn() const = 0;
+  // Sorted, non-overlapping runs of pfns backed by memory (the 1st bitmap), clipped to [lo, hi).
+  virtual std::vector<PfnRun> present_runs(u64 lo, u64 hi) const = 0;
+  // Reads whole pages [pfn, pfn + count): out.size() == count * page_size. Every pfn must be present.
+  virtual Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const = 0;
+  // The raw note bytes (all PT_NOTE contents, in order) and where VMCOREINFO's text is in them.
+  virtual std::span<const std::byte> note_bytes() const = 0;
+  virtual u64 vmcoreinfo_offset_in_notes() const = 0;
+  virtual u64 vmcoreinfo_size() const = 0;
+  virtual const Vmcoreinfo& vmcoreinfo() const = 0;
+  virtual int nr_cpus() const = 0;  // NT_PRSTATUS notes
+};
+
+// Opens any supported input; errors name the file ("vmcore.elf: not an ELF file (bad magic)").
+Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path);
+
+}  // namespace kk

@@ -1,0 +1,42 @@
+// dumper.h: the dump command as a list of passes: open the input, work out the memory model,
+// classify every pfn from mem_map (writing both bitmaps), copy the kept pages, publish the file.
+#pragma once
+
+#include <string>
+
+#include "compress/codec.h"
+#include "dumpfilter/page_classifier.h"
+#include "dumpfilter/progress.h"
+
+namespace kk {
+
+struct DumpOptions {
+  std::string input;
+  std::string output;
+  CodecKind codec = CodecKind::zlib;
+  int dump_level = 0;
+  bool force = false;
+};
+
+struct DumpStats {
+  std::string release;
+  u64 page_size = 0;
+  u64 max_pfn = 0;
+  u64 present_pages = 0;
+  ClassCounts excluded;   // per class; zero counted only when -d has bit 1
+  u64 zero_pages = 0;     // all-zero kept pages stored as the shared block
+  u64 dumped_pages = 0;   // page_desc entries
+  u64 unclassified = 0;   // kept because their struct page was unreadable
+  u64 file_size = 0;
+  bool classified = false;
+  std::string note;       // why classification was skipped, when it was
+};
+
+Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress);
+
+// --dump-dmesg: the kernel log of the vmcore into `output` (0600, temporary name, then renamed).
+Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force);
+
+std::string format_report(const DumpStats& s, const DumpOptions& opt);
+
+}  // namespace kk

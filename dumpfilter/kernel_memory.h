@@ -1,0 +1,48 @@
+// kernel_memory.h: kernel virtual reads over a dump's physical memory, translated through the
+// crashed kernel's own page tables (init_top_pgt). Walking the tables rather than assuming the
+// direct-map and vmemmap bases makes KASLR and QEMU dumps with p_vaddr 0 work the same.
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "arch/x86_64/pgtable.h"
+#include "dumpfilter/dump_input.h"
+#include "dumpfilter/kernel_reader.h"
+
+namespace kk {
+
+struct X86Paging {
+  x86_64::PagingForm form = x86_64::kFourLevel;
+  u64 root = 0;       // physical address of init_top_pgt
+  u64 phys_base = 0;  // physical load offset of the kernel text
+  u64 enc_mask = 0;   // AMD SME C-bit
+};
+
+// Works out the paging setup from vmcoreinfo: NUMBER(pgtable_l5_enabled), NUMBER(phys_base),
+// NUMBER(sme_mask), SYMBOL(init_top_pgt).
+Result<X86Paging> x86_paging_from(const Vmcoreinfo& vi);
+
+class X86KernelMemory final : public KernelReader {
+ public:
+  X86KernelMemory(const PhysReader& phys, X86Paging paging) : phys_(phys), paging_(paging) {}
+
+  Result<void> read_virt(u64 vaddr, std::span<std::byte> out) const override;
+  // nullopt when vaddr is not mapped.
+  Result<std::optional<x86_64::Mapping>> translate(u64 vaddr) const;
+  const X86Paging& paging() const { return paging_; }
+
+ private:
+  struct CacheEntry {
+    u64 vbase = 1;  // never a valid (aligned) base: empty
+    u64 pbase = 0;
+    u64 size = 0;
+  };
+  const PhysReader& phys_;
+  X86Paging paging_;
+  // Small translation cache: mem_map walks hit the same 2 MiB vmemmap pages thousands of times.
+  mutable std::array<CacheEntry, 16> cache_{};
+  mutable unsigned next_slot_ = 0;
+};
+
+}  // namespace kk

@@ -1,0 +1,30 @@
+// kernel_reader.h: what the dumper's analysis passes (mem_map walk, dmesg, report) need from a
+// crashed kernel's memory: reads by kernel virtual address. The implementation translates through
+// the dump's own page tables; tests use a fake over a map of addresses.
+#pragma once
+
+#include <span>
+
+#include "io/result.h"
+#include "io/types.h"
+
+namespace kk {
+
+class KernelReader {
+ public:
+  virtual ~KernelReader() = default;
+  // Reads out.size() bytes at a kernel virtual address; an unmapped or absent page is an error
+  // that names the address.
+  virtual Result<void> read_virt(u64 vaddr, std::span<std::byte> out) const = 0;
+
+  template <class T>
+  Result<T> read_scalar(u64 vaddr) const {
+    std::byte b[sizeof(T)];
+    KK_TRY(read_virt(vaddr, b));
+    return load_le<T>(b);
+  }
+  Result<u64> read_u64(u64 vaddr) const { return read_scalar<u64>(vaddr); }
+  Result<u32> read_u32(u64 vaddr) const { return read_scalar<u32>(vaddr); }
+};
+
+}  // namespace kk

@@ -1,0 +1,53 @@
+// main.cpp: dumpfilter's entry point. Parses, runs one command, prints one line on error.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "dumpfilter/cli.h"
+#include "kk_config.h"
+
+int main(int argc, char** argv) {
+  using namespace kk;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<CliOptions> cli = parse_cli(args);
+  if (!cli) {
+    const Error& e = cli.error();
+    if (e.code == Errc::usage)
+      std::fprintf(stderr, "dumpfilter: %s (see dumpfilter --help)\n", e.msg.c_str());
+    else
+      std::fprintf(stderr, "dumpfilter: %s\n", e.msg.c_str());
+    return 2;
+  }
+  const CliOptions& c = *cli;
+  switch (c.command) {
+    case Command::help: std::fputs(usage_text().c_str(), stdout); return 0;
+    case Command::version: std::printf("dumpfilter (kdumpkit) %s\n", KK_VERSION); return 0;
+    case Command::dump_dmesg: {
+      Result<u64> n = run_dump_dmesg(c.dump.input, c.dump.output, c.dump.force);
+      if (!n) {
+        std::fprintf(stderr, "dumpfilter: %s\n", n.error().msg.c_str());
+        return 1;
+      }
+      if (c.message_level_given && (c.message_level & 2))
+        std::fprintf(stderr, "dumpfilter: kernel log saved to %s (%llu bytes)\n", c.dump.output.c_str(),
+                     static_cast<unsigned long long>(*n));
+      return 0;
+    }
+    case Command::dump: break;
+  }
+  // Off a terminal (a capture script's log) progress is printed only when asked for.
+  Progress::Mode mode = Progress::pick(c.message_level, STDERR_FILENO);
+  if (mode == Progress::Mode::lines && !c.message_level_given) mode = Progress::Mode::off;
+  Progress progress(mode, stderr);
+  Result<DumpStats> st = run_dump(c.dump, progress);
+  if (!st) {
+    std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+    return 1;
+  }
+  bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
+  if (c.message_level_given && (c.message_level & 16))
+    std::fputs(format_report(*st, c.dump).c_str(), stderr);
+  if (chatty && (c.message_level & 2))
+    std::fprintf(stderr, "dumpfilter: dump saved to %s\n", c.dump.output.c_str());
+  return 0;
+}

@@ -1,0 +1,203 @@
+#include "dumpfilter/vmcore_input.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "io/byte_cursor.h"
+
+namespace kk {
+
+namespace {
+
+// Removes overlaps: /proc/vmcore and kexec's elfcorehdr describe the kernel text twice (its own
+// PT_LOAD and inside a System RAM one). Both hold the same bytes; keep the first cover of each byte.
+std::vector<LoadSegment> without_overlaps(std::vector<LoadSegment> loads) {
+  std::sort(loads.begin(), loads.end(), [](const LoadSegment& a, const LoadSegment& b) {
+    return a.paddr != b.paddr ? a.paddr < b.paddr : a.memsz > b.memsz;
+  });
+  std::vector<LoadSegment> out;
+  for (LoadSegment s : loads) {
+    if (s.memsz == 0) continue;
+    if (!out.empty()) {
+      u64 prev_end = out.back().paddr + out.back().memsz;
+      if (s.paddr + s.memsz <= prev_end) continue;
+      if (s.paddr < prev_end) {
+        u64 cut = prev_end - s.paddr;
+        s.paddr += cut;
+        s.vaddr += cut;
+        s.offset += cut;
+        s.filesz = s.filesz > cut ? s.filesz - cut : 0;
+        s.memsz -= cut;
+      }
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<PfnRun> runs_of(const std::vector<LoadSegment>& segs, u64 page_size) {
+  std::vector<PfnRun> runs;
+  for (const LoadSegment& s : segs) {
+    // Rounded down at both ends, as makedumpfile's 1st bitmap does: a page that only starts
+    // inside the segment (RAM ending at 0x9fc00) is a hole; one that ends inside it is present.
+    u64 first = s.paddr / page_size;
+    u64 end = (s.paddr + s.memsz) / page_size;
+    if (first >= end) continue;
+    if (!runs.empty() && runs.back().end >= first)
+      runs.back().end = std::max(runs.back().end, end);
+    else
+      runs.push_back({first, end});
+  }
+  return runs;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
+  std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(file)));
+  const InputFile& f = v->file_;
+
+  std::byte ehdr_bytes[sizeof(Elf64Ehdr)];
+  Result<size_t> got = f.read_some_at(0, ehdr_bytes);
+  if (!got) return std::move(got).error();
+  Result<ElfCoreHead> head = parse_elf_core_head(std::span(ehdr_bytes, *got));
+  if (!head) return std::move(head).error().context(f.path());
+  if (head->need_shdr0) {
+    std::byte sh[sizeof(Elf64Shdr)];
+    KK_TRY(f.read_at(head->ehdr.shoff, sh));
+    Result<u32> n = phnum_from_shdr0(sh);
+    if (!n) return std::move(n).error().context(f.path());
+    head->phnum = *n;
+  }
+  u16 machine = head->ehdr.machine;
+  if (machine == kEmX86_64) {
+    v->arch_ = Arch::x86_64;
+  } else {
+    std::string name = machine == kEmAarch64 ? "aarch64" : "e_machine " + std::to_string(machine);
+    return make_error(Errc::unsupported,
+                      f.path() + ": vmcore of another architecture (" + name +
+                          "); this dumpfilter reads x86_64 vmcores");
+  }
+  if (head->phnum == 0 || head->phnum > kMaxProgramHeaders)
+    return make_error(Errc::corrupt, f.path() + ": implausible program header count " +
+                                         std::to_string(head->phnum));
+  std::vector<std::byte> ph(size_t(head->phnum) * sizeof(Elf64Phdr));
+  if (head->phoff > f.size() || ph.size() > f.size() - head->phoff)
+    return make_error(Errc::truncated, f.path() + ": program headers at " + hex(head->phoff) +
+                                           " run past end of file (size " + hex(f.size()) + ")");
+  KK_TRY(f.read_at(head->phoff, ph));
+  Result<ElfCoreLayout> layout = parse_program_headers(*head, ph, f.size());
+  if (!layout) return std::move(layout).error().context(f.path());
+  if (layout->loads.empty())
+    return make_error(Errc::corrupt, f.path() + ": no PT_LOAD segments (no memory in the dump)");
+
+  // Notes: concatenated so the output can carry them verbatim; VMCOREINFO located inside.
+  u64 total = 0;
+  for (const NoteSegment& n : layout->notes) total += n.size;
+  if (total > kMaxNoteBytes)
+    return make_error(Errc::corrupt, f.path() + ": PT_NOTE segments total " + std::to_string(total) +
+                                         " bytes, more than any kernel writes");
+  for (const NoteSegment& n : layout->notes) {
+    std::vector<std::byte> buf(n.size);
+    KK_TRY(f.read_at(n.offset, buf));
+    // kexec pads each per-CPU note to a fixed size; only the used prefix is meaningful.
+    u64 used = used_note_bytes(buf);
+    v->notes_.insert(v->notes_.end(), buf.begin(), buf.begin() + static_cast<long>(used));
+  }
+  Result<std::vector<Note>> notes = parse_notes(v->notes_, 0);
+  if (!notes) return std::move(notes).error().context(f.path());
+  bool found = false;
+  for (const Note& n : *notes) {
+    if (n.type == kNtPrstatus && n.name == "CORE") ++v->nr_cpus_;
+    if (n.name == "VMCOREINFO" && !found) {
+      found = true;
+      v->vmcoreinfo_pos_ = n.desc_pos;
+      v->vmcoreinfo_size_ = n.desc.size();
+      std::string_view text(reinterpret_cast<const char*>(n.desc.data()), n.desc.size());
+      Result<Vmcoreinfo> vi = Vmcoreinfo::parse(text);
+      if (!vi) return std::move(vi).error().context(f.path());
+      v->vmcoreinfo_ = std::move(*vi);
+    }
+  }
+  if (!found)
+    return make_error(Errc::missing, f.path() + ": no VMCOREINFO note (not a kdump vmcore, or "
+                                                "QEMU dump taken without -device vmcoreinfo)");
+  if (v->vmcoreinfo_.page_size() != 0) v->page_size_ = v->vmcoreinfo_.page_size();
+
+  v->by_paddr_ = without_overlaps(std::move(layout->loads));
+  v->runs_ = runs_of(v->by_paddr_, v->page_size_);
+  for (const LoadSegment& s : v->by_paddr_)
+    v->max_pfn_ = std::max(v->max_pfn_, div_round_up(s.paddr + s.memsz, v->page_size_));
+  return v;
+}
+
+std::vector<PfnRun> ElfVmcore::present_runs(u64 lo, u64 hi) const {
+  std::vector<PfnRun> out;
+  auto it = std::upper_bound(runs_.begin(), runs_.end(), lo,
+                             [](u64 v, const PfnRun& r) { return v < r.end; });
+  for (; it != runs_.end() && it->start < hi; ++it)
+    out.push_back({std::max(it->start, lo), std::min(it->end, hi)});
+  return out;
+}
+
+const LoadSegment* ElfVmcore::find(u64 paddr) const {
+  auto it = std::upper_bound(by_paddr_.begin(), by_paddr_.end(), paddr,
+                             [](u64 v, const LoadSegment& s) { return v < s.paddr; });
+  if (it == by_paddr_.begin()) return nullptr;
+  --it;
+  return paddr < it->paddr + it->memsz ? &*it : nullptr;
+}
+
+Result<void> ElfVmcore::read_phys(u64 paddr, std::span<std::byte> out) const {
+  while (!out.empty()) {
+    const LoadSegment* s = find(paddr);
+    if (!s)
+      return make_error(Errc::missing, file_.path() + ": physical address " + hex(paddr) +
+                                           " is not in the dump");
+    u64 in_seg = paddr - s->paddr;
+    u64 n = std::min<u64>(out.size(), s->memsz - in_seg);
+    u64 from_file = in_seg < s->filesz ? std::min(n, s->filesz - in_seg) : 0;
+    if (from_file) KK_TRY(file_.read_at(s->offset + in_seg, out.first(from_file)));
+    if (from_file < n) std::memset(out.data() + from_file, 0, n - from_file);
+    out = out.subspan(n);
+    paddr += n;
+  }
+  return {};
+}
+
+Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out) const {
+  // Present pages may end in a hole mid-page (e.g. RAM ending at 0x9fc00): that tail reads as 0.
+  u64 paddr = pfn * page_size_;
+  u64 end = paddr + count * page_size_;
+  std::byte* dst = out.data();
+  while (paddr < end) {
+    const LoadSegment* s = find(paddr);
+    u64 n;
+    if (!s) {
+      auto next = std::upper_bound(by_paddr_.begin(), by_paddr_.end(), paddr,
+                                   [](u64 v, const LoadSegment& seg) { return v < seg.paddr; });
+      n = std::min(end, next == by_paddr_.end() ? end : next->paddr) - paddr;
+      std::memset(dst, 0, n);
+    } else {
+      u64 in_seg = paddr - s->paddr;
+      n = std::min(end - paddr, s->memsz - in_seg);
+      u64 from_file = in_seg < s->filesz ? std::min(n, s->filesz - in_seg) : 0;
+      if (from_file) KK_TRY(file_.read_at(s->offset + in_seg, std::span(dst, from_file)));
+      if (from_file < n) std::memset(dst + from_file, 0, n - from_file);
+    }
+    dst += n;
+    paddr += n;
+  }
+  return {};
+}
+
+Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
+  Result<InputFile> f = InputFile::open(path);
+  if (!f) return std::move(f).error();
+  if (f->size() == 0) return make_error(Errc::truncated, path + ": empty file");
+  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*f));
+  if (!v) return std::move(v).error();
+  return std::unique_ptr<DumpInput>(std::move(*v));
+}
+
+}  // namespace kk

@@ -1,0 +1,150 @@
+#include "dumpfilter/writer_diskdump.h"
+
+#include <cstring>
+
+namespace kk {
+
+namespace {
+constexpr size_t kBufferLimit = 1u << 20;  // flush descriptors and data every MiB
+
+template <class T>
+std::span<const std::byte> bytes_of(const T& v) {
+  return {reinterpret_cast<const std::byte*>(&v), sizeof v};
+}
+}  // namespace
+
+DiskdumpLayout plan_diskdump_layout(u64 block_size, u64 note_size, u64 max_pfn) {
+  DiskdumpLayout l;
+  l.block_size = block_size;
+  l.sub_hdr_blocks = div_round_up(sizeof(diskdump::KdumpSubHeader) + note_size, block_size);
+  l.bitmap_bytes = align_up(div_round_up(max_pfn, 8), block_size);
+  if (l.bitmap_bytes == 0) l.bitmap_bytes = block_size;
+  l.bitmap1_offset = (1 + l.sub_hdr_blocks) * block_size;
+  l.bitmap2_offset = l.bitmap1_offset + l.bitmap_bytes;
+  l.desc_offset = l.bitmap2_offset + l.bitmap_bytes;
+  return l;
+}
+
+u32 diskdump_codec_flag(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::zlib: return diskdump::kCompressedZlib;
+    case CodecKind::lzo: return diskdump::kCompressedLzo;
+    case CodecKind::snappy: return diskdump::kCompressedSnappy;
+    case CodecKind::zstd: return diskdump::kCompressedZstd;
+    case CodecKind::none: break;
+  }
+  return 0;
+}
+
+DiskdumpWriter::DiskdumpWriter(OutputFile& out, const DiskdumpMeta& meta)
+    : out_(out), meta_(meta),
+      layout_(plan_diskdump_layout(meta.block_size, meta.notes.size(), meta.max_pfn)) {}
+
+Result<void> DiskdumpWriter::write_header(u32 status) {
+  diskdump::DiskDumpHeader h{};
+  std::memcpy(h.signature.data(), diskdump::kSignature, sizeof diskdump::kSignature);
+  h.header_version = diskdump::kHeaderVersion;
+  h.utsname = meta_.utsname;
+  h.tv_sec = meta_.tv_sec;
+  h.tv_usec = meta_.tv_usec;
+  h.status = status | diskdump_codec_flag(meta_.codec);
+  h.block_size = static_cast<i32>(layout_.block_size);
+  h.sub_hdr_size = static_cast<i32>(layout_.sub_hdr_blocks);
+  h.bitmap_blocks = static_cast<u32>(2 * layout_.bitmap_bytes / layout_.block_size);
+  h.max_mapnr = static_cast<u32>(std::min<u64>(meta_.max_pfn, 0xffffffffu));
+  h.nr_cpus = meta_.nr_cpus;
+  return out_.write_at(0, bytes_of(h));
+}
+
+Result<void> DiskdumpWriter::write_headers() {
+  KK_TRY(write_header(diskdump::kIncomplete));
+  diskdump::KdumpSubHeader kh{};
+  kh.phys_base = meta_.phys_base;
+  kh.dump_level = meta_.dump_level;
+  kh.max_mapnr_64 = meta_.max_pfn;
+  u64 note_off = layout_.block_size + sizeof kh;
+  if (!meta_.notes.empty()) {
+    kh.offset_note = static_cast<i64>(note_off);
+    kh.size_note = meta_.notes.size();
+    if (meta_.vmcoreinfo_size) {
+      // Readers take vmcoreinfo from inside the copied notes.
+      kh.offset_vmcoreinfo = static_cast<i64>(note_off + meta_.vmcoreinfo_pos);
+      kh.size_vmcoreinfo = meta_.vmcoreinfo_size;
+    }
+  }
+  KK_TRY(out_.write_at(layout_.block_size, bytes_of(kh)));
+  if (!meta_.notes.empty()) KK_TRY(out_.write_at(note_off, meta_.notes));
+  return {};
+}
+
+Result<void> DiskdumpWriter::write_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
+                                           std::span<const std::byte> bm2) {
+  KK_TRY(out_.write_at(layout_.bitmap1_offset + first_pfn / 8, bm1));
+  return out_.write_at(layout_.bitmap2_offset + first_pfn / 8, bm2);
+}
+
+Result<void> DiskdumpWriter::read_bitmap2(u64 first_pfn, std::span<std::byte> out) const {
+  return out_.read_back(layout_.bitmap2_offset + first_pfn / 8, out);
+}
+
+Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
+  dumped_ = dumped_pages;
+  layout_.data_offset = layout_.desc_offset + dumped_pages * sizeof(diskdump::PageDesc);
+  desc_buf_start_ = 0;
+  data_buf_start_ = layout_.data_offset;
+  data_end_ = layout_.data_offset;
+  // Every all-zero page points at this one stored block.
+  zero_desc_.offset = static_cast<i64>(data_end_);
+  zero_desc_.size = static_cast<u32>(layout_.block_size);
+  zero_desc_.flags = 0;
+  data_buf_.assign(layout_.block_size, std::byte{0});
+  data_end_ += layout_.block_size;
+  return {};
+}
+
+Result<void> DiskdumpWriter::put_desc(const diskdump::PageDesc& d) {
+  if (written_ >= dumped_)
+    return make_error(Errc::corrupt, "diskdump writer: more pages than the bitmap promised");
+  auto b = bytes_of(d);
+  desc_buf_.insert(desc_buf_.end(), b.begin(), b.end());
+  ++written_;
+  if (desc_buf_.size() >= kBufferLimit || data_buf_.size() >= kBufferLimit) return flush();
+  return {};
+}
+
+Result<void> DiskdumpWriter::add_page(std::span<const std::byte> stored, u32 flags) {
+  diskdump::PageDesc d{};
+  d.offset = static_cast<i64>(data_end_);
+  d.size = static_cast<u32>(stored.size());
+  d.flags = flags;
+  data_buf_.insert(data_buf_.end(), stored.begin(), stored.end());
+  data_end_ += stored.size();
+  return put_desc(d);
+}
+
+Result<void> DiskdumpWriter::add_zero_page() { return put_desc(zero_desc_); }
+
+Result<void> DiskdumpWriter::flush() {
+  if (!data_buf_.empty()) {
+    KK_TRY(out_.write_at(data_buf_start_, data_buf_));
+    data_buf_start_ += data_buf_.size();
+    data_buf_.clear();
+  }
+  if (!desc_buf_.empty()) {
+    KK_TRY(out_.write_at(layout_.desc_offset + desc_buf_start_ * sizeof(diskdump::PageDesc),
+                         desc_buf_));
+    desc_buf_start_ += desc_buf_.size() / sizeof(diskdump::PageDesc);
+    desc_buf_.clear();
+  }
+  return {};
+}
+
+Result<void> DiskdumpWriter::finish() {
+  KK_TRY(flush());
+  if (written_ != dumped_)
+    return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
+                                         std::to_string(dumped_) + " pages written");
+  return write_header(0);
+}
+
+}  // namespace kk

@@ -1,0 +1,85 @@
+// writer_diskdump.h: kdump-compressed output. The file is: header block, sub-header block(s) with
+// the notes, the 1st bitmap (pages that exist), the 2nd bitmap (pages dumped), one page_desc per
+// dumped page, then the page data. Descriptors come before data, so the number of dumped pages must
+// be known first: the dumper classifies everything (writing both bitmaps), then copies pages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compress/codec.h"
+#include "dumpfilter/diskdump_format.h"
+#include "io/file.h"
+
+namespace kk {
+
+struct DiskdumpLayout {
+  u64 block_size = 4096;
+  u64 sub_hdr_blocks = 0;
+  u64 bitmap_bytes = 0;   // one bitmap, block-aligned
+  u64 bitmap1_offset = 0;
+  u64 bitmap2_offset = 0;
+  u64 desc_offset = 0;
+  u64 data_offset = 0;    // first page data byte; valid once the dumped count is set
+};
+
+// Pure: where everything goes for a dump of max_pfn pages with the given note size.
+DiskdumpLayout plan_diskdump_layout(u64 block_size, u64 note_size, u64 max_pfn);
+u32 diskdump_codec_flag(CodecKind kind);
+
+struct DiskdumpMeta {
+  diskdump::NewUtsname utsname{};
+  i64 tv_sec = 0, tv_usec = 0;
+  int nr_cpus = 1;
+  u64 block_size = 4096;
+  u64 max_pfn = 0;
+  u64 phys_base = 0;
+  int dump_level = 0;
+  CodecKind codec = CodecKind::zlib;
+  std::span<const std::byte> notes;
+  u64 vmcoreinfo_pos = 0;  // in notes
+  u64 vmcoreinfo_size = 0;
+};
+
+class DiskdumpWriter {
+ public:
+  DiskdumpWriter(OutputFile& out, const DiskdumpMeta& meta);
+  const DiskdumpLayout& layout() const { return layout_; }
+
+  // Writes header and sub-header with the notes (status says incomplete until finish()).
+  Result<void> write_headers();
+  // Bitmap bytes for pfns [first_pfn, first_pfn + 8 * bytes.size()); first_pfn % 8 == 0.
+  Result<void> write_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
+                             std::span<const std::byte> bm2);
+  Result<void> read_bitmap2(u64 first_pfn, std::span<std::byte> out) const;
+  // After the bitmaps: fixes where data starts and writes the shared zero page.
+  Result<void> start_data(u64 dumped_pages);
+  // In pfn order, one call per dumped page. `stored` is the compressed form, or the raw page when
+  // flags == 0.
+  Result<void> add_page(std::span<const std::byte> stored, u32 flags);
+  Result<void> add_zero_page();
+  Result<void> flush();
+  // Flushes, writes the final status (incomplete flag cleared).
+  Result<void> finish();
+  u64 pages_written() const { return written_; }
+  u64 bytes_end() const { return data_end_; }
+
+ private:
+  Result<void> write_header(u32 status);
+  Result<void> put_desc(const diskdump::PageDesc& d);
+
+  OutputFile& out_;
+  DiskdumpMeta meta_;
+  DiskdumpLayout layout_;
+  u64 dumped_ = 0;
+  u64 written_ = 0;
+  diskdump::PageDesc zero_desc_{};
+  u64 data_end_ = 0;
+  // Bounded buffers: descriptors and data are written in chunks (1 MiB each at most).
+  std::vector<std::byte> desc_buf_;
+  u64 desc_buf_start_ = 0;  // index of the first buffered descriptor
+  std::vector<std::byte> data_buf_;
+  u64 data_buf_start_ = 0;  // file offset of data_buf_[0]
+};
+
+}  // namespace kk

@@ -1,0 +1,48 @@
+#include "compress/codec.h"
+
+#include <array>
+
+#include "kk_config.h"
+
+namespace kk {
+
+namespace {
+struct NameEntry {
+  CodecKind kind;
+  std::string_view name;
+};
+constexpr std::array<NameEntry, 5> kNames{{{CodecKind::none, "none"},
+                                           {CodecKind::zlib, "zlib"},
+                                           {CodecKind::lzo, "lzo"},
+                                           {CodecKind::zstd, "zstd"},
+                                           {CodecKind::snappy, "snappy"}}};
+}  // namespace
+
+std::string_view codec_name(CodecKind kind) {
+  for (const NameEntry& e : kNames)
+    if (e.kind == kind) return e.name;
+  return "?";
+}
+
+std::optional<CodecKind> codec_from_name(std::string_view name) {
+  for (const NameEntry& e : kNames)
+    if (e.name == name) return e.kind;
+  return std::nullopt;
+}
+
+bool codec_available(CodecKind kind) { return kind != CodecKind::snappy || KK_HAVE_SNAPPY; }
+
+Result<std::unique_ptr<Codec>> make_codec(CodecKind kind) {
+  switch (kind) {
+    case CodecKind::zlib: return make_zlib_codec();
+    case CodecKind::lzo: return make_lzo_codec();
+    case CodecKind::zstd: return make_zstd_codec();
+    case CodecKind::snappy:
+      if (std::unique_ptr<Codec> c = make_snappy_codec()) return c;
+      return make_error(Errc::unsupported, "snappy: this build has no snappy support");
+    case CodecKind::none: break;
+  }
+  return make_error(Errc::unsupported, "no codec for 'none'");
+}
+
+}  // namespace kk

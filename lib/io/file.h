@@ -1,0 +1,91 @@
+// file.h: thin wrappers over file descriptors. InputFile reads with pread (no shared offset, so
+// reader threads can share it); OutputFile writes a dump under a temporary name and only
+// publish() gives it the final name, so a half-written dump never looks complete.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "io/result.h"
+#include "io/types.h"
+
+namespace kk {
+
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return fd_; }
+  int release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+class InputFile {
+ public:
+  static Result<InputFile> open(const std::string& path);
+  // Wraps an already open descriptor (stdin for -R later); size 0 if not a regular file.
+  static InputFile adopt(Fd fd, std::string path, u64 size);
+
+  const std::string& path() const { return path_; }
+  u64 size() const { return size_; }
+  int fd() const { return fd_.get(); }
+
+  // Reads exactly out.size() bytes at offset; reading past the end is Errc::truncated.
+  Result<void> read_at(u64 offset, std::span<std::byte> out) const;
+  // Reads up to out.size() bytes; returns how many (short only at end of file).
+  Result<size_t> read_some_at(u64 offset, std::span<std::byte> out) const;
+
+ private:
+  Fd fd_;
+  std::string path_;
+  u64 size_ = 0;
+};
+
+class OutputFile {
+ public:
+  // Creates "<dir>/.<name>.XXXXXX"-style temporary beside final_path, mode 0600, O_EXCL.
+  // With overwrite=false an existing final_path is refused up front (and again at publish).
+  static Result<OutputFile> create(const std::string& final_path, bool overwrite);
+  OutputFile(OutputFile&&) noexcept = default;
+  OutputFile& operator=(OutputFile&&) noexcept = default;
+  ~OutputFile();  // removes the temporary if not published
+
+  const std::string& path() const { return final_path_; }
+  const std::string& temp_path() const { return temp_path_; }
+  int fd() const { return fd_.get(); }
+
+  Result<void> write_at(u64 offset, std::span<const std::byte> data);
+  Result<void> read_back(u64 offset, std::span<std::byte> out) const;
+  // fsync, rename to the final name (no-clobber unless overwrite), fsync the directory.
+  Result<void> publish();
+  // Keeps what was written under "<final>-incomplete" instead of deleting it.
+  Result<std::string> keep_incomplete();
+
+ private:
+  OutputFile() = default;
+  Fd fd_;
+  std::string final_path_;
+  std::string temp_path_;
+  bool overwrite_ = false;
+  bool done_ = false;
+};
+
+Result<void> write_all(int fd, std::span<const std::byte> data, const std::string& what);
+
+inline std::span<const std::byte> as_bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+}  // namespace kk

@@ -1,0 +1,19 @@
+// phys_reader.h: read access to a crashed machine's physical memory, whatever holds it (an ELF
+// vmcore, a kdump-compressed dump, a fake in a test). Page-table walkers only need this.
+#pragma once
+
+#include <span>
+
+#include "io/result.h"
+#include "io/types.h"
+
+namespace kk {
+
+class PhysReader {
+ public:
+  virtual ~PhysReader() = default;
+  // Reads out.size() bytes at a physical address; memory the dump does not hold is an error.
+  virtual Result<void> read_phys(u64 paddr, std::span<std::byte> out) const = 0;
+};
+
+}  // namespace kk

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# setup.sh: installs every Debian package kdumpkit's build and tests need (non-interactive,
+# idempotent: nothing is fetched when all are present), then configures and builds into build/.
+# Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build dependencies.
+PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev libzstd-dev
+            libssl-dev libsnappy-dev catch2 libfdt-dev)
+# Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
+PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
+           python3 python3-drgn kexec-tools e2fsprogs time util-linux)
+
+missing=()
+for p in "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+if [ -f build/build.ninja ]; then
+  meson setup --reconfigure build >/dev/null
+else
+  meson setup build >/dev/null
+fi
+ninja -C build >/dev/null
+echo "setup: built $(pwd)/build"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Bad input: a one-line error naming the file and the problem, a non-zero exit (no signal), and no
+# DUMPFILE (nor a temporary) left behind.
+source "$(dirname "$0")/lib.sh"
+VMCORE=$(it_fixture small)
+it_tmpdir
+mounts=()
+cleanup() { for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done; rm -rf "$IT_TMP"; }
+trap cleanup EXIT
+
+# expect_error NAME NEEDLE INPUT OUTDIR [dumpfilter options...]
+expect_error() {
+  local name=$1 needle=$2 input=$3 outdir=$4; shift 4
+  local err rc=0
+  err=$("$DUMPFILTER" "$@" "$input" "$outdir/dump" 2>&1 >/dev/null) || rc=$?
+  [ $rc -ne 0 ] || it_fail "$name: exit 0"
+  [ $rc -lt 128 ] || it_fail "$name: killed by a signal (rc $rc)"
+  [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || it_fail "$name: error is not one line: $err"
+  grep -qF -- "$needle" <<<"$err" || it_fail "$name: error '$err' does not mention '$needle'"
+  [ -z "$(ls -A "$outdir" 2>/dev/null | grep -v '^input' || true)" ] ||
+    it_fail "$name: left files behind: $(ls -A "$outdir")"
+  echo "ok: $name: $err"
+}
+
+mkdir -p "$IT_TMP/out"
+# Truncated: headers intact, memory cut off; and cut inside the program headers.
+head -c 100000000 "$VMCORE" > "$IT_TMP/trunc-data"
+expect_error "truncated data" "trunc-data" "$IT_TMP/trunc-data" "$IT_TMP/out" -l -d 31
+head -c 300 "$VMCORE" > "$IT_TMP/trunc-head"
+expect_error "truncated headers" "trunc-head" "$IT_TMP/trunc-head" "$IT_TMP/out" -l -d 31
+rm -f "$IT_TMP"/trunc-*
+
+# Not ELF.
+echo "this is not a vmcore" > "$IT_TMP/text"
+expect_error "not ELF" "not an ELF file" "$IT_TMP/text" "$IT_TMP/out"
+
+# Missing vmcoreinfo: rename the note.
+cp --sparse=always "$VMCORE" "$IT_TMP/novi"
+$PY - "$IT_TMP/novi" <<'PYEOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    head = f.read(1 << 20)
+    i = head.find(b"VMCOREINFO\0")
+    assert i > 0, "no VMCOREINFO note name"
+    f.seek(i); f.write(b"X")
+PYEOF
+expect_error "missing vmcoreinfo" "VMCOREINFO" "$IT_TMP/novi" "$IT_TMP/out" -l -d 31
+
+# Another architecture: e_machine = EM_AARCH64.
+printf '\xb7\x00' | dd of="$IT_TMP/novi" bs=1 seek=18 conv=notrunc status=none
+expect_error "other arch" "aarch64" "$IT_TMP/novi" "$IT_TMP/out"
+rm -f "$IT_TMP/novi"
+
+# Unwritable output directory and full disk: small tmpfs mounts (root only).
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$IT_TMP/ro" "$IT_TMP/full" &&
+   mount -t tmpfs -o size=1M,mode=0755 kdumpkit-ro "$IT_TMP/ro" 2>/dev/null; then
+  mounts+=("$IT_TMP/ro")
+  mount -o remount,ro "$IT_TMP/ro"
+  expect_error "read-only output directory" "$IT_TMP/ro/dump" "$VMCORE" "$IT_TMP/ro" -l -d 31
+  mount -t tmpfs -o size=2M,mode=0700 kdumpkit-full "$IT_TMP/full"
+  mounts+=("$IT_TMP/full")
+  expect_error "full disk" "No space left on device" "$VMCORE" "$IT_TMP/full" -d 0
+else
+  echo "note: not root or no mount: read-only and full-disk cases not run"
+fi
+
+# Existing DUMPFILE without -f is refused and left untouched.
+echo keep > "$IT_TMP/out/dump"
+rc=0; err=$("$DUMPFILTER" -l -d 31 "$VMCORE" "$IT_TMP/out/dump" 2>&1) || rc=$?
+[ $rc -ne 0 ] && [ "$(cat "$IT_TMP/out/dump")" = keep ] || it_fail "existing file overwritten without -f"
+echo "ok: existing file refused: $err"

@@ -1,0 +1,29 @@
+# lib.sh: shared by the integration tests (sourced). Meson passes DUMPFILTER and SRCDIR.
+# Fixtures come from tests/qemu/fixtures.sh (generated and cached by scripts/test.sh first).
+set -euo pipefail
+: "${DUMPFILTER:?meson sets DUMPFILTER}"
+: "${SRCDIR:?meson sets SRCDIR}"
+PY=/usr/bin/python3   # Debian's python: drgn is a module of it, not of another python3 on PATH
+
+it_fail() { echo "FAIL: $*" >&2; exit 1; }
+it_skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# it_fixture small|large: path of the vmcore; skips the test when it cannot be had.
+it_fixture() {
+  local p
+  p=$("$SRCDIR/tests/qemu/fixtures.sh" "$1" 2>/dev/null | tail -n 1) || true
+  [ -n "$p" ] && [ -f "$p" ] || it_fail "no $1 vmcore fixture (tests/qemu/fixtures.sh $1)"
+  echo "$p"
+}
+
+it_vmlinux() {
+  local v
+  v=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_VMLINUX=//p' | tr -d "'\"") || true
+  [ -n "$v" ] && [ -f "$v" ] || it_fail "no debug vmlinux (tests/qemu/fixtures.sh env)"
+  echo "$v"
+}
+
+it_tmpdir() {
+  IT_TMP=$(mktemp -d /tmp/kdumpkit-it.XXXXXX)
+  trap 'rm -rf "$IT_TMP"' EXIT
+}

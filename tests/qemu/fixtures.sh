@@ -1,0 +1,70 @@
+#!/bin/bash
+# fixtures.sh: the real x86_64 vmcore fixtures, generated on first use and cached.
+#
+# Run it:
+#   tests/qemu/fixtures.sh small    # prints the path of the 512 MiB-guest vmcore
+#   tests/qemu/fixtures.sh large    # prints the path of the 4 GiB-guest vmcore
+#   tests/qemu/fixtures.sh small-s  # 512 MiB guest, capture kernel loaded with kexec -s
+#                                   # (kexec_file_load: the kernel writes the ELF headers)
+#   tests/qemu/fixtures.sh all      # prints small and large, small first, one per line
+#   tests/qemu/fixtures.sh env      # prints shell assignments: KK_KVER=... KK_VMLINUX=... etc.
+# Progress and timings go to stderr; stdout carries only the paths, so
+#   vmcore=$(tests/qemu/fixtures.sh small)
+# works. Exit status is non-zero if a fixture could not be made.
+#
+# Or source it (bash): it fetches the kernel if needed and exports
+#   KK_CACHE        cache root (${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit})
+#   KK_KVER         kernel release, e.g. 6.1.0-56-amd64
+#   KK_VMLINUX      debug vmlinux (for crash, drgn, makedumpfile -x)
+#   KK_VMLINUZ      the bzImage the guest booted
+#   KK_MODROOT      its unpacked /lib/modules/KVER
+#   KK_VMCORE_SMALL / KK_VMCORE_LARGE / KK_VMCORE_SMALL_S   where the fixtures are (they may
+#                   not exist yet)
+# and defines kk_fixture small|large|small-s, which prints the path, generating the vmcore if
+# missing, and returns non-zero if it cannot. Sourcing exits the caller's shell if the kernel
+# cannot be fetched.
+#
+# Fixtures: ELF cores copied from /proc/vmcore by the capture kernel after a sysrq-c panic of
+# Debian's kernel in QEMU (TCG), memory filled by guest/memfill.c; files are sparse:
+#   small:   $KK_CACHE/vmcore-KVER-512M.elf    (512 MiB guest, crashkernel=128M)
+#   large:   $KK_CACHE/vmcore-KVER-4G.elf      (4 GiB guest, crashkernel=128M)
+#   small-s: $KK_CACHE/vmcore-KVER-512M-s.elf  (as small, but kexec -s)
+# small and large are loaded with Debian's kexec default, kexec_load (-c): kexec-tools writes
+# the ELF headers (with a PT_LOAD for the low 640 KiB); with -s the kernel writes them.
+# Each has the guest's serial console next to it (.log instead of .elf).
+# Environment: KDUMPKIT_CACHE, KDUMPKIT_KVER (see lib.sh).
+
+[[ ${BASH_SOURCE[0]} == "$0" ]] && set -euo pipefail
+KK_FIXTURES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$KK_FIXTURES_DIR/lib.sh"
+
+# kk_fixture NAME: print the path of fixture NAME, generating it if missing.
+kk_fixture() {
+    local m=$KK_FIXTURES_DIR/make-vmcore.sh
+    case $1 in
+        small) "$m" --mem 512M --out "$KK_VMCORE_SMALL" ;;
+        large) "$m" --mem 4G --out "$KK_VMCORE_LARGE" ;;
+        small-s) "$m" --mem 512M --kexec-opt -s --out "$KK_VMCORE_SMALL_S" ;;
+        *) kk_die "unknown fixture '$1' (small, large, small-s)" ;;
+    esac
+}
+
+kk_fetch_kernel
+export KK_CACHE
+export KK_VMCORE_SMALL=$KK_CACHE/vmcore-$KK_KVER-512M.elf
+export KK_VMCORE_LARGE=$KK_CACHE/vmcore-$KK_KVER-4G.elf
+export KK_VMCORE_SMALL_S=$KK_CACHE/vmcore-$KK_KVER-512M-s.elf
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    case ${1:-} in
+        small|large|small-s) kk_fixture "$1" ;;
+        all) kk_fixture small; kk_fixture large ;;
+        env)
+            for v in KK_CACHE KK_KVER KK_VMLINUX KK_VMLINUZ KK_MODROOT KK_VMCORE_SMALL \
+                KK_VMCORE_LARGE KK_VMCORE_SMALL_S; do
+                printf '%s=%q\n' "$v" "${!v}"
+            done
+            ;;
+        *) sed -n '2,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    esac
+fi

@@ -1,0 +1,332 @@
+# shellcheck shell=bash
+# lib.sh: shared helpers for the QEMU kdump tests. Source it; it defines kk_* functions and
+# sets no shell options of its own, so it works under `set -euo pipefail`.
+#
+# Everything downloaded or generated goes to the cache, never into the git tree:
+#   KDUMPKIT_CACHE   cache root (default: $HOME/.cache/kdumpkit)
+#   KDUMPKIT_KVER    guest kernel, e.g. 6.1.0-56-amd64 (default: newest linux-image-6.1.0-N-amd64
+#                    that apt knows about)
+#
+# Functions:
+#   kk_fetch_kernel                  download + unpack the Debian kernel and its debug vmlinux;
+#                                    exports KK_KVER KK_KROOT KK_VMLINUZ KK_VMLINUX KK_MODROOT
+#   kk_build_guest_tools             compile guest/memfill.c statically; exports KK_MEMFILL
+#   kk_build_initramfs OUT INIT [ITEM...]  busybox + virtio modules + binaries, files, modules;
+#                                    exports KK_LAST_INITRAMFS (its cached copy)
+#   kk_build_pagecache_image         ext2 image of real files for the guest's page cache;
+#                                    exports KK_PAGECACHE_IMG
+#   kk_qemu_boot [options]           run qemu-system-x86_64 under TCG with a hard timeout
+#   kk_log MSG / kk_die MSG          messages on stderr
+
+KK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KK_CACHE=${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}
+
+kk_log() { printf '[kk %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+kk_die() { printf '[kk] error: %s\n' "$*" >&2; exit 1; }
+
+# kk_now: seconds since the epoch with millisecond resolution, for phase timings.
+kk_now() { date +%s.%3N; }
+# kk_elapsed START: seconds since START (from kk_now), one decimal.
+kk_elapsed() { awk -v a="$1" -v b="$(kk_now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# kk_pick_kver: newest linux-image-6.1.0-N-amd64 in apt's lists (or $KDUMPKIT_KVER).
+kk_pick_kver() {
+    if [[ -n ${KDUMPKIT_KVER:-} ]]; then
+        printf '%s\n' "$KDUMPKIT_KVER"
+        return
+    fi
+    local v
+    v=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+        awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
+    if [[ -z $v ]]; then
+        kk_log "apt knows no linux-image-6.1.0-N-amd64; running apt-get update"
+        apt-get update -qq >&2 || kk_die "apt-get update failed"
+        v=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' |
+            awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
+    fi
+    [[ -n $v ]] || kk_die "no linux-image-6.1.0-N-amd64 package found"
+    printf '%s\n' "$v"
+}
+
+# kk_apt_download DIR PKG...: apt-get download into DIR; one apt-get update and a retry if the
+# first try fails (stale lists point at files the mirror no longer has).
+kk_apt_download() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    if ! (cd "$dir" && apt-get download -q "$@" >&2); then
+        kk_log "apt-get download failed; running apt-get update and retrying"
+        apt-get update -qq >&2 || kk_die "apt-get update failed"
+        (cd "$dir" && apt-get download -q "$@" >&2) || kk_die "apt-get download $* failed"
+    fi
+}
+
+# kk_fetch_kernel_locked KVER KDIR: the work of kk_fetch_kernel, under its lock.
+kk_fetch_kernel_locked() {
+    local kver=$1 kdir=$2 root=$2/root stamp=$2/.done t0
+    t0=$(kk_now)
+    kk_log "fetching kernel $kver into $kdir"
+    rm -rf "$root"
+    mkdir -p "$kdir/debs" "$root"
+    local img=linux-image-$kver dbg=linux-image-$kver-dbg deb
+    local need=()
+    compgen -G "$kdir/debs/${img}_*.deb" >/dev/null || need+=("$img")
+    compgen -G "$kdir/debs/${dbg}_*.deb" >/dev/null || need+=("$dbg")
+    if ((${#need[@]})); then
+        # Download into a scratch directory so a half-written .deb never looks complete.
+        rm -rf "$kdir/debs.tmp"
+        kk_apt_download "$kdir/debs.tmp" "${need[@]}"
+        mv "$kdir"/debs.tmp/*.deb "$kdir/debs/" || kk_die "moving downloaded packages failed"
+        rm -rf "$kdir/debs.tmp"
+    fi
+    kk_log "download done in $(kk_elapsed "$t0") s; unpacking"
+    # (This runs where errexit is off, hence the explicit checks.)
+    for deb in "$kdir"/debs/"${img}"_*.deb; do dpkg -x "$deb" "$root" || kk_die "dpkg -x $deb"; done
+    for deb in "$kdir"/debs/"${dbg}"_*.deb; do
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" "./usr/lib/debug/boot/vmlinux-$kver" ||
+            kk_die "extracting vmlinux from $deb failed"
+    done
+    depmod -b "$root" "$kver" || kk_die "depmod failed"
+    [[ -s $root/boot/vmlinuz-$kver && -s $root/usr/lib/debug/boot/vmlinux-$kver ]] ||
+        kk_die "unpacked kernel $kver is incomplete"
+    : >"$stamp"
+    # The packages are not needed any more (~930 MB); KDUMPKIT_KEEP_DEBS=1 keeps them.
+    [[ ${KDUMPKIT_KEEP_DEBS:-0} == 1 ]] || rm -rf "$kdir/debs"
+    kk_log "kernel $kver ready in $(kk_elapsed "$t0") s"
+}
+
+# kk_fetch_kernel: the guest kernel, unpacked (not installed) under $KK_CACHE/kernel/KVER/root.
+# Only the debug vmlinux is taken out of the -dbg package (its debug modules are ~4 GB unpacked
+# and no fixture needs them). A stamp written last makes an interrupted run start over.
+kk_fetch_kernel() {
+    local kver kdir root stamp
+    kver=$(kk_pick_kver)
+    kdir=$KK_CACHE/kernel/$kver
+    root=$kdir/root
+    stamp=$kdir/.done
+    if [[ ! -e $stamp ]]; then
+        mkdir -p "$kdir"
+        # One fetch at a time per kernel (parallel CI jobs share the cache); the loser of the
+        # race finds the stamp once it gets the lock.
+        (
+            flock 9
+            [[ -e $stamp ]] && exit 0
+            kk_fetch_kernel_locked "$kver" "$kdir"
+        ) 9>"$kdir/.lock" || exit 1
+    fi
+    export KK_KVER=$kver
+    export KK_KROOT=$root
+    export KK_VMLINUZ=$root/boot/vmlinuz-$kver
+    export KK_VMLINUX=$root/usr/lib/debug/boot/vmlinux-$kver
+    export KK_MODROOT=$root/lib/modules/$kver
+}
+
+# kk_build_guest_tools: static guest helpers, cached by source hash. Exports KK_MEMFILL.
+kk_build_guest_tools() {
+    local src=$KK_LIB_DIR/guest/memfill.c hash out
+    hash=$(sha256sum "$src" | cut -c1-16)
+    out=$KK_CACHE/bin/memfill-$hash
+    if [[ ! -x $out ]]; then
+        mkdir -p "$KK_CACHE/bin"
+        gcc -static -O2 -Wall -Wextra -o "$out.tmp" "$src" || kk_die "building memfill failed"
+        strip "$out.tmp"
+        mv "$out.tmp" "$out"
+    fi
+    export KK_MEMFILL=$out
+}
+
+# kk_build_pagecache_image: an ext2 image holding the kernel's module tree (~400 MB of real
+# ELF files), the guest's source of page cache: files read through a file system are clean,
+# non-private page cache; the same disk read raw is block-device cache (the mount keeps it).
+# Cached per kernel; exports KK_PAGECACHE_IMG.
+kk_build_pagecache_image() {
+    [[ -n ${KK_MODROOT:-} ]] || kk_fetch_kernel
+    local img=$KK_CACHE/kernel/$KK_KVER/pagecache-v1.ext2 mib
+    if [[ ! -s $img ]]; then
+        mib=$(du -sm "$KK_MODROOT/kernel" | cut -f1)
+        rm -f "$img.tmp"
+        # ext2: the ext4 driver mounts it with only crc16/mbcache/jbd2 loaded, no journal.
+        E2FSPROGS_FAKE_TIME=1700000000 mke2fs -q -F -t ext2 -b 4096 -m 0 -L kkpagecache \
+            -E root_owner=0:0 -d "$KK_MODROOT/kernel" "$img.tmp" "$((mib + mib / 8 + 16))M" >&2 ||
+            kk_die "mke2fs failed"
+        mv "$img.tmp" "$img"
+    fi
+    export KK_PAGECACHE_IMG=$img
+}
+
+# Virtio modules in load order (each depends only on earlier ones), then the optional ones
+# (qemu_fw_cfg: for QEMU's -device vmcoreinfo).
+KK_GUEST_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+    virtio_blk)
+KK_GUEST_MODULES_OPT=(qemu_fw_cfg)
+
+# kk_module_path NAME: the modules.dep path of module NAME (dashes and underscores alike).
+kk_module_path() {
+    awk -F: -v n="${1//-/_}" '{ f = $1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f);
+        gsub(/-/, "_", f); if (f == n) { print $1; exit } }' "$KK_MODROOT/modules.dep"
+}
+
+# kk_add_module STAGE NAME: copy module NAME, after the modules it depends on, decompressed to
+# STAGE/lib/modules/NAME.ko, appending names to STAGE/lib/modules/load.order in load order.
+# Returns 1 if the kernel has no such module.
+kk_add_module() {
+    local stage=$1 name=${2//-/_} rel path deps dep
+    grep -qx "$name" "$stage/lib/modules/load.order" && return 0
+    rel=$(kk_module_path "$name")
+    [[ -n $rel ]] || return 1
+    deps=$(awk -F': *' -v p="$rel" '$1 == p { print $2; exit }' "$KK_MODROOT/modules.dep")
+    for dep in $deps; do
+        dep=${dep##*/}
+        kk_add_module "$stage" "${dep%%.ko*}" || kk_die "missing dependency $dep of $name"
+    done
+    path=$KK_MODROOT/$rel
+    case $path in  # busybox insmod cannot read compressed modules: decompress here
+        *.ko.xz) xz -dc "$path" >"$stage/lib/modules/$name.ko" ;;
+        *.ko.zst) zstd -qdc "$path" >"$stage/lib/modules/$name.ko" ;;
+        *.ko.gz) gzip -dc "$path" >"$stage/lib/modules/$name.ko" ;;
+        *.ko) cp "$path" "$stage/lib/modules/$name.ko" ;;
+        *) kk_die "unknown module file $path" ;;
+    esac
+    printf '%s\n' "$name" >>"$stage/lib/modules/load.order"
+}
+
+# kk_copy_binary STAGE BIN: BIN at the same path in STAGE, plus the shared libraries ldd lists.
+kk_copy_binary() {
+    local stage=$1 bin=$2 lib
+    mkdir -p "$stage$(dirname "$bin")"
+    cp -L "$bin" "$stage$bin"
+    # ldd lines: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux..."
+    while read -r lib; do
+        [[ -e $stage$lib ]] && continue
+        mkdir -p "$stage$(dirname "$lib")"
+        cp -L "$lib" "$stage$lib"
+    done < <(ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+}
+
+# kk_build_initramfs OUT INIT [ITEM...]: a gzip'd newc cpio with busybox as /bin/*, INIT as
+# /init, the virtio modules (decompressed; /init loads them in the order of
+# /lib/modules/load.order), and each ITEM:
+#   /path/to/bin   host binary at the same path, with the shared libraries ldd lists
+#   SRC=DEST       file SRC copied to DEST (no library scan)
+#   mod:NAME       kernel module NAME and the modules it depends on
+# Cached by a hash of the inputs: a second call with the same inputs only copies the cached
+# image to OUT.
+kk_build_initramfs() {
+    local out=$1 init=$2
+    shift 2
+    [[ -n ${KK_MODROOT:-} ]] || kk_fetch_kernel
+    local busybox=/bin/busybox
+    [[ -x $busybox ]] || kk_die "$busybox missing (install busybox-static)"
+    local key hash cached
+    key=$({
+        printf 'v1 %s\n' "$KK_KVER"
+        sha256sum "$init" "$busybox" "${BASH_SOURCE[0]}" | cut -d' ' -f1
+        local a
+        for a in "$@"; do  # destination name and content, not the (maybe temporary) source
+            case $a in
+                mod:*) printf '%s\n' "$a" ;;
+                *) printf '%s %s\n' "${a#*=}" "$(sha256sum <"${a%%=*}" | cut -d' ' -f1)" ;;
+            esac
+        done
+    } | sha256sum | cut -c1-16)
+    cached=$KK_CACHE/initramfs/initramfs-$key.cpio.gz
+    if [[ ! -s $cached ]]; then
+        local stage
+        mkdir -p "$KK_CACHE/initramfs"
+        stage=$(mktemp -d "$KK_CACHE/initramfs/stage.XXXXXX")
+        mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,mnt,lib/modules,etc}
+        cp "$busybox" "$stage/bin/busybox"
+        # Applet links: busybox --list names every applet it was built with.
+        local applet
+        for applet in $("$busybox" --list); do
+            [[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
+        done
+        cp "$init" "$stage/init"
+        chmod 755 "$stage/init"
+        : >"$stage/lib/modules/load.order"
+        local m
+        for m in "${KK_GUEST_MODULES[@]}"; do
+            kk_add_module "$stage" "$m" || kk_die "kernel $KK_KVER has no module $m"
+        done
+        for m in "${KK_GUEST_MODULES_OPT[@]}"; do kk_add_module "$stage" "$m" || true; done
+        local a
+        for a in "$@"; do
+            if [[ $a == mod:* ]]; then
+                kk_add_module "$stage" "${a#mod:}" || kk_die "kernel $KK_KVER has no module ${a#mod:}"
+            elif [[ $a == *=* ]]; then
+                mkdir -p "$stage$(dirname "${a#*=}")"
+                cp -L "${a%%=*}" "$stage${a#*=}"
+            else
+                kk_copy_binary "$stage" "$a"
+            fi
+        done
+        # Fixed mtimes, owners and file order make the archive depend only on its contents.
+        find "$stage" -mindepth 1 -exec touch -h -d @0 {} +
+        (cd "$stage" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+            cpio --null --create --format=newc --owner=0:0 --reproducible --quiet) |
+            gzip -n -6 >"$cached.tmp"
+        mv "$cached.tmp" "$cached"
+        rm -rf "$stage"
+    fi
+    export KK_LAST_INITRAMFS=$cached
+    if [[ $out != "$cached" ]]; then
+        cp "$cached" "$out.tmp.$$"
+        mv "$out.tmp.$$" "$out"
+    fi
+}
+
+# kk_serial_logger LOG STAMPS: copy lines from stdin to LOG (without the serial console's
+# trailing \r); lines containing "KK_" also go to STAMPS prefixed with the host time, which is
+# how phases inside the guest are timed on the host's clock.
+kk_serial_logger() {
+    local log=$1 stamps=$2 line
+    : >"$log"
+    while IFS= read -r line || [[ -n $line ]]; do
+        line=${line%$'\r'}
+        printf '%s\n' "$line" >>"$log"
+        if [[ -n $stamps && $line == *KK_* ]]; then
+            printf '%s %s\n' "$EPOCHREALTIME" "$line" >>"$stamps"
+        fi
+    done
+}
+
+# kk_qemu_boot -k KERNEL -l LOG [-i INITRD] [-a APPEND] [-m MEM] [-c CPUS] [-t TIMEOUT]
+#              [-d RAWDISK]... [-r RODISK]... [-s STAMPS] [-- EXTRA QEMU ARGS]
+# Boots qemu-system-x86_64 under TCG, serial console into LOG (see kk_serial_logger for
+# STAMPS). -d disks are raw and writable, -r disks raw and read-only; virtio in that order
+# (vda, vdb, ...). Returns QEMU's exit status, or 124 when the hard timeout (default 300 s)
+# killed it.
+kk_qemu_boot() {
+    local kernel='' initrd='' append='' log='' stamps='' mem=512M cpus=1 timeout=300 opt
+    local disks=()
+    OPTIND=1
+    while getopts 'k:i:a:l:m:c:t:d:r:s:' opt; do
+        case $opt in
+            k) kernel=$OPTARG ;;
+            i) initrd=$OPTARG ;;
+            a) append=$OPTARG ;;
+            l) log=$OPTARG ;;
+            s) stamps=$OPTARG ;;
+            m) mem=$OPTARG ;;
+            c) cpus=$OPTARG ;;
+            t) timeout=$OPTARG ;;
+            d) disks+=("file=$OPTARG,format=raw,if=virtio,cache=unsafe,discard=unmap,detect-zeroes=unmap") ;;
+            r) disks+=("file=$OPTARG,format=raw,if=virtio,readonly=on") ;;
+            *) kk_die "kk_qemu_boot: bad option" ;;
+        esac
+    done
+    shift $((OPTIND - 1))
+    [[ -n $kernel && -n $log ]] || kk_die "kk_qemu_boot needs -k KERNEL and -l LOG"
+    # shellcheck disable=SC2054  # the commas belong to QEMU option values
+    local args=(-machine pc,accel=tcg -cpu qemu64 -m "$mem" -smp "$cpus"
+        -nographic -nodefaults -no-reboot -serial stdio -monitor none
+        -kernel "$kernel" -append "$append")
+    [[ -n $initrd ]] && args+=(-initrd "$initrd")
+    local d
+    for d in "${disks[@]}"; do args+=(-drive "$d"); done
+    local rcs
+    timeout --kill-after=10 "$timeout" qemu-system-x86_64 "${args[@]}" "$@" </dev/null 2>&1 |
+        kk_serial_logger "$log" "$stamps"
+    rcs=("${PIPESTATUS[@]}")
+    return "${rcs[0]}"
+}

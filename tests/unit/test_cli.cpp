@@ -1,0 +1,198 @@
+// test_cli.cpp: dumpfilter's makedumpfile-compatible command line. The accepted forms are the
+// ones kdump scripts pass (kdump-tools: "-c -d 31", Fedora kdump.conf: "-l --message-level 7 -d 31").
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "dumpfilter/cli.h"
+
+using namespace kk;
+
+namespace {
+
+using Args = std::vector<std::string>;
+
+CliOptions parse_ok(const Args& args) {
+  Result<CliOptions> c = parse_cli(args);
+  if (!c) FAIL("parse_cli: " << c.error().msg);
+  return *std::move(c);
+}
+
+Error parse_err(const Args& args) {
+  Result<CliOptions> c = parse_cli(args);
+  if (c) FAIL("parse_cli accepted what it should not");
+  return std::move(c).error();
+}
+
+}  // namespace
+
+TEST_CASE("cli: -c -d 31 VMCORE DUMPFILE (Debian kdump-tools)", "[cli]") {
+  CliOptions c = parse_ok({"-c", "-d", "31", "/proc/vmcore", "/var/crash/dump.202401010000"});
+  REQUIRE(c.command == Command::dump);
+  REQUIRE(c.dump.codec == CodecKind::zlib);
+  REQUIRE(c.dump.dump_level == 31);
+  REQUIRE(c.dump.input == "/proc/vmcore");
+  REQUIRE(c.dump.output == "/var/crash/dump.202401010000");
+  REQUIRE(c.positional == Args{"/proc/vmcore", "/var/crash/dump.202401010000"});
+  REQUIRE_FALSE(c.dump.force);
+  REQUIRE(c.message_level == 7);
+  REQUIRE_FALSE(c.message_level_given);
+}
+
+TEST_CASE("cli: -l --message-level 1 -d 31 (Fedora/RHEL kdump.conf)", "[cli]") {
+  CliOptions c = parse_ok({"-l", "--message-level", "1", "-d", "31", "/proc/vmcore", "vmcore"});
+  REQUIRE(c.dump.codec == CodecKind::lzo);
+  REQUIRE(c.message_level == 1);
+  REQUIRE(c.message_level_given);
+  REQUIRE(c.dump.dump_level == 31);
+  REQUIRE(c.dump.input == "/proc/vmcore");
+  REQUIRE(c.dump.output == "vmcore");
+}
+
+TEST_CASE("cli: attached values and clustered short options", "[cli]") {
+  CliOptions a = parse_ok({"-d31", "in", "out"});
+  REQUIRE(a.dump.dump_level == 31);
+  REQUIRE(a.dump.codec == CodecKind::none);
+
+  CliOptions b = parse_ok({"-cd31", "in", "out"});
+  REQUIRE(b.dump.codec == CodecKind::zlib);
+  REQUIRE(b.dump.dump_level == 31);
+
+  CliOptions c = parse_ok({"--message-level=7", "-zf", "-d", "17", "in", "out"});
+  REQUIRE(c.message_level == 7);
+  REQUIRE(c.message_level_given);
+  REQUIRE(c.dump.codec == CodecKind::zstd);
+  REQUIRE(c.dump.force);
+  REQUIRE(c.dump.dump_level == 17);
+
+  CliOptions d = parse_ok({"in", "-p", "out", "-D"});  // options may follow operands
+  REQUIRE(d.dump.codec == CodecKind::snappy);
+  REQUIRE(d.debug);
+  REQUIRE(d.dump.input == "in");
+  REQUIRE(d.dump.output == "out");
+}
+
+TEST_CASE("cli: defaults without options", "[cli]") {
+  CliOptions c = parse_ok({"in", "out"});
+  REQUIRE(c.command == Command::dump);
+  REQUIRE(c.dump.codec == CodecKind::none);  // no -c/-l/-z/-p: pages stored raw
+  REQUIRE(c.dump.dump_level == 0);
+  REQUIRE_FALSE(c.dump.force);
+  REQUIRE_FALSE(c.debug);
+  REQUIRE(c.message_level == 7);
+  REQUIRE_FALSE(c.message_level_given);
+}
+
+TEST_CASE("cli: -- ends options; a lone - is an operand", "[cli]") {
+  CliOptions c = parse_ok({"-c", "--", "-odd-name", "out"});
+  REQUIRE(c.dump.input == "-odd-name");
+  REQUIRE(c.dump.output == "out");
+  CliOptions d = parse_ok({"-", "out"});
+  REQUIRE(d.dump.input == "-");
+}
+
+TEST_CASE("cli: unknown options are usage errors", "[cli]") {
+  Error e = parse_err({"--bogus", "in", "out"});
+  REQUIRE(e.code == Errc::usage);
+  REQUIRE(e.msg == "unknown option: --bogus");
+  Error s = parse_err({"-c", "-y", "in", "out"});
+  REQUIRE(s.code == Errc::usage);
+  REQUIRE(s.msg == "unknown option: -y");
+  Error cl = parse_err({"-cq", "in", "out"});
+  REQUIRE(cl.msg == "unknown option: -q");
+  Error eq = parse_err({"--bogus=3", "in", "out"});
+  REQUIRE(eq.msg == "unknown option: --bogus");
+}
+
+TEST_CASE("cli: dump levels outside 0..31 are rejected", "[cli]") {
+  Error e = parse_err({"-d", "32", "in", "out"});
+  REQUIRE(e.code == Errc::usage);
+  REQUIRE(e.msg == "-d: '32' is not a number from 0 to 31");
+  REQUIRE(parse_err({"-d", "-1", "in", "out"}).msg == "-d: '-1' is not a number from 0 to 31");
+  REQUIRE(parse_err({"-d", "3x", "in", "out"}).msg == "-d: '3x' is not a number from 0 to 31");
+  REQUIRE(parse_err({"-d", "", "in", "out"}).code == Errc::usage);
+  REQUIRE(parse_ok({"-d", "0", "in", "out"}).dump.dump_level == 0);
+
+  Error m = parse_err({"--message-level", "32", "in", "out"});
+  REQUIRE(m.code == Errc::usage);
+  REQUIRE(m.msg == "--message-level: '32' is not a number from 0 to 31");
+  REQUIRE(parse_err({"--message-level=", "in", "out"}).msg ==
+          "--message-level: '' is not a number from 0 to 31");
+}
+
+TEST_CASE("cli: two codecs are a usage error", "[cli]") {
+  Error e = parse_err({"-c", "-l", "in", "out"});
+  REQUIRE(e.code == Errc::usage);
+  REQUIRE(e.msg == "choose one of -c, -l, -z, -p");
+  REQUIRE(parse_err({"-zp", "in", "out"}).msg == "choose one of -c, -l, -z, -p");
+}
+
+TEST_CASE("cli: missing operands and values", "[cli]") {
+  Error none = parse_err({"-c", "-d", "31"});
+  REQUIRE(none.code == Errc::usage);
+  REQUIRE(none.msg == "missing VMCORE and DUMPFILE");
+  REQUIRE(parse_err({"/proc/vmcore"}).msg == "missing VMCORE and DUMPFILE");
+  REQUIRE(parse_err({}).msg == "missing VMCORE and DUMPFILE");
+  Error many = parse_err({"a", "b", "c"});
+  REQUIRE(many.code == Errc::usage);
+  REQUIRE(many.msg == "too many arguments");
+
+  Error d = parse_err({"in", "out", "-d"});
+  REQUIRE(d.code == Errc::usage);
+  REQUIRE(d.msg == "option -d needs a value");
+  REQUIRE(parse_err({"in", "out", "--message-level"}).msg == "option --message-level needs a value");
+  Error noval = parse_err({"--dump-dmesg=yes", "in", "out"});
+  REQUIRE(noval.code == Errc::usage);
+  REQUIRE(noval.msg == "option --dump-dmesg takes no value");
+}
+
+TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
+  auto [args, msg] = GENERATE(table<Args, std::string>({
+      {{"-E", "-d", "31", "in", "out"}, "not supported yet: -E"},
+      {{"--split", "-d", "31", "in", "out1", "out2"}, "not supported yet: --split"},
+      {{"--num-threads", "4", "-l", "in", "out"}, "not supported yet: --num-threads"},
+      {{"--num-threads=4", "in", "out"}, "not supported yet: --num-threads"},
+      {{"-x", "vmlinux", "in", "out"}, "not supported yet: -x"},
+      {{"-b", "8", "in", "out"}, "not supported yet: -b"},
+      {{"-F", "in"}, "not supported yet: -F"},
+      {{"-R", "out"}, "not supported yet: -R"},
+      {{"--reassemble", "a", "b", "out"}, "not supported yet: --reassemble"},
+      {{"--mem-usage", "/proc/kcore"}, "not supported yet: --mem-usage"},
+      {{"--dry-run", "in", "out"}, "not supported yet: --dry-run"},
+      {{"-cE", "in", "out"}, "not supported yet: -E"},
+      {{"-d", "11,31", "in", "out"}, "not supported yet: -d with a list of levels"},
+  }));
+  INFO(msg);
+  Error e = parse_err(args);
+  REQUIRE(e.code == Errc::unsupported);
+  REQUIRE(e.msg == msg);
+}
+
+TEST_CASE("cli: --dump-dmesg VMCORE LOGFILE", "[cli]") {
+  CliOptions c = parse_ok({"--dump-dmesg", "/proc/vmcore", "/var/crash/dmesg.txt"});
+  REQUIRE(c.command == Command::dump_dmesg);
+  REQUIRE(c.dump.input == "/proc/vmcore");
+  REQUIRE(c.dump.output == "/var/crash/dmesg.txt");
+
+  CliOptions f = parse_ok({"-f", "--dump-dmesg", "in", "log"});
+  REQUIRE(f.command == Command::dump_dmesg);
+  REQUIRE(f.dump.force);
+
+  REQUIRE(parse_err({"--dump-dmesg", "in"}).msg == "missing VMCORE and DUMPFILE");
+}
+
+TEST_CASE("cli: -h and -v need no operands", "[cli]") {
+  REQUIRE(parse_ok({"-h"}).command == Command::help);
+  REQUIRE(parse_ok({"--help"}).command == Command::help);
+  REQUIRE(parse_ok({"-v"}).command == Command::version);
+  REQUIRE(parse_ok({"--version"}).command == Command::version);
+  REQUIRE(parse_ok({"-c", "-l", "-h"}).command == Command::help);  // help wins over usage checks
+  REQUIRE(parse_ok({"-h", "too", "many", "args"}).command == Command::help);
+  // An unknown option is still reported.
+  REQUIRE(parse_err({"-h", "--bogus"}).msg == "unknown option: --bogus");
+
+  std::string u = usage_text();
+  REQUIRE(u.rfind("usage: dumpfilter ", 0) == 0);
+  REQUIRE(u.find("--dump-dmesg") != std::string::npos);
+  REQUIRE(u.find("-d LEVEL") != std::string::npos);
+}
