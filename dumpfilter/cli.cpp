@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "cli/argparse.h"
+
 namespace kk {
 
 namespace {
@@ -12,71 +14,52 @@ enum class Opt {
   later,  // makedumpfile has it; we do not yet
 };
 
-struct OptSpec {
-  char short_name;        // 0: long only
-  std::string_view long_name;
-  bool takes_value;
-  Opt id;
-};
-
 // makedumpfile's options (getopt "b:cDd:eEFfg:hi:lL:pRvXx:z" and its long options).
-constexpr std::array<OptSpec, 43> kOptions{{
-    {'c', "", false, Opt::zlib},
-    {'l', "", false, Opt::lzo},
-    {'z', "", false, Opt::zstd},
-    {'p', "", false, Opt::snappy},
-    {'d', "", true, Opt::level},
-    {'f', "", false, Opt::force},
-    {'D', "", false, Opt::debug},
-    {'h', "help", false, Opt::help},
-    {'v', "version", false, Opt::version},
-    {0, "message-level", true, Opt::message_level},
-    {0, "dump-dmesg", false, Opt::dump_dmesg},
-    {'E', "", false, Opt::later},
-    {'F', "", false, Opt::later},
-    {'R', "", false, Opt::later},
-    {'X', "", false, Opt::later},
-    {'e', "", false, Opt::later},
-    {'b', "", true, Opt::later},
-    {'g', "", true, Opt::later},
-    {'i', "", true, Opt::later},
-    {'x', "", true, Opt::later},
-    {'L', "", true, Opt::later},
-    {0, "split", false, Opt::later},
-    {0, "reassemble", false, Opt::later},
-    {0, "num-threads", true, Opt::later},
-    {0, "config", true, Opt::later},
-    {0, "mem-usage", false, Opt::later},
-    {0, "dry-run", false, Opt::later},
-    {0, "check-params", false, Opt::later},
-    {0, "cyclic-buffer", true, Opt::later},
-    {0, "work-dir", true, Opt::later},
-    {0, "non-mmap", false, Opt::later},
-    {0, "non-cyclic", false, Opt::later},
-    {0, "splitblock-size", true, Opt::later},
-    {0, "show-stats", false, Opt::later},
-    {0, "eppic", true, Opt::later},
-    {0, "extension", true, Opt::later},
-    {0, "vtop", true, Opt::later},
-    {0, "partial-dmesg", false, Opt::later},
-    {0, "xen-syms", true, Opt::later},
-    {0, "xen-vmcoreinfo", true, Opt::later},
-    {0, "xen_phys_start", true, Opt::later},
-    {0, "diskset", true, Opt::later},
-    {0, "exclude-xen-dom", false, Opt::later},
+constexpr std::array<OptionSpec, 43> kOptions{{
+    {'c', "", false, int(Opt::zlib)},
+    {'l', "", false, int(Opt::lzo)},
+    {'z', "", false, int(Opt::zstd)},
+    {'p', "", false, int(Opt::snappy)},
+    {'d', "", true, int(Opt::level)},
+    {'f', "", false, int(Opt::force)},
+    {'D', "", false, int(Opt::debug)},
+    {'h', "help", false, int(Opt::help)},
+    {'v', "version", false, int(Opt::version)},
+    {0, "message-level", true, int(Opt::message_level)},
+    {0, "dump-dmesg", false, int(Opt::dump_dmesg)},
+    {'E', "", false, int(Opt::later)},
+    {'F', "", false, int(Opt::later)},
+    {'R', "", false, int(Opt::later)},
+    {'X', "", false, int(Opt::later)},
+    {'e', "", false, int(Opt::later)},
+    {'b', "", true, int(Opt::later)},
+    {'g', "", true, int(Opt::later)},
+    {'i', "", true, int(Opt::later)},
+    {'x', "", true, int(Opt::later)},
+    {'L', "", true, int(Opt::later)},
+    {0, "split", false, int(Opt::later)},
+    {0, "reassemble", false, int(Opt::later)},
+    {0, "num-threads", true, int(Opt::later)},
+    {0, "config", true, int(Opt::later)},
+    {0, "mem-usage", false, int(Opt::later)},
+    {0, "dry-run", false, int(Opt::later)},
+    {0, "check-params", false, int(Opt::later)},
+    {0, "cyclic-buffer", true, int(Opt::later)},
+    {0, "work-dir", true, int(Opt::later)},
+    {0, "non-mmap", false, int(Opt::later)},
+    {0, "non-cyclic", false, int(Opt::later)},
+    {0, "splitblock-size", true, int(Opt::later)},
+    {0, "show-stats", false, int(Opt::later)},
+    {0, "eppic", true, int(Opt::later)},
+    {0, "extension", true, int(Opt::later)},
+    {0, "vtop", true, int(Opt::later)},
+    {0, "partial-dmesg", false, int(Opt::later)},
+    {0, "xen-syms", true, int(Opt::later)},
+    {0, "xen-vmcoreinfo", true, int(Opt::later)},
+    {0, "xen_phys_start", true, int(Opt::later)},
+    {0, "diskset", true, int(Opt::later)},
+    {0, "exclude-xen-dom", false, int(Opt::later)},
 }};
-
-const OptSpec* find_short(char c) {
-  for (const OptSpec& o : kOptions)
-    if (o.short_name == c) return &o;
-  return nullptr;
-}
-
-const OptSpec* find_long(std::string_view name) {
-  for (const OptSpec& o : kOptions)
-    if (!o.long_name.empty() && o.long_name == name) return &o;
-  return nullptr;
-}
 
 Result<int> parse_int(std::string_view what, std::string_view s, int lo, int hi) {
   int v = 0;
@@ -87,12 +70,9 @@ Result<int> parse_int(std::string_view what, std::string_view s, int lo, int hi)
   return v;
 }
 
-std::string spelled(const OptSpec& o) {
-  return o.short_name ? std::string("-") + o.short_name : "--" + std::string(o.long_name);
-}
-
-Result<void> apply(CliOptions& c, const OptSpec& o, std::string_view value, int* codecs) {
-  switch (o.id) {
+Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
+  std::string_view value = o.value;
+  switch (static_cast<Opt>(o.spec->id)) {
     case Opt::zlib: c.dump.codec = CodecKind::zlib; ++*codecs; break;
     case Opt::lzo: c.dump.codec = CodecKind::lzo; ++*codecs; break;
     case Opt::zstd: c.dump.codec = CodecKind::zstd; ++*codecs; break;
@@ -119,7 +99,7 @@ Result<void> apply(CliOptions& c, const OptSpec& o, std::string_view value, int*
       break;
     }
     case Opt::later:
-      return make_error(Errc::unsupported, "not supported yet: " + spelled(o));
+      return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
   }
   return {};
 }
@@ -129,56 +109,10 @@ Result<void> apply(CliOptions& c, const OptSpec& o, std::string_view value, int*
 Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   CliOptions c;
   int codecs = 0;
-  bool only_positional = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (only_positional || a.size() < 2 || a[0] != '-') {
-      c.positional.emplace_back(a);
-      continue;
-    }
-    if (a == "--") {
-      only_positional = true;
-      continue;
-    }
-    auto take_value = [&](const OptSpec& o, std::string_view inline_value,
-                          bool has_inline) -> Result<std::string_view> {
-      if (has_inline) return inline_value;
-      if (i + 1 >= args.size())
-        return make_error(Errc::usage, "option " + spelled(o) + " needs a value");
-      return std::string_view(args[++i]);
-    };
-    if (a.substr(0, 2) == "--") {
-      std::string_view body = a.substr(2);
-      size_t eq = body.find('=');
-      std::string_view name = body.substr(0, eq);
-      const OptSpec* o = find_long(name);
-      if (!o) return make_error(Errc::usage, "unknown option: --" + std::string(name));
-      std::string_view value;
-      if (o->takes_value) {
-        Result<std::string_view> v = take_value(*o, eq == std::string_view::npos ? "" : body.substr(eq + 1),
-                                                eq != std::string_view::npos);
-        if (!v) return std::move(v).error();
-        value = *v;
-      } else if (eq != std::string_view::npos) {
-        return make_error(Errc::usage, "option --" + std::string(name) + " takes no value");
-      }
-      KK_TRY(apply(c, *o, value, &codecs));
-      continue;
-    }
-    // A cluster of short options: "-cd31", "-l".
-    for (size_t k = 1; k < a.size(); ++k) {
-      const OptSpec* o = find_short(a[k]);
-      if (!o) return make_error(Errc::usage, std::string("unknown option: -") + a[k]);
-      std::string_view value;
-      if (o->takes_value) {
-        Result<std::string_view> v = take_value(*o, a.substr(k + 1), k + 1 < a.size());
-        if (!v) return std::move(v).error();
-        value = *v;
-        k = a.size();
-      }
-      KK_TRY(apply(c, *o, value, &codecs));
-    }
-  }
+  Result<ParsedArgs> parsed = parse_args(kOptions, args);
+  if (!parsed) return std::move(parsed).error();
+  for (const ParsedOption& o : parsed->options) KK_TRY(apply(c, o, &codecs));
+  c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
   if (c.positional.size() != 2)

@@ -15,14 +15,14 @@ for level in 0 1 31; do
     "$DUMPFILTER" -$codec -d $level "$VMCORE" "$dump" || it_fail "dumpfilter -$codec -d $level"
     [ "$(stat -c %a "$dump")" = 600 ] || it_fail "dump mode is $(stat -c %a "$dump"), not 600"
 
-    out=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 crash -s "$VMLINUX" "$dump" 2>&1) ||
+    out=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$dump" 2>&1) ||
       { echo "$out" | tail -20; it_fail "crash failed on -$codec -d $level"; }
     grep -q "RELEASE: $release" <<<"$out" || { echo "$out" | head -30; it_fail "crash sys: no RELEASE $release (-$codec -d $level)"; }
     grep -q "PANIC:" <<<"$out" || it_fail "crash sys: no PANIC line (-$codec -d $level)"
     grep -Eq '^ ?#0 ' <<<"$out" || { echo "$out" | head -40; it_fail "crash bt: no frame #0 (-$codec -d $level)"; }
     grep -q "sysrq" <<<"$out" || it_fail "crash log: no sysrq line (-$codec -d $level)"
 
-    got=$(timeout 300 $PY - "$dump" "$VMLINUX" <<'PYEOF'
+    got=$(timeout 300 "${DRGN_PY[@]}" - "$dump" "$VMLINUX" <<'PYEOF'
 import sys, drgn
 prog = drgn.Program()
 prog.set_core_dump(sys.argv[1])

@@ -1,0 +1,90 @@
+#include "arch/x86_64/boot_params.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kk::x86_64 {
+
+namespace {
+// boot_params fields outside the setup header (arch/x86/include/uapi/asm/bootparam.h layout).
+constexpr size_t kAcpiRsdpAddr = 0x070;
+constexpr size_t kExtRamdiskImage = 0x0c0;
+constexpr size_t kExtRamdiskSize = 0x0c4;
+constexpr size_t kExtCmdLinePtr = 0x0c8;
+constexpr size_t kE820Entries = 0x1e8;
+constexpr size_t kE820Table = 0x2d0;
+constexpr size_t kE820EntrySize = 20;
+
+template <class T>
+void put(std::vector<std::byte>& b, size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof v);  // x86 is little-endian, as is the layout
+}
+}  // namespace
+
+std::optional<u32> e820_type_from_name(std::string_view name) {
+  struct Name {
+    std::string_view name;
+    u32 type;
+  };
+  static constexpr Name kNames[] = {
+      {"System RAM", kE820Ram},           {"Reserved", kE820Reserved},
+      {"reserved", kE820Reserved},        {"ACPI Tables", kE820Acpi},
+      {"ACPI Non-volatile Storage", kE820Nvs}, {"Unusable memory", kE820Unusable},
+      {"Persistent Memory (legacy)", kE820Pram}, {"Persistent Memory", kE820Pmem},
+      {"Soft Reserved", kE820SoftReserved},
+  };
+  for (const Name& n : kNames)
+    if (n.name == name) return n.type;
+  return std::nullopt;
+}
+
+Result<std::vector<E820Entry>> normalize_e820(std::vector<E820Entry> entries) {
+  std::sort(entries.begin(), entries.end(),
+            [](const E820Entry& a, const E820Entry& b) { return a.addr < b.addr; });
+  std::vector<E820Entry> out;
+  for (const E820Entry& e : entries) {
+    if (e.size == 0) continue;
+    if (!out.empty() && out.back().type == e.type && out.back().addr + out.back().size == e.addr)
+      out.back().size += e.size;
+    else
+      out.push_back(e);
+  }
+  if (out.size() > kE820Max)
+    return make_error(Errc::unsupported, "memory map has " + std::to_string(out.size()) +
+                                             " entries, more than the " + std::to_string(kE820Max) +
+                                             " boot_params holds");
+  return out;
+}
+
+Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const BootParamsInput& in) {
+  std::vector<std::byte> bp(kBootParamsSize, std::byte{0});
+  // The setup header runs from 0x1f1 to 0x202 + the byte at 0x201 (the jump's displacement).
+  size_t hdr_end = 0x202 + std::to_integer<size_t>(image.setup[0x201]);
+  if (hdr_end > image.setup.size() || hdr_end > kE820Table)
+    return make_error(Errc::corrupt, "setup header length runs past the setup sectors");
+  std::memcpy(bp.data() + hdr::kSetupSects, image.setup.data() + hdr::kSetupSects,
+              hdr_end - hdr::kSetupSects);
+
+  bp[hdr::kTypeOfLoader] = std::byte{kLoaderTypeKexec};
+  put<u32>(bp, hdr::kCmdLinePtr, static_cast<u32>(in.cmdline_addr));
+  put<u32>(bp, kExtCmdLinePtr, static_cast<u32>(in.cmdline_addr >> 32));
+  put<u32>(bp, hdr::kRamdiskImage, static_cast<u32>(in.initrd_addr));
+  put<u32>(bp, kExtRamdiskImage, static_cast<u32>(in.initrd_addr >> 32));
+  put<u32>(bp, hdr::kRamdiskSize, static_cast<u32>(in.initrd_size));
+  put<u32>(bp, kExtRamdiskSize, static_cast<u32>(in.initrd_size >> 32));
+  put<u64>(bp, hdr::kSetupData, in.setup_data);
+  if (image.version >= 0x020e) put<u64>(bp, kAcpiRsdpAddr, in.acpi_rsdp);
+
+  Result<std::vector<E820Entry>> e820 = normalize_e820(in.e820);
+  if (!e820) return std::move(e820).error();
+  bp[kE820Entries] = std::byte(static_cast<u8>(e820->size()));
+  for (size_t i = 0; i < e820->size(); ++i) {
+    size_t off = kE820Table + i * kE820EntrySize;
+    put<u64>(bp, off, (*e820)[i].addr);
+    put<u64>(bp, off + 8, (*e820)[i].size);
+    put<u32>(bp, off + 16, (*e820)[i].type);
+  }
+  return bp;
+}
+
+}  // namespace kk::x86_64
