@@ -10,12 +10,13 @@ namespace kk {
 namespace {
 
 enum class Opt {
-  zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, debug, help, version,
+  zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
   later,  // makedumpfile has it; we do not yet
 };
 
-// makedumpfile's options (getopt "b:cDd:eEFfg:hi:lL:pRvXx:z" and its long options).
-constexpr std::array<OptionSpec, 43> kOptions{{
+// makedumpfile's options (getopt "b:cDd:eEFfg:hi:lL:pRvXx:z" and its long options), and ours:
+// --report.
+constexpr std::array<OptionSpec, 44> kOptions{{
     {'c', "", false, int(Opt::zlib)},
     {'l', "", false, int(Opt::lzo)},
     {'z', "", false, int(Opt::zstd)},
@@ -27,6 +28,7 @@ constexpr std::array<OptionSpec, 43> kOptions{{
     {'v', "version", false, int(Opt::version)},
     {0, "message-level", true, int(Opt::message_level)},
     {0, "dump-dmesg", false, int(Opt::dump_dmesg)},
+    {0, "report", true, int(Opt::report)},
     {'E', "", false, int(Opt::later)},
     {'F', "", false, int(Opt::later)},
     {'R', "", false, int(Opt::later)},
@@ -91,6 +93,10 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::help: c.command = Command::help; break;
     case Opt::version: c.command = Command::version; break;
     case Opt::dump_dmesg: c.command = Command::dump_dmesg; break;
+    case Opt::report:
+      if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
+      c.dump.report = std::string(value);
+      break;
     case Opt::message_level: {
       Result<int> v = parse_int("--message-level", value, 0, 31);
       if (!v) return std::move(v).error();
@@ -115,6 +121,16 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
+  if (!c.dump.report.empty()) {
+    if (c.command == Command::dump_dmesg)
+      return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");
+    if (c.positional.empty()) return make_error(Errc::usage, "missing VMCORE");
+    if (c.positional.size() == 1) {  // --report FILE VMCORE: the report only
+      c.command = Command::report;
+      c.dump.input = c.positional[0];
+      return c;
+    }
+  }
   if (c.positional.size() != 2)
     return make_error(Errc::usage, c.positional.size() < 2 ? "missing VMCORE and DUMPFILE"
                                                           : "too many arguments");
@@ -127,15 +143,18 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
 std::string usage_text() {
   return "usage: dumpfilter [-c|-l|-z|-p] [-d LEVEL] [-f] [--message-level N] VMCORE DUMPFILE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
+         "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
          "\n"
          "Writes a kdump-compressed dump of VMCORE (/proc/vmcore or an ELF vmcore), leaving out the\n"
          "page classes that LEVEL names (sum of: 1 zero, 2 cache, 4 private cache, 8 user data,\n"
          "16 free).\n"
          "  -c / -l / -z / -p   compress pages with zlib / lzo / zstd / snappy (default: none)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"
-         "  -f                  overwrite an existing DUMPFILE\n"
+         "  -f                  overwrite an existing DUMPFILE (and report files)\n"
          "  --message-level N   1 progress, 2 messages, 4 errors, 16 report (default 7)\n"
          "  --dump-dmesg        write the kernel log instead of a dump\n"
+         "  --report FILE       also (without DUMPFILE: only) write a triage report: text at\n"
+         "                      FILE and JSON at FILE.json; a FILE ending in .json gets the JSON\n"
          "  -D                  debug output\n"
          "  -h, --help          this text;  -v, --version  the version\n";
 }

@@ -9,7 +9,7 @@
 
 namespace kk {
 
-enum class Command { dump, dump_dmesg, help, version };
+enum class Command { dump, dump_dmesg, report, help, version };  // report: --report, one operand
 
 struct CliOptions {
   Command command = Command::dump;

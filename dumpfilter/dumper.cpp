@@ -3,6 +3,7 @@
 // output file in pass 1 and the 2nd is read back from there in pass 2.
 #include "dumpfilter/dumper.h"
 
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/mem_map.h"
+#include "dumpfilter/report.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/byte_cursor.h"
 
@@ -232,6 +234,80 @@ class Dumper {
   u64 ps_;
 };
 
+// --- the triage report (report.h): gathered through DumpInput and KernelReader only ----------
+
+// Both files are created (0600, temporary names) before any work, so an existing report without
+// -f fails at once rather than after a long dump; they get their final names only when written.
+struct ReportFiles {
+  std::optional<OutputFile> text;
+  OutputFile json;
+};
+
+Result<ReportFiles> create_report_files(const std::string& file, bool force) {
+  auto [text_path, json_path] = report_paths(file);
+  std::optional<OutputFile> text;
+  if (!text_path.empty()) {
+    Result<OutputFile> t = OutputFile::create(text_path, force);
+    if (!t) return std::move(t).error();
+    text = std::move(*t);
+  }
+  Result<OutputFile> j = OutputFile::create(json_path, force);
+  if (!j) return std::move(j).error();
+  return ReportFiles{std::move(text), std::move(*j)};
+}
+
+VmcoreSummary summarize(const DumpInput& in) {
+  VmcoreSummary v;
+  v.path = in.path();
+  struct stat sb;
+  if (::stat(in.path().c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) v.file_size = static_cast<u64>(sb.st_size);
+  v.arch = in.arch() == Arch::x86_64 ? "x86_64" : "arm64";
+  v.page_size = in.page_size();
+  v.max_pfn = in.max_pfn();
+  for (u64 w0 = 0; w0 < v.max_pfn; w0 += kWindowPfns)  // a window at a time: bounded run lists
+    for (const PfnRun& r : in.present_runs(w0, std::min(w0 + kWindowPfns, v.max_pfn)))
+      v.present_pages += r.end - r.start;
+  v.nr_cpus = in.nr_cpus();
+  return v;
+}
+
+// The crashed kernel's log; a log we cannot read is a gap in the report, not a failure. Its size
+// is bounded by extract_dmesg()'s checks on the ring; the report analyses only its last
+// kReportLogBytes (report.h).
+std::string read_log(const DumpInput& in, std::string* why) {
+  if (in.arch() != Arch::x86_64) {
+    *why = "reading an arm64 kernel's memory is not supported yet";
+    return {};
+  }
+  Result<X86Paging> paging = x86_paging_from(in.vmcoreinfo());
+  if (!paging) {
+    *why = paging.error().msg;
+    return {};
+  }
+  X86KernelMemory kmem(in, *paging);
+  Result<std::string> log = extract_dmesg(in.vmcoreinfo(), kmem);
+  if (!log) {
+    *why = log.error().msg;
+    return {};
+  }
+  return std::move(*log);
+}
+
+Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, ReportFiles& files) {
+  ReportInputs ri;
+  std::string log = read_log(in, &ri.log_error);
+  ri.log = log;
+  ri.vmcoreinfo = &in.vmcoreinfo();
+  ri.notes = in.note_bytes();
+  ri.vmcore = summarize(in);
+  ri.dump = std::move(dump);
+  Report r = build_report(ri);
+  if (files.text) KK_TRY(files.text->write_at(0, as_bytes_of(format_report_text(r))));
+  KK_TRY(files.json.write_at(0, as_bytes_of(format_report_json(r))));
+  if (files.text) KK_TRY(files.text->publish());
+  return files.json.publish();
+}
+
 }  // namespace
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
@@ -253,6 +329,12 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   if (!a) return std::move(a).error();
   st.classified = a->classifier != nullptr;
 
+  std::optional<ReportFiles> report;
+  if (!opt.report.empty()) {
+    Result<ReportFiles> rf = create_report_files(opt.report, opt.force);
+    if (!rf) return std::move(rf).error();
+    report = std::move(*rf);
+  }
   Result<OutputFile> out = OutputFile::create(opt.output, opt.force);
   if (!out) return std::move(out).error();
 
@@ -282,7 +364,16 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer.bytes_end();
   KK_TRY(out->publish());
+  if (report) KK_TRY(write_report(input, DumpSummary{st, opt.output, opt.codec, opt.dump_level}, *report));
   return st;
+}
+
+Result<void> run_report(const DumpOptions& opt) {
+  Result<std::unique_ptr<DumpInput>> in = open_dump_input(opt.input);
+  if (!in) return std::move(in).error();
+  Result<ReportFiles> files = create_report_files(opt.report, opt.force);
+  if (!files) return std::move(files).error();
+  return write_report(**in, std::nullopt, *files);
 }
 
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force) {

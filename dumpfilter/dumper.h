@@ -16,6 +16,7 @@ struct DumpOptions {
   CodecKind codec = CodecKind::zlib;
   int dump_level = 0;
   bool force = false;
+  std::string report;  // --report FILE: the triage report (report.h) too; "" for none
 };
 
 struct DumpStats {
@@ -38,5 +39,9 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress);
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force);
 
 std::string format_report(const DumpStats& s, const DumpOptions& opt);
+
+// --report FILE VMCORE: only the triage report of opt.input, at opt.report (see report_paths()).
+// run_dump() writes it too when opt.report is set, after the dump, with the dump's statistics.
+Result<void> run_report(const DumpOptions& opt);
 
 }  // namespace kk

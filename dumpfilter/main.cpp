@@ -33,6 +33,16 @@ int main(int argc, char** argv) {
                      static_cast<unsigned long long>(*n));
       return 0;
     }
+    case Command::report: {
+      Result<void> r = run_report(c.dump);
+      if (!r) {
+        std::fprintf(stderr, "dumpfilter: %s\n", r.error().msg.c_str());
+        return 1;
+      }
+      if (c.message_level_given && (c.message_level & 2))
+        std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
+      return 0;
+    }
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.
@@ -49,5 +59,7 @@ int main(int argc, char** argv) {
     std::fputs(format_report(*st, c.dump).c_str(), stderr);
   if (chatty && (c.message_level & 2))
     std::fprintf(stderr, "dumpfilter: dump saved to %s\n", c.dump.output.c_str());
+  if (chatty && (c.message_level & 2) && !c.dump.report.empty())
+    std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
   return 0;
 }

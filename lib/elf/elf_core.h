@@ -42,6 +42,20 @@ struct ElfNoteHdr {
 };
 static_assert(sizeof(ElfNoteHdr) == 12 && alignof(ElfNoteHdr) == 1);
 
+// The start of an NT_PRSTATUS note's desc: struct elf_prstatus as the kernel's crash_save_cpu()
+// fills it for each CPU (pr_pid is the task that was running there). The prefix is the same on
+// every LP64 Linux architecture (x86_64, arm64); the registers that follow are not, and are not
+// described here.
+struct ElfPrstatusHead {
+  il32 si_signo, si_code, si_errno;  // struct elf_siginfo pr_info
+  ul16 pr_cursig;
+  std::array<u8, 2> pad;
+  ul64 pr_sigpend, pr_sighold;
+  il32 pr_pid, pr_ppid, pr_pgrp, pr_sid;
+};
+static_assert(sizeof(ElfPrstatusHead) == 48 && alignof(ElfPrstatusHead) == 1);
+static_assert(offsetof(ElfPrstatusHead, pr_pid) == 32);
+
 inline constexpr u32 kPtLoad = 1;
 inline constexpr u32 kPtNote = 4;
 inline constexpr u16 kEtCore = 4;

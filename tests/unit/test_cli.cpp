@@ -196,3 +196,27 @@ TEST_CASE("cli: -h and -v need no operands", "[cli]") {
   REQUIRE(u.find("--dump-dmesg") != std::string::npos);
   REQUIRE(u.find("-d LEVEL") != std::string::npos);
 }
+
+TEST_CASE("cli: --report FILE, alone or with a dump", "[cli]") {
+  CliOptions alone = parse_ok({"--report", "/var/crash/report.txt", "/proc/vmcore"});
+  REQUIRE(alone.command == Command::report);
+  REQUIRE(alone.dump.report == "/var/crash/report.txt");
+  REQUIRE(alone.dump.input == "/proc/vmcore");
+  REQUIRE(alone.dump.output.empty());
+
+  CliOptions with = parse_ok({"-l", "-d", "31", "--report=/var/crash/r", "/proc/vmcore", "/var/crash/vmcore"});
+  REQUIRE(with.command == Command::dump);
+  REQUIRE(with.dump.report == "/var/crash/r");
+  REQUIRE(with.dump.codec == CodecKind::lzo);
+  REQUIRE(with.dump.output == "/var/crash/vmcore");
+  REQUIRE(parse_ok({"in", "out"}).dump.report.empty());
+
+  REQUIRE(parse_err({"--report", "r"}).msg == "missing VMCORE");
+  REQUIRE(parse_err({"--report", "r", "a", "b", "c"}).msg == "too many arguments");
+  REQUIRE(parse_err({"in", "out", "--report"}).msg == "option --report needs a value");
+  REQUIRE(parse_err({"--report=", "in"}).msg == "--report: empty file name");
+  Error dm = parse_err({"--dump-dmesg", "--report", "r", "in", "log"});
+  REQUIRE(dm.code == Errc::usage);
+  REQUIRE(dm.msg == "--report goes with a dump or alone, not with --dump-dmesg");
+  REQUIRE(usage_text().find("--report FILE") != std::string::npos);
+}
