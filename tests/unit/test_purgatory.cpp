@@ -3,11 +3,15 @@
 // the blob, linked here too) against OpenSSL, which the loader uses to compute the digest.
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "purgatory_abi.h"
@@ -19,28 +23,27 @@ namespace {
 using Digest = std::array<std::uint8_t, KK_SHA256_DIGEST_SIZE>;
 
 // A region as the loader sees it: bytes in its buffer, later at some physical address.
-struct Span {
+struct Part {
   const std::uint8_t* data;
   std::size_t len;
 };
 
-Digest openssl_sha256(const std::vector<Span>& parts) {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+Digest openssl_sha256(const std::vector<Part>& parts) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   REQUIRE(ctx != nullptr);
-  REQUIRE(EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1);
-  for (const Span& p : parts) REQUIRE(EVP_DigestUpdate(ctx, p.data, p.len) == 1);
+  REQUIRE(EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1);
+  for (const Part& p : parts) REQUIRE(EVP_DigestUpdate(ctx.get(), p.data, p.len) == 1);
   Digest out{};
   unsigned int n = 0;
-  REQUIRE(EVP_DigestFinal_ex(ctx, out.data(), &n) == 1);
-  EVP_MD_CTX_free(ctx);
+  REQUIRE(EVP_DigestFinal_ex(ctx.get(), out.data(), &n) == 1);
   REQUIRE(n == out.size());
   return out;
 }
 
-Digest purgatory_sha256(const std::vector<Span>& parts) {
+Digest purgatory_sha256(const std::vector<Part>& parts) {
   kk_sha256_ctx ctx;
   kk_sha256_init(&ctx);
-  for (const Span& p : parts) kk_sha256_update(&ctx, p.data, p.len);
+  for (const Part& p : parts) kk_sha256_update(&ctx, p.data, p.len);
   Digest out{};
   kk_sha256_final(&ctx, out.data());
   return out;
@@ -155,7 +158,7 @@ TEST_CASE("purgatory sha256 matches OpenSSL at every padding boundary", "[purgat
   for (std::size_t n : {0, 1, 3, 31, 32, 54, 55, 56, 57, 63, 64, 65, 111, 119, 120, 127, 128,
                         129, 1000, 4096, 65537}) {
     std::vector<std::uint8_t> buf = pattern(n, static_cast<std::uint32_t>(n) + 7);
-    std::vector<Span> one{{buf.data(), buf.size()}};
+    std::vector<Part> one{{buf.data(), buf.size()}};
     INFO("length " << n);
     CHECK(hex(purgatory_sha256(one)) == hex(openssl_sha256(one)));
   }
@@ -165,7 +168,7 @@ TEST_CASE("purgatory sha256 matches OpenSSL fed in pieces", "[purgatory]") {
   std::vector<std::uint8_t> buf = pattern(10000, 42);
   const Digest whole = openssl_sha256({{buf.data(), buf.size()}});
   for (std::size_t piece : {1, 7, 55, 56, 63, 64, 65, 100, 4096}) {
-    std::vector<Span> parts;
+    std::vector<Part> parts;
     for (std::size_t off = 0; off < buf.size(); off += piece)
       parts.push_back({buf.data() + off, std::min(piece, buf.size() - off)});
     INFO("piece " << piece);
@@ -181,9 +184,9 @@ TEST_CASE("purgatory sha256: one digest over up to 16 regions in order", "[purga
                                                  1, 0, 777, 2048, 100000};
   for (std::size_t i = 0; i < KK_PURGATORY_MAX_REGIONS; i++)
     segs.push_back(pattern(sizes[i], static_cast<std::uint32_t>(i)));
-  std::vector<Span> regions;
+  std::vector<Part> regions;
   std::vector<std::uint8_t> concat;
-  for (const auto& s : segs) {
+  for (const std::vector<std::uint8_t>& s : segs) {
     regions.push_back({s.data(), s.size()});
     concat.insert(concat.end(), s.begin(), s.end());
   }

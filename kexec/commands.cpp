@@ -1,0 +1,291 @@
+#include "kexec/commands.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "io/file.h"
+#include "io/text_file.h"
+#include "kexec/plan_x86_64.h"
+#include "kexec/purgatory_image.h"
+#include "kexec/syscalls.h"
+#include "purgatory_blob.h"
+
+namespace kk {
+
+namespace {
+
+constexpr u64 kLowMemEnd = 1ull << 20;
+constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map without KASLR
+constexpr size_t kMaxKernelBytes = 512u << 20;
+// size_t before the shift: 4096u << 20 is a 32-bit unsigned and wraps to 0 (every initrd refused).
+constexpr size_t kMaxInitrdBytes = size_t{4096} << 20;
+constexpr u64 kConsolePort = 0x3f8;
+
+bool wants_fallback(int err) {
+  // kexec_file_load cannot take this image or does not exist: kexec_load may. Signature failures
+  // (EKEYREJECTED, ENOKEY, EBADMSG, ...) are answers, not reasons to retry without a signature.
+  return err == ENOSYS || err == EINVAL || err == ENOEXEC || err == EOPNOTSUPP;
+}
+
+// Turns a failed kexec call into a sentence a person can act on.
+Error explain(Error e, bool file_syscall, const SysPaths& paths) {
+  std::string why;
+  switch (e.sys_errno) {
+    case EPERM: {
+      std::string lockdown = read_lockdown(paths);
+      if (geteuid() != 0) why = "must be run as root (CAP_SYS_BOOT)";
+      else if (!file_syscall && lockdown != "none")
+        why = "the kernel is locked down (" + lockdown + ") and refuses kexec_load; use -s "
+              "(kexec_file_load) with a signed kernel";
+      else why = "not permitted (kernel.kexec_load_disabled set, or a security module refused)";
+      break;
+    }
+    case ENOSYS:
+      why = file_syscall ? "this kernel has no kexec_file_load (CONFIG_KEXEC_FILE); try -c"
+                         : "this kernel has no kexec_load (CONFIG_KEXEC)";
+      break;
+    case EKEYREJECTED: case ENOKEY: case EBADMSG: case EMSGSIZE: case ENOPKG: case ELIBBAD:
+      why = "the kernel image's signature was not accepted";
+      break;
+    case EADDRNOTAVAIL: why = "a segment lies outside the memory the kernel accepts"; break;
+    case EBUSY: why = "a kexec is already in progress"; break;
+    case ENOMEM: why = "not enough memory (is the crashkernel= reservation big enough?)"; break;
+    default: break;
+  }
+  if (!why.empty()) e.msg += " (" + why + ")";
+  return e;
+}
+
+Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
+  std::vector<PhysRange> out;
+  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
+  if (out.empty())
+    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
+  return out;
+}
+
+// Where kexec_load(KEXEC_ON_CRASH) accepts segments: crashk_res only, every segment inside it
+// (else EADDRNOTAVAIL). /proc/iomem names crashk_low_res "Crash kernel" too; the kernel reserves
+// that one (below 4 GiB, for the capture kernel's DMA) only when crashk_res itself lies above
+// 4 GiB (crashkernel=X,high), so crashk_res is always the highest "Crash kernel" range. The low
+// one is still the capture kernel's RAM (capture_memory_map) and still left out of the dump.
+PhysRange crash_segment_range(const std::vector<PhysRange>& crash) {
+  PhysRange best = crash.front();
+  for (const PhysRange& r : crash)
+    if (r.start > best.start) best = r;
+  return best;
+}
+
+std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem) {
+  std::vector<PhysRange> out;
+  for (const IomemRange& r : iomem_system_ram(iomem)) out.push_back({r.start, r.end + 1});
+  return merge_ranges(out);
+}
+
+// The facts a capture kernel's ELF core header is made of.
+Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
+                                        const std::vector<PhysRange>& crash) {
+  CrashMemory m;
+  m.machine = kEmX86_64;
+  m.ram = subtract_ranges(system_ram(iomem), crash);
+  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
+  if (!notes) return std::move(notes).error();
+  m.cpu_notes = std::move(*notes);
+  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
+  if (!vi) return std::move(vi).error();
+  m.vmcoreinfo = *vi;
+  m.page_offset = kDefaultPageOffset;
+  Result<KcoreFacts> k = read_kcore_facts(p);
+  if (k) {
+    m.kernel_text = k->text;
+    if (k->page_offset) m.page_offset = *k->page_offset;
+  }
+  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
+  // kernel text segment: the capture still works (readers go by physical address and
+  // VMCOREINFO), but say so rather than write wrong addresses silently.
+  if (!k || !k->page_offset)
+    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
+                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
+                 static_cast<unsigned long long>(kDefaultPageOffset));
+  return m;
+}
+
+// The capture kernel's memory map: the firmware's non-RAM ranges as they are, RAM only in the
+// crash reservation and below 1 MiB (what the boot path needs there; since Linux 5.13 the first
+// kernel keeps that memory to itself, so nothing of the crashed kernel is lost).
+std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820Entry>& firmware,
+                                                  const std::vector<IomemRange>& iomem,
+                                                  const std::vector<PhysRange>& crash) {
+  std::vector<x86_64::E820Entry> out;
+  for (const x86_64::E820Entry& e : firmware)
+    if (e.type != x86_64::kE820Ram) out.push_back(e);
+  std::vector<PhysRange> low;
+  for (const PhysRange& r : system_ram(iomem))
+    if (r.start < kLowMemEnd) low.push_back({r.start, std::min(r.end, kLowMemEnd)});
+  for (const PhysRange& r : merge_ranges(low)) out.push_back({r.start, r.size(), x86_64::kE820Ram});
+  for (const PhysRange& r : crash) out.push_back({r.start, r.size(), x86_64::kE820Ram});
+  return out;
+}
+
+void print_plan(const X86Plan& plan) {
+  for (const Segment& s : plan.plan.segments)
+    std::fprintf(stderr, "kexec: %-16s %#014llx-%#014llx  %8zu bytes of %llu\n", s.what.c_str(),
+                 static_cast<unsigned long long>(s.mem),
+                 static_cast<unsigned long long>(s.mem + s.memsz - 1), s.data.size(),
+                 static_cast<unsigned long long>(s.memsz));
+  std::fprintf(stderr, "kexec: entry %#llx, command line: %s\n",
+               static_cast<unsigned long long>(plan.plan.entry), plan.cmdline.c_str());
+}
+
+Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
+  Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
+  if (!kernel) return std::move(kernel).error();
+  std::vector<std::byte> initrd;
+  if (!opt.initrd.empty()) {
+    Result<std::vector<std::byte>> r = read_binary_file(opt.initrd, kMaxInitrdBytes);
+    if (!r) return std::move(r).error();
+    initrd = std::move(*r);
+  }
+  Result<std::vector<IomemRange>> iomem = read_iomem(p);
+  if (!iomem) return std::move(iomem).error();
+  Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
+  if (!firmware) return std::move(firmware).error();
+
+  X86LoadInput in;
+  in.kernel = *kernel;
+  in.initrd = initrd;
+  in.cmdline = cmdline;
+  in.panic = opt.panic;
+  in.acpi_rsdp = read_acpi_rsdp(p);
+  if (opt.panic) {
+    Result<std::vector<PhysRange>> crash = crash_ranges(*iomem);
+    if (!crash) return std::move(crash).error();
+    Result<CrashMemory> mem = gather_crash_memory(p, *iomem, *crash);
+    if (!mem) return std::move(mem).error();
+    in.elfcorehdr = build_elfcorehdr(*mem);
+    in.placement = {crash_segment_range(*crash)};
+    in.e820 = capture_memory_map(*firmware, *iomem, *crash);
+  } else {
+    in.placement = subtract_ranges(system_ram(*iomem), {{0, kLowMemEnd}});
+    in.e820 = *firmware;
+  }
+  PurgatoryBuilder purgatory = [&](u64 entry, u64 bp, const std::vector<Segment>& checked,
+                                   Allocator& alloc) {
+    PurgatoryRequest req{entry, bp, kConsolePort, opt.no_checks, /*allow_above_4g=*/true};
+    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
+  };
+  Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
+  if (!plan) return std::move(plan).error().context(opt.kernel);
+  if (opt.debug) print_plan(*plan);
+  return sys_kexec_load(plan->plan, kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
+}
+
+Result<void> load_file(const KexecOptions& opt, const std::string& cmdline) {
+  Fd kfd(::open(opt.kernel.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!kfd.valid()) return sys_error(opt.kernel);
+  Fd ifd;
+  if (!opt.initrd.empty()) {
+    ifd = Fd(::open(opt.initrd.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ifd.valid()) return sys_error(opt.initrd);
+  }
+  unsigned long flags = (opt.panic ? kKexecFileOnCrash : 0) | (ifd.valid() ? 0 : kKexecFileNoInitramfs);
+  return sys_kexec_file_load(kfd.get(), ifd.valid() ? ifd.get() : -1, cmdline, flags);
+}
+
+Result<int> do_load(const KexecOptions& opt, const SysPaths& p) {
+  std::string proc_cmdline;
+  if (opt.reuse_cmdline) {
+    Result<std::string> c = read_text_file(p.at(p.cmdline), 65536);
+    if (!c) return std::move(c).error();
+    proc_cmdline = std::move(*c);
+  }
+  std::string cmdline = compose_cmdline(opt, proc_cmdline);
+  if (opt.syscall != SyscallMode::classic) {
+    Result<void> r = load_file(opt, cmdline);
+    if (r) return 0;
+    if (opt.syscall == SyscallMode::file || !wants_fallback(r.error().sys_errno))
+      return explain(std::move(r).error(), true, p);
+    if (opt.debug) std::fprintf(stderr, "kexec: %s; falling back to kexec_load\n", r.error().msg.c_str());
+  }
+  Result<void> r = load_classic(opt, cmdline, p);
+  if (!r) return explain(std::move(r).error(), false, p);
+  return 0;
+}
+
+Result<int> do_unload(const KexecOptions& opt, const SysPaths& p) {
+  if (opt.syscall != SyscallMode::classic) {
+    Result<void> r = sys_kexec_file_load(-1, -1, "", kKexecFileUnload | (opt.panic ? kKexecFileOnCrash : 0));
+    if (r) return 0;
+    if (opt.syscall == SyscallMode::file || !wants_fallback(r.error().sys_errno))
+      return explain(std::move(r).error(), true, p);
+  }
+  Result<void> r = sys_kexec_unload(kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
+  if (!r) return explain(std::move(r).error(), false, p);
+  return 0;
+}
+
+Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
+  Result<bool> loaded = read_loaded(p.at(p.kexec_loaded));
+  if (!loaded) return std::move(loaded).error().context("kexec support missing (CONFIG_KEXEC?)");
+  if (!*loaded) return make_error(Errc::missing, "no kernel is loaded (load one with kexec -l first)");
+  if (!opt.no_sync) ::sync();
+  Result<void> r = sys_reboot_kexec();
+  return explain(std::move(r).error(), false, p);
+}
+
+}  // namespace
+
+std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline) {
+  auto trim_end = [](std::string& s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  };
+  std::string cmdline;
+  if (opt.reuse_cmdline) {
+    cmdline = remove_cmdline_param(proc_cmdline, "BOOT_IMAGE");
+    if (opt.panic) cmdline = remove_cmdline_param(cmdline, "crashkernel");
+    trim_end(cmdline);  // /proc/cmdline's final '\n' must not end up before --append's words
+  }
+  if (opt.append_given && !opt.append.empty()) cmdline += (cmdline.empty() ? "" : " ") + opt.append;
+  trim_end(cmdline);
+  return cmdline;
+}
+
+Result<int> run_kexec(const KexecOptions& opt, const SysPaths& p) {
+  switch (opt.action) {
+    case KexecAction::print_ckr_size: {
+      Result<std::vector<IomemRange>> io = read_iomem(p);
+      if (!io) return std::move(io).error();
+      u64 total = 0;
+      for (const IomemRange& r : iomem_find(*io, "Crash kernel")) total += r.size();
+      std::printf("%llu\n", static_cast<unsigned long long>(total));
+      return 0;
+    }
+    case KexecAction::status: {
+      // kexec-tools' convention: exit status 1 when loaded, 0 when not.
+      const std::string& path = opt.load_given ? p.kexec_loaded : p.kexec_crash_loaded;
+      Result<bool> loaded = read_loaded(p.at(path));
+      if (!loaded) return std::move(loaded).error().context("kexec support missing (CONFIG_KEXEC?)");
+      return *loaded ? 1 : 0;
+    }
+    case KexecAction::help: case KexecAction::version: return 0;
+    default: break;
+  }
+  if (geteuid() != 0) return make_error(Errc::usage, "must be run as root (CAP_SYS_BOOT)");
+  if (::access(p.at(p.kexec_loaded).c_str(), F_OK) != 0)
+    return make_error(Errc::unsupported, "this kernel has no kexec support (CONFIG_KEXEC is off)");
+  switch (opt.action) {
+    case KexecAction::load:
+    case KexecAction::load_panic: {
+      Result<int> r = do_load(opt, p);
+      if (!r || !opt.exec_after) return r;
+      return do_exec(opt, p);
+    }
+    case KexecAction::unload: return do_unload(opt, p);
+    case KexecAction::exec: return do_exec(opt, p);
+    default: return 0;
+  }
+}
+
+}  // namespace kk

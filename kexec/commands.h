@@ -1,0 +1,16 @@
+// commands.h: kexec's actions as passes: gather facts from /proc and /sys, plan (pure), call the
+// kernel. Returns the process exit status; errors travel up as values with the reason spelled out.
+#pragma once
+
+#include "kexec/cli.h"
+#include "kexec/system_info.h"
+
+namespace kk {
+
+Result<int> run_kexec(const KexecOptions& opt, const SysPaths& paths);
+
+// The command line the new kernel gets: --reuse-cmdline's /proc/cmdline (minus BOOT_IMAGE, and
+// crashkernel= for a crash kernel) followed by --append.
+std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline);
+
+}  // namespace kk

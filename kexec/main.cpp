@@ -1,0 +1,30 @@
+// main.cpp: kexec's entry point. Parses, runs one action, prints one line on error.
+#include <cstdio>
+
+#include "kexec/commands.h"
+#include "kk_config.h"
+
+int main(int argc, char** argv) {
+  using namespace kk;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Result<KexecOptions> opt = parse_kexec_cli(args);
+  if (!opt) {
+    const Error& e = opt.error();
+    std::fprintf(stderr, "kexec: %s%s\n", e.msg.c_str(), e.code == Errc::usage ? " (see kexec --help)" : "");
+    return 2;
+  }
+  if (opt->action == KexecAction::help) {
+    std::fputs(kexec_usage().c_str(), stdout);
+    return 0;
+  }
+  if (opt->action == KexecAction::version) {
+    std::printf("kexec (kdumpkit) %s\n", KK_VERSION);
+    return 0;
+  }
+  Result<int> rc = run_kexec(*opt, SysPaths{});
+  if (!rc) {
+    std::fprintf(stderr, "kexec: %s\n", rc.error().msg.c_str());
+    return rc.error().code == Errc::usage || rc.error().code == Errc::unsupported ? 2 : 1;
+  }
+  return *rc;
+}

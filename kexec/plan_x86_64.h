@@ -1,0 +1,44 @@
+// plan_x86_64.h: turns a bzImage, an initrd and a command line into kexec segments for x86_64:
+// kernel, initrd, boot_params + command line, (for -p) the ELF core header, and the purgatory
+// that checks them and enters the kernel. Pure: memory facts in, a plan out.
+#pragma once
+
+#include <functional>
+
+#include "arch/x86_64/boot_params.h"
+#include "kexec/segments.h"
+
+namespace kk {
+
+struct X86LoadInput {
+  std::span<const std::byte> kernel;  // the bzImage file
+  std::span<const std::byte> initrd;  // empty: none
+  std::string cmdline;
+  bool panic = false;
+  std::vector<PhysRange> placement;  // where segments may go: RAM for -l, the crash range(s) for -p
+  std::vector<x86_64::E820Entry> e820;  // the new kernel's memory map (for -p before the cut below)
+  std::vector<std::byte> elfcorehdr;    // -p only; cut out of the map and named by elfcorehdr=
+  u64 acpi_rsdp = 0;
+};
+
+struct X86Plan {
+  SegmentPlan plan;
+  u64 kernel_addr = 0;
+  u64 boot_params_addr = 0;
+  u64 elfcorehdr_addr = 0;
+  std::string cmdline;  // as the new kernel will see it
+};
+
+// Builds the purgatory segment once the others are placed: it gets the kernel entry, the
+// boot_params address and the segments to check, and takes its own room from the allocator.
+using PurgatoryBuilder = std::function<Result<Segment>(u64 entry, u64 boot_params,
+                                                       const std::vector<Segment>& checked,
+                                                       Allocator& alloc)>;
+
+Result<X86Plan> plan_x86_64_load(const X86LoadInput& in, const PurgatoryBuilder& purgatory);
+
+// The memory map of a capture kernel: RAM only in `usable` (crash ranges, low memory), every
+// non-RAM firmware range kept with its type; the elfcorehdr range is left out of RAM.
+std::vector<x86_64::E820Entry> cut_from_ram(std::vector<x86_64::E820Entry> map, PhysRange hole);
+
+}  // namespace kk

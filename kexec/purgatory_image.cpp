@@ -1,0 +1,70 @@
+#include "kexec/purgatory_image.h"
+
+#include <openssl/evp.h>
+
+#include <cstring>
+#include <memory>
+
+#include "purgatory_abi.h"
+
+namespace kk {
+
+Result<std::array<std::byte, 32>> segments_digest(const std::vector<Segment>& checked) {
+  std::array<std::byte, 32> out{};
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
+  for (const Segment& s : checked)
+    ok = ok && EVP_DigestUpdate(ctx.get(), s.data.data(), s.data.size()) == 1;
+  unsigned len = 0;
+  ok = ok && EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1;
+  if (!ok || len != out.size()) return make_error(Errc::io, "purgatory: SHA-256 (OpenSSL) failed");
+  return out;
+}
+
+Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, const PurgatoryRequest& req,
+                                       const std::vector<Segment>& checked, Allocator& alloc) {
+  if (blob.size() < KK_PURGATORY_PARAMS_OFFSET + sizeof(kk_purgatory_params))
+    return make_error(Errc::corrupt, "purgatory: embedded blob is too small");
+  kk_purgatory_params p;
+  std::memcpy(&p, blob.data() + KK_PURGATORY_PARAMS_OFFSET, sizeof p);
+  if (p.magic != KK_PURGATORY_MAGIC || p.abi_version != KK_PURGATORY_ABI_VERSION)
+    return make_error(Errc::corrupt, "purgatory: embedded blob has the wrong magic or ABI version");
+  if (p.image_mem_size < blob.size() || p.image_mem_size > (1u << 20))
+    return make_error(Errc::corrupt, "purgatory: implausible image size " + std::to_string(p.image_mem_size));
+  if (checked.size() > KK_PURGATORY_MAX_REGIONS)
+    return make_error(Errc::unsupported, "purgatory: more than " +
+                                             std::to_string(KK_PURGATORY_MAX_REGIONS) + " segments to check");
+  p.entry = req.entry;
+  p.arg = req.arg;
+  p.console_port = req.console_port;
+  p.skip_checks = req.skip_checks ? 1 : 0;
+  p.nr_regions = 0;
+  for (const Segment& s : checked) {
+    if (s.data.empty()) continue;
+    p.regions[p.nr_regions].start = s.mem;
+    p.regions[p.nr_regions].len = s.data.size();
+    ++p.nr_regions;
+  }
+  Result<std::array<std::byte, 32>> digest = segments_digest(checked);
+  if (!digest) return std::move(digest).error();
+  std::memcpy(p.digest, digest->data(), sizeof p.digest);
+
+  Result<u64> at = alloc.take("purgatory", align_up(p.image_mem_size, kPageSize), kPageSize, 0,
+                              1ull << 32, true);
+  // The x86_64 purgatory is position-independent and runs in the kexec identity map with a
+  // 64-bit GDT base, so it may sit above 4 GiB: needed when the crash reservation is entirely
+  // there (crashkernel=X,high; kexec_load wants every segment inside crashk_res).
+  if (!at && req.allow_above_4g)
+    at = alloc.take("purgatory", align_up(p.image_mem_size, kPageSize), kPageSize, 0, ~0ull, true);
+  if (!at) return std::move(at).error();
+  Segment seg;
+  seg.what = "purgatory";
+  seg.data.resize(blob.size());
+  std::memcpy(seg.data.data(), blob.data(), blob.size());
+  std::memcpy(seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, &p, sizeof p);
+  seg.mem = *at;
+  seg.memsz = align_up(p.image_mem_size, kPageSize);
+  return seg;
+}
+
+}  // namespace kk

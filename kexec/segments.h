@@ -1,0 +1,41 @@
+// segments.h: what a kexec_load call carries: buffers and where they go in physical memory,
+// and a placement allocator over the ranges the new kernel may be put in. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "io/result.h"
+#include "kernel/iomem.h"
+
+namespace kk {
+
+struct Segment {
+  std::string what;             // "kernel", "initrd", ... for messages
+  std::vector<std::byte> data;  // bufsz = data.size()
+  u64 mem = 0;                  // page-aligned destination
+  u64 memsz = 0;                // page-aligned, >= data.size()
+};
+
+struct SegmentPlan {
+  std::vector<Segment> segments;
+  u64 entry = 0;  // where the kernel jumps after copying (the purgatory)
+};
+
+inline constexpr u64 kPageSize = 4096;
+inline constexpr size_t kMaxSegments = 16;  // KEXEC_SEGMENT_MAX
+
+class Allocator {
+ public:
+  explicit Allocator(std::vector<PhysRange> free) : free_(merge_ranges(std::move(free))) {}
+
+  // Finds size bytes aligned to align inside [lo, hi), highest address first when top_down, and
+  // takes them out of the free ranges. Errors say what did not fit.
+  Result<u64> take(const std::string& what, u64 size, u64 align, u64 lo, u64 hi, bool top_down);
+  const std::vector<PhysRange>& free() const { return free_; }
+
+ private:
+  std::vector<PhysRange> free_;
+};
+
+}  // namespace kk

@@ -1,0 +1,198 @@
+#include "kexec/system_info.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "io/file.h"
+#include "io/text_file.h"
+
+namespace kk {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  return s;
+}
+
+std::optional<u64> parse_u64(std::string_view s, int base) {
+  s = trim(s);
+  if (base == 16 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  u64 v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+Result<u64> read_number(const std::string& path, int base) {
+  Result<std::string> t = read_text_file(path, 4096);
+  if (!t) return std::move(t).error();
+  std::optional<u64> v = parse_u64(*t, base);
+  if (!v) return make_error(Errc::corrupt, path + ": not a number: '" + std::string(trim(*t)) + "'");
+  return *v;
+}
+
+}  // namespace
+
+Result<std::vector<IomemRange>> read_iomem(const SysPaths& p) {
+  Result<std::string> t = read_text_file(p.at(p.iomem));
+  if (!t) return std::move(t).error();
+  Result<std::vector<IomemRange>> r = parse_iomem(*t);
+  if (!r) return std::move(r).error().context(p.at(p.iomem));
+  // Without CAP_SYS_ADMIN the kernel prints every range as 0-0.
+  bool all_zero = std::all_of(r->begin(), r->end(), [](const IomemRange& x) { return x.end == 0; });
+  if (!r->empty() && all_zero)
+    return make_error(Errc::io, p.at(p.iomem) + ": addresses hidden (run as root)");
+  return r;
+}
+
+Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
+  std::vector<x86_64::E820Entry> out;
+  std::string dir = p.at(p.memmap);
+  DIR* d = ::opendir(dir.c_str());
+  if (d) {
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    ::closedir(d);
+    for (const std::string& n : names) {
+      Result<u64> start = read_number(dir + "/" + n + "/start", 16);
+      Result<u64> end = read_number(dir + "/" + n + "/end", 16);
+      Result<std::string> type = read_text_file(dir + "/" + n + "/type", 4096);
+      if (!start || !end || !type) continue;
+      std::optional<u32> t = x86_64::e820_type_from_name(trim(*type));
+      out.push_back({*start, *end - *start + 1, t.value_or(x86_64::kE820Reserved)});
+    }
+    if (!out.empty()) return out;
+  }
+  Result<std::vector<IomemRange>> io = read_iomem(p);
+  if (!io) return std::move(io).error();
+  for (const IomemRange& r : *io) {
+    if (r.depth != 0) continue;
+    std::optional<u32> t = r.name.rfind("System RAM", 0) == 0 ? std::optional<u32>(x86_64::kE820Ram)
+                                                              : x86_64::e820_type_from_name(r.name);
+    if (t) out.push_back({r.start, r.size(), *t});
+  }
+  return out;
+}
+
+Result<std::vector<int>> parse_cpu_list(std::string_view text) {
+  std::vector<int> cpus;
+  text = trim(text);
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    size_t dash = part.find('-');
+    std::optional<u64> a = parse_u64(part.substr(0, dash), 10);
+    std::optional<u64> b = dash == std::string_view::npos ? a : parse_u64(part.substr(dash + 1), 10);
+    if (!a || !b || *b < *a || *b > 65535)
+      return make_error(Errc::corrupt, "bad CPU list '" + std::string(part) + "'");
+    for (u64 c = *a; c <= *b; ++c) cpus.push_back(static_cast<int>(c));
+  }
+  return cpus;
+}
+
+Result<std::vector<NoteBuffer>> read_crash_notes(const SysPaths& p) {
+  std::string base = p.at(p.cpu);
+  Result<std::string> possible = read_text_file(base + "/possible", 4096);
+  if (!possible) return std::move(possible).error().context("sysfs not mounted?");
+  Result<std::vector<int>> cpus = parse_cpu_list(*possible);
+  if (!cpus) return std::move(cpus).error().context(base + "/possible");
+  std::vector<NoteBuffer> out;
+  for (int c : *cpus) {
+    std::string dir = base + "/cpu" + std::to_string(c);
+    Result<u64> addr = read_number(dir + "/crash_notes", 16);
+    if (!addr) continue;  // possible but never present: no buffer
+    Result<u64> size = read_number(dir + "/crash_notes_size", 10);
+    // crash_notes_size exists since 4.3; the note buffer was 1024 bytes before that.
+    out.push_back({*addr, size ? *size : 1024});
+  }
+  if (out.empty()) return make_error(Errc::missing, base + ": no cpuN/crash_notes (kernel without CONFIG_CRASH_DUMP?)");
+  return out;
+}
+
+Result<NoteBuffer> parse_vmcoreinfo_location(std::string_view text) {
+  text = trim(text);
+  size_t sp = text.find(' ');
+  std::optional<u64> addr = parse_u64(text.substr(0, sp), 16);
+  std::optional<u64> size = sp == std::string_view::npos ? std::nullopt : parse_u64(text.substr(sp + 1), 16);
+  if (!addr || !size || *size == 0) return make_error(Errc::corrupt, "expected '<hex address> <hex size>'");
+  return NoteBuffer{*addr, *size};
+}
+
+Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p) {
+  Result<std::string> t = read_text_file(p.at(p.vmcoreinfo), 4096);
+  if (!t) return std::move(t).error();
+  Result<NoteBuffer> n = parse_vmcoreinfo_location(*t);
+  if (!n) return std::move(n).error().context(p.at(p.vmcoreinfo));
+  return n;
+}
+
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p) {
+  Result<InputFile> f = InputFile::open(p.at(p.kcore));
+  if (!f) return std::move(f).error();
+  std::byte eh[sizeof(Elf64Ehdr)];
+  KK_TRY(f->read_at(0, eh));
+  Result<ElfCoreHead> head = parse_elf_core_head(eh);
+  if (!head) return std::move(head).error().context(p.at(p.kcore));
+  if (head->phnum > 65536) return make_error(Errc::corrupt, p.at(p.kcore) + ": too many program headers");
+  std::vector<std::byte> ph(head->phnum * sizeof(Elf64Phdr));
+  KK_TRY(f->read_at(head->phoff, ph));
+  // The program headers are read here, not with parse_program_headers(): that one checks a
+  // vmcore and refuses /proc/kcore, whose vmalloc, module and vmemmap PT_LOADs have
+  // p_paddr = -1 ("physical range wraps around"). Refusing them lost the kernel text PT_LOAD
+  // and, worse, left the direct map at its non-KASLR default in the ELF core header, while
+  // Debian's kernels randomise it (CONFIG_RANDOMIZE_MEMORY): every PT_LOAD vaddr was wrong.
+  KcoreFacts facts;
+  constexpr u64 kTextStart = 0xffffffff80000000ull, kTextEnd = 0xffffffffc0000000ull;
+  for (u32 i = 0; i < head->phnum; ++i) {
+    Elf64Phdr s;
+    std::memcpy(&s, ph.data() + i * sizeof(Elf64Phdr), sizeof s);
+    u64 vaddr = s.vaddr, paddr = s.paddr, memsz = s.memsz;
+    if (u32(s.type) != kPtLoad || paddr == ~0ull) continue;  // vmalloc, vmemmap, modules
+    if (vaddr >= kTextStart && vaddr < kTextEnd) {
+      if (!facts.text) facts.text = KernelText{vaddr, paddr, memsz};
+    } else if (!facts.page_offset && vaddr >= 0xffff800000000000ull && vaddr >= paddr) {
+      facts.page_offset = vaddr - paddr;
+    }
+  }
+  return facts;
+}
+
+u64 read_acpi_rsdp(const SysPaths& p) {
+  if (Result<std::string> t = read_text_file(p.at(p.efi_systab), 65536)) {
+    std::string_view s = *t;
+    for (std::string_view key : {"ACPI20=", "ACPI="}) {
+      size_t at = s.find(key);
+      if (at == std::string_view::npos) continue;
+      std::string_view v = s.substr(at + key.size());
+      v = v.substr(0, v.find('\n'));
+      if (std::optional<u64> a = parse_u64(v, 16)) return *a;
+    }
+  }
+  if (Result<std::vector<std::byte>> bp = read_binary_file(p.at(p.boot_params), 65536);
+      bp && bp->size() >= 0x78)
+    return load_le<u64>(bp->data() + 0x70);
+  return 0;
+}
+
+std::string read_lockdown(const SysPaths& p) {
+  Result<std::string> t = read_text_file(p.at(p.lockdown), 4096);
+  if (!t) return "none";
+  size_t a = t->find('['), b = t->find(']');
+  if (a == std::string::npos || b == std::string::npos || b < a) return "none";
+  return t->substr(a + 1, b - a - 1);
+}
+
+Result<bool> read_loaded(const std::string& path) {
+  Result<u64> v = read_number(path, 10);
+  if (!v) return std::move(v).error();
+  return *v != 0;
+}
+
+}  // namespace kk

@@ -1,0 +1,54 @@
+// system_info.h: what the running kernel tells a loader about the machine, read from /proc and
+// /sys. Thin: each function reads and hands the text to a pure parser. Paths are parameters so
+// tests can point them at fixtures.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/x86_64/boot_params.h"
+#include "kexec/elfcorehdr.h"
+#include "kernel/iomem.h"
+
+namespace kk {
+
+struct SysPaths {
+  std::string root;  // prefix for every path below ("" on a real system)
+  std::string iomem = "/proc/iomem";
+  std::string memmap = "/sys/firmware/memmap";
+  std::string cpu = "/sys/devices/system/cpu";
+  std::string vmcoreinfo = "/sys/kernel/vmcoreinfo";
+  std::string kcore = "/proc/kcore";
+  std::string cmdline = "/proc/cmdline";
+  std::string efi_systab = "/sys/firmware/efi/systab";
+  std::string boot_params = "/sys/kernel/boot_params/data";
+  std::string kexec_loaded = "/sys/kernel/kexec_loaded";
+  std::string kexec_crash_loaded = "/sys/kernel/kexec_crash_loaded";
+  std::string lockdown = "/sys/kernel/security/lockdown";
+  std::string at(const std::string& p) const { return root + p; }
+};
+
+Result<std::vector<IomemRange>> read_iomem(const SysPaths& p);
+// The firmware memory map (/sys/firmware/memmap), or /proc/iomem's top level when absent.
+Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p);
+// "0-3,5" -> {0,1,2,3,5}
+Result<std::vector<int>> parse_cpu_list(std::string_view text);
+// Per possible CPU: the physical address and size of its crash_notes buffer.
+Result<std::vector<NoteBuffer>> read_crash_notes(const SysPaths& p);
+// /sys/kernel/vmcoreinfo: "<hex addr> <hex size>".
+Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p);
+Result<NoteBuffer> parse_vmcoreinfo_location(std::string_view text);
+// Kernel text mapping and direct-map base from /proc/kcore's program headers.
+struct KcoreFacts {
+  std::optional<KernelText> text;
+  std::optional<u64> page_offset;
+};
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p);
+// The ACPI RSDP: EFI systab ACPI20=/ACPI=, else the boot_params the kernel booted with; 0 if neither.
+u64 read_acpi_rsdp(const SysPaths& p);
+// The lockdown mode in brackets ("none", "integrity", "confidentiality"); "none" if absent.
+std::string read_lockdown(const SysPaths& p);
+Result<bool> read_loaded(const std::string& path);
+
+}  // namespace kk
