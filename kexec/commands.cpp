@@ -89,7 +89,11 @@ Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<Iom
                                         const std::vector<PhysRange>& crash) {
   CrashMemory m;
   m.machine = kEmX86_64;
-  m.ram = subtract_ranges(system_ram(iomem), crash);
+  // The capture kernel runs in the low 1 MiB as well (capture_memory_map gives it that RAM), so
+  // what is there at dump time is not the crashed kernel's; kexec_file_load leaves it out too.
+  std::vector<PhysRange> not_dumped = crash;
+  not_dumped.push_back({0, kLowMemEnd});
+  m.ram = subtract_ranges(system_ram(iomem), not_dumped);
   Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
   if (!notes) return std::move(notes).error();
   m.cpu_notes = std::move(*notes);

@@ -12,6 +12,9 @@ if ! tests/qemu/fixtures.sh all >/tmp/kdumpkit-fixtures.log 2>&1; then
   echo "fixture generation failed; the integration tests will fail"
 fi
 
+# The kernel the fixtures booted, for tests that boot it themselves (the purgatory smoke test).
+eval "$(tests/qemu/fixtures.sh env 2>/dev/null)" && export KK_VMLINUZ KK_VMLINUX
+
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
 /usr/bin/python3 scripts/test_summary.py build/meson-logs/testlog.json

@@ -275,38 +275,41 @@ kk_build_initramfs() {
     fi
 }
 
-# kk_serial_logger LOG STAMPS: copy lines from stdin to LOG (without the serial console's
-# trailing \r); lines containing "KK_" also go to STAMPS prefixed with the host time, which is
-# how phases inside the guest are timed on the host's clock.
+# kk_serial_logger LOG STAMPS [REGEX]: copy lines from stdin to LOG (without the serial console's
+# trailing \r); lines containing "KK_" (or matching the bash regex REGEX, when given) also go to
+# STAMPS prefixed with the host time, which is how phases inside the guest are timed on the
+# host's clock.
 kk_serial_logger() {
-    local log=$1 stamps=$2 line
+    local log=$1 stamps=$2 extra=${3:-KK_} line
     : >"$log"
     while IFS= read -r line || [[ -n $line ]]; do
         line=${line%$'\r'}
         printf '%s\n' "$line" >>"$log"
-        if [[ -n $stamps && $line == *KK_* ]]; then
+        if [[ -n $stamps && ($line == *KK_* || $line =~ $extra) ]]; then
             printf '%s %s\n' "$EPOCHREALTIME" "$line" >>"$stamps"
         fi
     done
 }
 
 # kk_qemu_boot -k KERNEL -l LOG [-i INITRD] [-a APPEND] [-m MEM] [-c CPUS] [-t TIMEOUT]
-#              [-d RAWDISK]... [-r RODISK]... [-s STAMPS] [-- EXTRA QEMU ARGS]
+#              [-d RAWDISK]... [-r RODISK]... [-s STAMPS [-S REGEX]] [-- EXTRA QEMU ARGS]
 # Boots qemu-system-x86_64 under TCG, serial console into LOG (see kk_serial_logger for
-# STAMPS). -d disks are raw and writable, -r disks raw and read-only; virtio in that order
+# STAMPS; -S: lines matching the bash regex REGEX are stamped too). -d disks are raw and
+# writable, -r disks raw and read-only; virtio in that order
 # (vda, vdb, ...). Returns QEMU's exit status, or 124 when the hard timeout (default 300 s)
 # killed it.
 kk_qemu_boot() {
-    local kernel='' initrd='' append='' log='' stamps='' mem=512M cpus=1 timeout=300 opt
+    local kernel='' initrd='' append='' log='' stamps='' extra='' mem=512M cpus=1 timeout=300 opt
     local disks=()
     OPTIND=1
-    while getopts 'k:i:a:l:m:c:t:d:r:s:' opt; do
+    while getopts 'k:i:a:l:m:c:t:d:r:s:S:' opt; do
         case $opt in
             k) kernel=$OPTARG ;;
             i) initrd=$OPTARG ;;
             a) append=$OPTARG ;;
             l) log=$OPTARG ;;
             s) stamps=$OPTARG ;;
+            S) extra=$OPTARG ;;
             m) mem=$OPTARG ;;
             c) cpus=$OPTARG ;;
             t) timeout=$OPTARG ;;
@@ -326,7 +329,28 @@ kk_qemu_boot() {
     for d in "${disks[@]}"; do args+=(-drive "$d"); done
     local rcs
     timeout --kill-after=10 "$timeout" qemu-system-x86_64 "${args[@]}" "$@" </dev/null 2>&1 |
-        kk_serial_logger "$log" "$stamps"
+        kk_serial_logger "$log" "$stamps" "$extra"
     rcs=("${PIPESTATUS[@]}")
     return "${rcs[0]}"
+}
+
+# kk_binary_items BIN DEST: initramfs ITEMs (for kk_build_initramfs, one per line on stdout)
+# that put a stripped copy of host binary BIN at DEST in the guest, plus the shared libraries
+# `ldd BIN` lists at their own paths. For big unstripped build outputs (our kexec, dumpfilter):
+# debug info only costs initramfs unpacking time and crashkernel memory in the guest. The
+# stripped copy is cached by the binary's hash.
+kk_binary_items() {
+    local bin=$1 dest=$2 hash out lib
+    [[ -x $bin ]] || kk_die "kk_binary_items: $bin is not an executable"
+    hash=$(sha256sum <"$bin" | cut -c1-16)
+    out=$KK_CACHE/bin/$(basename "$bin")-stripped-$hash
+    if [[ ! -x $out ]]; then
+        mkdir -p "$KK_CACHE/bin"
+        strip -o "$out.tmp.$$" "$bin" || kk_die "strip $bin failed"
+        mv "$out.tmp.$$" "$out"
+    fi
+    printf '%s=%s\n' "$out" "$dest"
+    while read -r lib; do
+        printf '%s=%s\n' "$lib" "$lib"
+    done < <(ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
 }

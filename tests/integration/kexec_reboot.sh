@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Our kexec reboots a real kernel: Debian's 6.1 kernel in QEMU (TCG) loads itself with
+# `kexec -l` (-c: kexec_load with kdumpkit's purgatory; -s: kexec_file_load) and `kexec -e`
+# enters it; the second kernel's /init must see exactly the command line we gave. With -c the
+# console must show our purgatory's "checks ok" (tests/qemu/kexec-boot.sh checks all of this).
+# With UEFI firmware installed (package ovmf), -c also runs with the first kernel booted by UEFI.
+source "$(dirname "$0")/lib.sh"
+: "${KEXEC:?meson sets KEXEC}"
+command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not installed"
+it_tmpdir
+variants=(-c -s)
+if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(-c:efi); else echo "note: no OVMF, no UEFI run"; fi
+for variant in "${variants[@]}"; do
+  opt=${variant%%:*} extra=()
+  [ "$variant" = -c:efi ] && extra=(--efi)
+  out="$IT_TMP/reboot$variant"
+  "$SRCDIR/tests/qemu/kexec-boot.sh" --mode reboot --kexec-opt "$opt" "${extra[@]}" --kexec "$KEXEC" \
+      --out "$out" 2>"$IT_TMP/run.log" >/dev/null ||
+    { cat "$IT_TMP/run.log" >&2; it_fail "kexec $variant -l + kexec -e did not boot the second kernel"; }
+  grep -q '^KK_CMDLINE console=ttyS0 panic=1 kk.stage=second$' "$out/console.log" ||
+    it_fail "second kernel's command line (kexec $variant)"
+  echo "ok: kexec $variant -l + -e: load $(sed -n 's/^load=//p' "$out/timings") s," \
+       "-e -> second /init $(sed -n 's/^exec=//p' "$out/timings") s," \
+       "QEMU $(sed -n 's/^total_qemu=//p' "$out/timings") s"
+done
