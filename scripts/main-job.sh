@@ -1,50 +1,95 @@
 #!/usr/bin/env bash
-# main-job.sh: the main job on its embedded default. Sets up and builds, boots Debian's kernel in
-# QEMU with memory filled, panics it and captures the vmcore (tests/qemu, cached), then filters it
-# with dumpfilter and prints what crashed and what the dump kept.
-# Until kdumpkit's own kexec lands, the capture inside the guest is made with Debian's kexec-tools.
-# Usage: scripts/main-job.sh [-d LEVEL] [-c|-l|-z] [--large] [--out DIR]
+# main-job.sh: the main job on its embedded default. Sets up and builds kdumpkit, fetches Debian's
+# kernel, boots it in QEMU with crashkernel=, loads the capture kernel with OUR kexec -p, crashes
+# the guest, lets the capture kernel run OUR dumpfilter (dump, kernel log, triage report) onto a
+# virtio disk, takes the files out and says what crashed. Phases are shown live.
+#
+# usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p]
+#                            [--kexec-opt -c|-s] [--kernel KVER] [--crash KIND] [--out DIR]
+#   --kernel KVER   a linux-image-KVER Debian package to use (default: newest 6.1 amd64)
+#   --crash KIND    sysrq (default), or what tests/qemu/kexec-boot.sh --crash-kind offers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-level=31 codec=-l size=small out=${KDUMPKIT_OUT:-$PWD/kdumpkit-out}
+mem=1G cpus=1 ck=128M level=31 codec=-l kexec_opt=-c crash=sysrq
+out=${KDUMPKIT_OUT:-$PWD/kdumpkit-out}
 while [ $# -gt 0 ]; do
   case $1 in
+    --mem) mem=$2; shift ;;
+    --cpus) cpus=$2; shift ;;
+    --crashkernel) ck=$2; shift ;;
     -d) level=$2; shift ;;
     -c|-l|-z|-p) codec=$1 ;;
-    --large) size=large ;;
+    --kexec-opt) kexec_opt=$2; shift ;;
+    --kernel) export KDUMPKIT_KVER=$2; shift ;;
+    --crash) crash=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
-    *) echo "main-job: unknown option $1" >&2; exit 2 ;;
+    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "main-job: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 t0=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 phase() { printf '[%6ss] %s\n' "$(since "$t0")" "$*"; }
 
-phase "set-up: packages and build"
+phase "set-up: packages (only missing ones) and build"
 scripts/setup.sh
-phase "vmcore: QEMU guest panicked and captured (cached after the first run)"
-vmcore=$(tests/qemu/fixtures.sh $size)
+phase "kernel: Debian's linux-image and its debug symbols (cached after the first run)"
+eval "$(tests/qemu/fixtures.sh env)"
+phase "guest: ${mem} RAM, ${cpus} vCPU, crashkernel=${ck}; kexec ${kexec_opt} -p, crash: ${crash}"
+
 mkdir -p "$out"
 chmod 0700 "$out"
-dump="$out/dump-d$level${codec#-}"
-log="$out/vmcore-dmesg.txt"
-
-phase "dumpfilter $codec -d $level $vmcore"
-start=$(date +%s.%N)
-build/dumpfilter/dumpfilter -f $codec -d "$level" --message-level 16 "$vmcore" "$dump"
-secs=$(since "$start")
-build/dumpfilter/dumpfilter -f --dump-dmesg "$vmcore" "$log"
+log="$out/console.log"
+rm -f "$log"
+crash_args=()
+[ "$crash" = sysrq ] || crash_args=(--crash-kind "$crash")
+tests/qemu/kexec-boot.sh --mode crash --mem "$mem" --cpus "$cpus" --crashkernel "$ck" \
+  --level "$level" --codec "$codec" --kexec-opt "$kexec_opt" "${crash_args[@]}" --out "$out" \
+  >/dev/null 2>"$out/kexec-boot.err" &
+pid=$!
+# Live phases: the guests print KK_PHASE lines on the serial console.
+seen=0
+while kill -0 $pid 2>/dev/null; do
+  if [ -f "$log" ]; then
+    n=$(grep -c 'KK_PHASE' "$log" || true)
+    if [ "$n" -gt "$seen" ]; then
+      grep 'KK_PHASE' "$log" | sed -n "$((seen + 1)),${n}p" | while read -r _ name rest; do
+        phase "  guest: ${name} ${rest}"
+      done
+      seen=$n
+    fi
+  fi
+  sleep 0.5
+done
+rc=0
+wait $pid || rc=$?
+[ -f "$log" ] && grep 'KK_PHASE' "$log" | sed -n "$((seen + 1)),\$p" | while read -r _ name rest; do
+  phase "  guest: ${name} ${rest}"
+done
+if [ $rc -ne 0 ]; then
+  tail -n 15 "$out/kexec-boot.err" >&2
+  echo "main-job: the capture flow failed (status $rc); console log: $log" >&2
+  exit 1
+fi
+phase "capture done: files in $out"
 
 echo
-echo "What crashed:"
-grep -m1 -o 'Linux version [^ ]*' "$log" | sed 's/^/  /'
-grep -m1 -E 'Kernel panic|BUG:|Oops' "$log" | sed 's/^/  /' || echo "  (no panic line in the log)"
-echo
-printf 'The dump: %s, %s bytes from a %s bytes vmcore, written in %s s\n' "$dump" \
-  "$(stat -c %s "$dump")" "$(stat -c %s "$vmcore")" "$secs"
-echo "Kernel log: $log"
-phase "done"
+echo "== What crashed"
+if [ -f "$out/report.txt" ]; then
+  sed -n '/^Kernel/,/^Vmcore/p' "$out/report.txt" | sed '$d'
+else
+  grep -m1 -o 'Linux version [^ ]*' "$out/vmcore-dmesg.txt" | sed 's/^/  /'
+  grep -m1 -E 'Kernel panic|BUG:|Oops' "$out/vmcore-dmesg.txt" | sed 's/^/  /' || true
+fi
+echo "== The dump"
+ram=$(awk -v m="$mem" 'BEGIN { n = m + 0; u = substr(m, length(m)); print (u == "G" ? n * 1024 : n) * 1048576 }')
+printf '  %s: %s bytes (guest RAM %s bytes), -d %s %s\n' "$out/vmcore" "$(stat -c %s "$out/vmcore")" \
+  "$ram" "$level" "$codec"
+[ -f "$out/report.txt" ] && sed -n '/^Dump/,$p' "$out/report.txt" | grep -E 'excl\.|kept|present' | sed 's/^/  /'
+echo "  kernel log: $out/vmcore-dmesg.txt"
+echo "== Time per phase (seconds)"
+sed 's/=/ /' "$out/timings" | while read -r k v; do printf '  %-16s %s\n' "$k" "$v"; done
+phase "total"
