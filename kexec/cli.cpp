@@ -11,10 +11,10 @@ namespace {
 enum class Opt {
   help, version, debug, force, no_checks, no_ifdown, no_sync, load, unload, exec, load_panic,
   file_syscall, classic_syscall, auto_syscall, status, type, initrd, append, reuse_cmdline,
-  print_ckr_size, mem_bound, elf64_headers, later,
+  print_ckr_size, mem_bound, elf64_headers, test_spoil_digest, later,
 };
 
-constexpr std::array<OptionSpec, 43> kOptions{{
+constexpr std::array<OptionSpec, 44> kOptions{{
     {'h', "help", false, int(Opt::help)},
     {'?', "", false, int(Opt::help)},
     {'v', "version", false, int(Opt::version)},
@@ -41,6 +41,8 @@ constexpr std::array<OptionSpec, 43> kOptions{{
     {0, "mem-min", true, int(Opt::mem_bound)},
     {0, "mem-max", true, int(Opt::mem_bound)},
     {0, "elf64-core-headers", false, int(Opt::elf64_headers)},
+    // Ours, a testing aid: the purgatory must refuse a load whose digest does not match.
+    {0, "test-spoil-digest", false, int(Opt::test_spoil_digest)},
     // kexec-tools options this loader does not offer (yet).
     {0, "elf32-core-headers", false, int(Opt::later)},
     {0, "reuseinitrd", false, int(Opt::later)},
@@ -99,6 +101,7 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
       case Opt::print_ckr_size: ckr = true; break;
       case Opt::mem_bound: break;  // accepted: placement stays within RAM / the crash range anyway
       case Opt::elf64_headers: break;  // what we always build
+      case Opt::test_spoil_digest: k.test_spoil_digest = true; break;
       case Opt::later: return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
     }
   }
@@ -115,6 +118,17 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
     k.exec_after = true;
   }
   bool loading = k.action == KexecAction::load || k.action == KexecAction::load_panic;
+  // --test-spoil-digest only means something where our purgatory runs: a -c load that checks.
+  // kexec_file_load (-s, and -a when it succeeds) brings the kernel's own purgatory, so there it
+  // would silently test nothing: refuse rather than pretend.
+  if (k.test_spoil_digest) {
+    if (!loading)
+      return make_error(Errc::usage, "--test-spoil-digest goes with a load (-l or -p)");
+    if (k.syscall != SyscallMode::classic)
+      return make_error(Errc::usage, "--test-spoil-digest needs -c (only kexec_load runs kdumpkit's purgatory)");
+    if (k.no_checks)
+      return make_error(Errc::usage, "--test-spoil-digest with -i tests nothing (the purgatory skips the check)");
+  }
   if (loading) {
     if (parsed->positional.size() != 1)
       return make_error(Errc::usage, parsed->positional.empty() ? "no kernel image given"
@@ -166,6 +180,8 @@ std::string kexec_usage() {
          "  -t, --type=bzImage      image type (bzImage is the only one on x86_64)\n"
          "  -i, --no-checks         purgatory skips the SHA-256 check\n"
          "  -y, --no-sync           do not sync filesystems before -e\n"
+         "  --test-spoil-digest     testing aid (-c loads only): flip one bit of the digest the\n"
+         "                          purgatory checks, so it must refuse to boot the kernel\n"
          "  --print-ckr-size        print the size of the crash kernel reservation\n"
          "  -d, --debug             print the segment plan\n"
          "  -h, --help   -v, --version\n";

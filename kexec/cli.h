@@ -27,6 +27,10 @@ struct KexecOptions {
   bool debug = false;
   bool no_sync = false;
   bool no_checks = false;      // -i: purgatory skips the SHA-256 check
+  // --test-spoil-digest (testing aid, -c loads only): flip one bit of the digest handed to the
+  // purgatory after computing it, so the purgatory's check fails and it refuses to boot. Proves
+  // the refusal path on a real kexec -e / panic (tests/qemu/kexec-boot.sh --spoil).
+  bool test_spoil_digest = false;
 };
 
 Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args);

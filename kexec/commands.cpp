@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <span>
 
 #include "io/file.h"
 #include "io/text_file.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
 #include "kexec/syscalls.h"
+#include "purgatory_abi.h"
 #include "purgatory_blob.h"
 
 namespace kk {
@@ -143,6 +146,31 @@ void print_plan(const X86Plan& plan) {
                static_cast<unsigned long long>(plan.plan.entry), plan.cmdline.c_str());
 }
 
+std::string hex(std::span<const u8> bytes) {
+  std::string out;
+  for (u8 b : bytes) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    out += two;
+  }
+  return out;
+}
+
+// -d: the digest the purgatory will check, as it prints it on a mismatch ("expected ..."), so a
+// console log can be compared with the load. With --test-spoil-digest also the segments' real
+// digest (what the purgatory will compute: "computed ...").
+void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled) {
+  kk_purgatory_params p;
+  if (seg.data.size() < KK_PURGATORY_PARAMS_OFFSET + sizeof p) return;
+  std::memcpy(&p, seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, sizeof p);
+  std::fprintf(stderr, "kexec: purgatory digest %s over %u regions\n", hex(p.digest).c_str(), p.nr_regions);
+  if (!spoiled) return;
+  Result<std::array<std::byte, 32>> real = segments_digest(checked);
+  if (real)
+    std::fprintf(stderr, "kexec: --test-spoil-digest: one bit flipped; the segments' digest is %s\n",
+                 hex({reinterpret_cast<const u8*>(real->data()), real->size()}).c_str());
+}
+
 Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
   Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
   if (!kernel) return std::move(kernel).error();
@@ -176,9 +204,12 @@ Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, c
     in.e820 = *firmware;
   }
   PurgatoryBuilder purgatory = [&](u64 entry, u64 bp, const std::vector<Segment>& checked,
-                                   Allocator& alloc) {
+                                   Allocator& alloc) -> Result<Segment> {
     PurgatoryRequest req{entry, bp, kConsolePort, opt.no_checks, /*allow_above_4g=*/true};
-    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
+    req.spoil_digest = opt.test_spoil_digest;
+    Result<Segment> seg = make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
+    if (seg && opt.debug) print_purgatory_digest(*seg, checked, opt.test_spoil_digest);
+    return seg;
   };
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
   if (!plan) return std::move(plan).error().context(opt.kernel);

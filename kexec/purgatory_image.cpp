@@ -48,6 +48,7 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   Result<std::array<std::byte, 32>> digest = segments_digest(checked);
   if (!digest) return std::move(digest).error();
   std::memcpy(p.digest, digest->data(), sizeof p.digest);
+  if (req.spoil_digest) p.digest[0] ^= 0x01;  // --test-spoil-digest: one bit, after hashing
 
   Result<u64> at = alloc.take("purgatory", align_up(p.image_mem_size, kPageSize), kPageSize, 0,
                               1ull << 32, true);

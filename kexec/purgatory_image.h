@@ -18,6 +18,10 @@ struct PurgatoryRequest {
   // Placement: below 4 GiB, or (true) below 4 GiB when it fits and else anywhere in the
   // allocator's ranges. x86_64 sets it: a crashkernel=X,high reservation has no room below.
   bool allow_above_4g = false;
+  // Testing aid (kexec --test-spoil-digest): after the digest is computed, flip its lowest bit
+  // (bit 0 of byte 0) in the parameter block, so the purgatory's own SHA-256 cannot match and it
+  // must refuse to enter the kernel. Regions and everything else stay as they would be.
+  bool spoil_digest = false;
 };
 
 // One SHA-256 over every segment's data in order. Only the data: the kernel zero-fills the rest

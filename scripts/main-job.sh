@@ -7,7 +7,7 @@
 # usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p]
 #                            [--kexec-opt -c|-s] [--kernel KVER] [--crash KIND] [--out DIR]
 #   --kernel KVER   a linux-image-KVER Debian package to use (default: newest 6.1 amd64)
-#   --crash KIND    sysrq (default), or what tests/qemu/kexec-boot.sh --crash-kind offers
+#   --crash KIND    sysrq (default), null, bug, oops, panic or softlockup (a small test module)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

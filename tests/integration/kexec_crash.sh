@@ -2,20 +2,29 @@
 # Our kexec loads a real capture kernel and our dumpfilter writes the dump in it: Debian's 6.1
 # kernel in QEMU (TCG, crashkernel=128M) runs `kexec -p` (-c: kexec_load with kdumpkit's
 # purgatory; -s: kexec_file_load), panics with sysrq-c, and the capture kernel runs
-# `dumpfilter -d 31 -l /proc/vmcore` and `--dump-dmesg` onto an ext4 disk
-# (tests/qemu/kexec-boot.sh). Here: crash reads the dump (sys: release and PANIC; bt; log: the
-# sysrq line), drgn reads init_uts_ns and the crashed thread, the dmesg file has the panic.
-# With UEFI firmware installed (package ovmf), -c also runs with the first kernel booted by UEFI.
+# `dumpfilter -d 31 -l --report /mnt/report.txt /proc/vmcore` and `--dump-dmesg` onto an ext4
+# disk (tests/qemu/kexec-boot.sh). Here: crash reads the dump (sys: release and PANIC; bt; log:
+# the sysrq line), drgn reads init_uts_ns and the crashed thread, the dmesg file has the panic,
+# and the triage report (report.json, report.txt) parses and names the sysrq crash.
+# Runs: -c and -s (1 GiB, 1 vCPU); -c:4g, a 4 GiB guest with 2 vCPUs, where crash, drgn and the
+# report must all see 2 CPUs; with UEFI firmware installed (package ovmf), -c:efi, the first
+# kernel booted by UEFI. Then -c:spoil: the load gets kexec --test-spoil-digest and the
+# purgatory must refuse to enter the capture kernel on the panic.
 source "$(dirname "$0")/lib.sh"
 : "${KEXEC:?meson sets KEXEC}"
 command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not installed"
 VMLINUX=$(it_vmlinux)
 it_tmpdir
-variants=(-c -s)
+variants=(-c -s -c:4g)
 if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(-c:efi); else echo "note: no OVMF, no UEFI run"; fi
 for variant in "${variants[@]}"; do
-  opt=${variant%%:*} extra=()
-  [ "$variant" = -c:efi ] && extra=(--efi)
+  opt=${variant%%:*} extra=() cpus=1
+  case $variant in
+    -c:efi) extra=(--efi) ;;
+    # Lean: the default 16 MiB fill; crashkernel=128M is enough for 4 GiB (capture /init had
+    # ~39 MB free, dumpfilter's RSS ~28 MB).
+    -c:4g) extra=(--mem 4G --cpus 2 --fill 16); cpus=2 ;;
+  esac
   out="$IT_TMP/crash$variant"
   "$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt "$opt" "${extra[@]}" --level 31 --codec -l \
       --kexec "$KEXEC" --dumpfilter "$DUMPFILTER" --out "$out" 2>"$IT_TMP/run.log" >/dev/null ||
@@ -32,11 +41,13 @@ for variant in "${variants[@]}"; do
   grep -q "RELEASE: $release" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: no RELEASE $release ($variant)"; }
   grep -q 'PANIC: "Kernel panic - not syncing: sysrq triggered crash"' <<<"$cout" ||
     { echo "$cout" | head -30; it_fail "crash sys: no sysrq PANIC line ($variant)"; }
+  grep -Eq "^ +CPUS: $cpus\$" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: CPUS is not $cpus ($variant)"; }
   grep -Eq '^ ?#0 ' <<<"$cout" || { echo "$cout" | head -40; it_fail "crash bt: no frame #0 ($variant)"; }
   grep -q 'sysrq: Trigger a crash' <<<"$cout" || it_fail "crash log: no sysrq line ($variant)"
 
   got=$(timeout 300 "${DRGN_PY[@]}" - "$dump" "$VMLINUX" <<'PYEOF'
 import sys, drgn
+from drgn.helpers.linux.cpumask import for_each_online_cpu
 prog = drgn.Program()
 prog.set_core_dump(sys.argv[1])
 prog.load_debug_info([sys.argv[2]])
@@ -44,14 +55,56 @@ release = prog["init_uts_ns"].name.release.string_().decode()
 thread = prog.crashed_thread()
 comm = thread.object.comm.string_().decode()
 frames = " ".join(f.name or "?" for f in thread.stack_trace())
-print(release, thread.tid, comm, "sysrq" if "sysrq_handle_crash" in frames else "no-sysrq")
+online = len(list(for_each_online_cpu(prog)))
+print(release, thread.tid, comm, "sysrq" if "sysrq_handle_crash" in frames else "no-sysrq", online)
 PYEOF
   ) || it_fail "drgn failed on the kexec $variant dump"
+  # shellcheck disable=SC2086  # words on purpose
   set -- $got
   [ "$1" = "$release" ] || it_fail "drgn release '$1' != '$release' ($variant)"
   [ -n "${3:-}" ] || it_fail "drgn: no crashed task ($variant)"
   [ "${4:-}" = sysrq ] || it_fail "drgn: sysrq_handle_crash is not on the crashed thread's stack ($variant)"
+  [ "${5:-}" = "$cpus" ] || it_fail "drgn: ${5:-?} online CPUs, expected $cpus ($variant)"
+
+  # The triage report written in the capture kernel: valid JSON naming the sysrq crash, one
+  # NT_PRSTATUS note per CPU; the text names it too.
+  /usr/bin/python3 -m json.tool "$out/report.json" >/dev/null || it_fail "report.json does not parse ($variant)"
+  /usr/bin/python3 - "$out/report.json" "$cpus" <<'PYEOF' || it_fail "report.json does not describe the sysrq crash on $cpus CPU(s) ($variant)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+cpus = int(sys.argv[2])
+c = r["crash"]
+problems = []
+if c["kind"] != "sysrq" or c["kind_description"] != "sysrq triggered crash":
+    problems.append(f"kind {c['kind']!r} / {c['kind_description']!r}")
+if c["panic_message"] != "sysrq triggered crash":
+    problems.append(f"panic_message {c['panic_message']!r}")
+if "sysrq_handle_crash" not in c["call_trace"]:
+    problems.append("no sysrq_handle_crash in call_trace")
+if r["vmcore"]["cpus"] != cpus or len(r["prstatus"]["pids"]) != cpus:
+    problems.append(f"vmcore.cpus {r['vmcore']['cpus']}, {len(r['prstatus']['pids'])} NT_PRSTATUS")
+if r["dump"]["path"] != "/mnt/vmcore":
+    problems.append(f"dump.path {r['dump']['path']!r}")
+for p in problems:
+    print("report.json:", p, file=sys.stderr)
+sys.exit(1 if problems else 0)
+PYEOF
+  grep -Eq '^  kind +sysrq triggered crash$' "$out/report.txt" || it_fail "report.txt: no 'kind sysrq triggered crash' ($variant)"
   t() { sed -n "s/^$1=//p" "$out/timings"; }
-  echo "ok: kexec $variant -p: dump $(stat -c %s "$dump") B; crash + drgn (task $2 $3);" \
+  echo "ok: kexec $variant -p: dump $(stat -c %s "$dump") B; crash + drgn (task $2 $3, $5 CPU); report;" \
        "load $(t load) s, panic -> capture /init $(t panic) s, dump $(t dump) s, QEMU $(t total_qemu) s"
 done
+
+# The refusal: a spoiled digest (kexec -c -p --test-spoil-digest) and sysrq-c. kexec-boot.sh
+# --spoil checks that the purgatory printed the mismatch with both digests (the handed-over one
+# and the real one, one bit apart, as kexec -d printed them at load) and that no capture kernel
+# started within --spoil-wait seconds, then stops QEMU; no fill, no dump disk.
+out="$IT_TMP/crash-c:spoil"
+"$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt -c --spoil --fill 0 \
+    --kexec "$KEXEC" --dumpfilter "$DUMPFILTER" --out "$out" 2>"$IT_TMP/run.log" >/dev/null ||
+  { cat "$IT_TMP/run.log" >&2; it_fail "kexec -c -p --test-spoil-digest: the purgatory did not refuse as it must"; }
+grep -q '^kdumpkit purgatory: digest mismatch, not booting$' "$out/console.log" || it_fail "no mismatch line (-c:spoil)"
+! grep -q 'KK_PHASE init_capture' "$out/console.log" || it_fail "the capture kernel ran despite the spoiled digest"
+echo "ok: kexec -c -p --test-spoil-digest: the purgatory refused $(sed -n 's/^refused=//p' "$out/timings") s" \
+     "after the panic, no capture kernel in $(sed -n 's/^refused_wait=//p' "$out/timings") s; QEMU" \
+     "$(sed -n 's/^total_qemu=//p' "$out/timings") s"

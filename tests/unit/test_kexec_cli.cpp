@@ -191,6 +191,40 @@ TEST_CASE("kexec cli: errors", "[kexec_cli]") {
   }
 }
 
+TEST_CASE("kexec cli: --test-spoil-digest (testing aid) only with a -c load that checks", "[kexec_cli]") {
+  REQUIRE_FALSE(parse_ok({"-c", "-l", "k"}).test_spoil_digest);
+  KexecOptions l = parse_ok({"-c", "-l", "--test-spoil-digest", "k"});
+  REQUIRE(l.test_spoil_digest);
+  REQUIRE(l.action == KexecAction::load);
+  KexecOptions p = parse_ok({"--test-spoil-digest", "-c", "-p", "--initrd=/i", "k"});
+  REQUIRE(p.test_spoil_digest);
+  REQUIRE(p.action == KexecAction::load_panic);
+  REQUIRE(parse_ok({"-c", "-f", "--test-spoil-digest", "k"}).exec_after);  // load and exec at once
+
+  SECTION("-s and -a would use the kernel's purgatory: a usage error, not a silent no-op") {
+    for (const Args& a : {Args{"-s", "-p", "--test-spoil-digest", "k"}, Args{"-l", "--test-spoil-digest", "k"},
+                          Args{"-c", "-a", "-l", "--test-spoil-digest", "k"}}) {
+      Error e = parse_err(a);
+      REQUIRE(e.code == Errc::usage);
+      REQUIRE_THAT(e.msg, Catch::Contains("--test-spoil-digest needs -c"));
+    }
+  }
+  SECTION("not without a load") {
+    for (const Args& a : {Args{"-c", "-e", "--test-spoil-digest"}, Args{"-c", "-u", "--test-spoil-digest"},
+                          Args{"-c", "-S", "-p", "--test-spoil-digest"}}) {
+      Error e = parse_err(a);
+      REQUIRE(e.code == Errc::usage);
+      REQUIRE_THAT(e.msg, Catch::Contains("goes with a load"));
+    }
+  }
+  SECTION("not with -i, which skips the check it spoils") {
+    Error e = parse_err({"-c", "-i", "-l", "--test-spoil-digest", "k"});
+    REQUIRE(e.code == Errc::usage);
+    REQUIRE_THAT(e.msg, Catch::Contains("-i tests nothing"));
+  }
+  REQUIRE_THAT(kexec_usage(), Catch::Contains("--test-spoil-digest"));
+}
+
 TEST_CASE("kexec cli: usage text lists the main forms", "[kexec_cli]") {
   std::string u = kexec_usage();
   REQUIRE_THAT(u, Catch::StartsWith("usage: kexec"));

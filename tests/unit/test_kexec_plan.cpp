@@ -788,6 +788,36 @@ TEST_CASE("purgatory: skip_checks and console_port pass through", "[plan]") {
   REQUIRE(p.nr_regions == 3);  // still listed
 }
 
+TEST_CASE("purgatory: spoil_digest (kexec --test-spoil-digest) flips one bit of the digest only", "[plan]") {
+  std::vector<Segment> checked = checked_segments();
+  PurgatoryRequest req{0x1400200, 0x7ffe3000, 0x3f8, false};
+  Allocator a1({{0x1000000, 0x2000000}}), a2({{0x1000000, 0x2000000}});
+  Result<Segment> good = make_purgatory_segment(purgatory_x86_64(), req, checked, a1);
+  req.spoil_digest = true;
+  Result<Segment> bad = make_purgatory_segment(purgatory_x86_64(), req, checked, a2);
+  REQUIRE(good);
+  REQUIRE(bad);
+  REQUIRE(bad->mem == good->mem);
+  REQUIRE(bad->memsz == good->memsz);
+  kk_purgatory_params g = read_params(*good), b = read_params(*bad);
+  std::array<std::byte, 32> real = *segments_digest(checked);
+  REQUIRE(std::memcmp(g.digest, real.data(), 32) == 0);
+  REQUIRE(b.digest[0] == (g.digest[0] ^ 0x01));
+  REQUIRE(std::memcmp(b.digest + 1, g.digest + 1, 31) == 0);
+  // Everything else in the segment, parameter block included, is what a good load gets.
+  REQUIRE(b.skip_checks == 0);
+  REQUIRE(b.nr_regions == g.nr_regions);
+  size_t digest_at = KK_PURGATORY_PARAMS_OFFSET + offsetof(kk_purgatory_params, digest);
+  REQUIRE(bad->data.size() == good->data.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < bad->data.size(); ++i)
+    if (bad->data[i] != good->data[i]) {
+      ++differing;
+      REQUIRE(i == digest_at);
+    }
+  REQUIRE(differing == 1);
+}
+
 TEST_CASE("purgatory: allow_above_4g prefers below 4 GiB, else goes above", "[plan]") {
   PurgatoryRequest req{0x1, 0x2, 0, false, true};
   Allocator both({{0x1000000, 0x2000000}, {0x100000000, 0x200000000}});

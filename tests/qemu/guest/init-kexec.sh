@@ -6,11 +6,16 @@
 #      reboot: kexec $OPT -l /boot/vmlinuz --initrd=/boot/second.img --append="... kk.stage=second"
 #              then kexec -e;
 #      crash:  kexec $OPT -p /boot/vmlinuz --initrd=/boot/capture.img --append="..." , check
-#              /sys/kernel/kexec_crash_loaded, fill a little memory, sysrq-c;
+#              /sys/kernel/kexec_crash_loaded, fill a little memory, crash: sysrq-c, or with
+#              kk.crash=KIND insmod /lib/kkcrash.ko action=KIND (tests/qemu/guest/kkcrash.c);
 #  - second kernel (kk.stage=second): print its command line, power off;
 #  - capture kernel (/proc/vmcore exists): mount the ext4 disk /dev/vda on /mnt, run
-#      dumpfilter -d LEVEL CODEC /proc/vmcore /mnt/vmcore and
+#      dumpfilter -d LEVEL CODEC --report /mnt/report.txt /proc/vmcore /mnt/vmcore (the triage
+#      report: text in report.txt, JSON in report.json) and
 #      dumpfilter --dump-dmesg /proc/vmcore /mnt/vmcore-dmesg.txt, sync, power off.
+# With kk.spoil=1 the first kernel's loads add --test-spoil-digest (and -d, which prints the
+# digest handed over and the real one): the purgatory must then refuse the kexec -e / the panic,
+# and this /init never runs again (the host watches the console and stops QEMU).
 # Kernel parameters read here (first kernel; the capture kernel gets level/codec on its own
 # command line from the first):
 #   kk.mode=reboot|crash   what the first kernel does
@@ -18,6 +23,8 @@
 #   kk.level=N             dumpfilter -d N (default 31)
 #   kk.codec=OPT           dumpfilter codec option -c|-l|-z|-p, or "none" (default -l)
 #   kk.fill=MIB            MiB of memory the first kernel fills before the panic (default 16)
+#   kk.spoil=1             load with kexec --test-spoil-digest (the purgatory must refuse)
+#   kk.crash=KIND          sysrq (default), or null|bug|oops|panic|softlockup through kkcrash.ko
 #   kk.shell=1             drop to a shell instead of powering off on failure
 # Lines for the host start with KK_ (KK_PHASE, KK_CMDLINE, KK_DUMP, KK_FAIL, KK_WARN).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -33,6 +40,8 @@ kexec_opt=-c
 level=31
 codec=-l
 fill=16
+spoil=0
+crash=sysrq
 shell=0
 stage=first
 # shellcheck disable=SC2013  # words, not lines
@@ -43,11 +52,17 @@ for arg in $(cat /proc/cmdline); do
         kk.level=*) level=${arg#kk.level=} ;;
         kk.codec=*) codec=${arg#kk.codec=} ;;
         kk.fill=*) fill=${arg#kk.fill=} ;;
+        kk.spoil=*) spoil=${arg#kk.spoil=} ;;
+        kk.crash=*) crash=${arg#kk.crash=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
         kk.stage=*) stage=${arg#kk.stage=} ;;
     esac
 done
 [ "$codec" = none ] && codec=
+# Options of every load (-l / -p) of the first kernel. Spoiled loads also print (-d) the digest
+# handed to the purgatory and the real one, which the host compares with the purgatory's lines.
+load_opts=$kexec_opt
+[ "$spoil" = 1 ] && load_opts="$kexec_opt -d --test-spoil-digest"
 [ -e /proc/vmcore ] && stage=capture
 
 fail() {
@@ -92,13 +107,19 @@ if [ "$stage" = capture ]; then
     echo
     mark dump_start
     # shellcheck disable=SC2086  # codec is empty or one option
-    busybox time -v dumpfilter --message-level 22 -d "$level" $codec /proc/vmcore /mnt/vmcore 2>/tmp/df.err >/tmp/df.out
+    busybox time -v dumpfilter --message-level 22 -d "$level" $codec --report /mnt/report.txt \
+        /proc/vmcore /mnt/vmcore 2>/tmp/df.err >/tmp/df.out
     rc=$?
     cat /tmp/df.out /tmp/df.err
-    [ $rc = 0 ] || fail "dumpfilter -d $level $codec exited with $rc"
+    [ $rc = 0 ] || fail "dumpfilter -d $level $codec --report exited with $rc"
     mark dump_done
     echo "KK_DUMP size=$(stat -c %s /mnt/vmcore) level=$level codec=${codec:-none}" \
         "maxrss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' /tmp/df.err)"
+    if [ ! -s /mnt/report.txt ] || [ ! -s /mnt/report.json ]; then
+        fail "dumpfilter --report wrote no report.txt/report.json"
+    fi
+    echo "KK_REPORT txt=$(stat -c %s /mnt/report.txt) json=$(stat -c %s /mnt/report.json)"
+    sed -n 's/^  kind  */KK_REPORT_KIND /p' /mnt/report.txt | head -n1
     dumpfilter --dump-dmesg /proc/vmcore /mnt/vmcore-dmesg.txt || fail "dumpfilter --dump-dmesg"
     echo "KK_DMESG size=$(stat -c %s /mnt/vmcore-dmesg.txt)"
     mark dmesg_done
@@ -120,7 +141,7 @@ if [ "$mode" = reboot ]; then
     append="console=ttyS0 panic=1 kk.stage=second"
     mark kexec_start
     # shellcheck disable=SC2086  # one option
-    kexec $kexec_opt -d -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
+    kexec $load_opts -d -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
         fail "kexec $kexec_opt -l failed"
     mark kexec_loaded
     [ "$(cat /sys/kernel/kexec_loaded)" = 1 ] || fail "kexec_loaded is not 1 after kexec -l"
@@ -131,10 +152,11 @@ if [ "$mode" = reboot ]; then
     kexec $kexec_opt -u || fail "kexec $kexec_opt -u failed"
     [ "$(cat /sys/kernel/kexec_loaded)" = 0 ] || fail "kexec_loaded is not 0 after kexec -u"
     # shellcheck disable=SC2086  # one option
-    kexec $kexec_opt -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
+    kexec $load_opts -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
         fail "kexec $kexec_opt -l failed after an unload"
     mark reloaded
     mark exec
+    [ "$spoil" = 1 ] && echo "KK_SPOILED kexec -e: the purgatory must refuse"
     kexec -e
     fail "kexec -e returned $?"
 fi
@@ -143,7 +165,7 @@ crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$le
 echo "KK_CRASHKERNEL_SIZE $(kexec --print-ckr-size)"
 mark kexec_start
 # shellcheck disable=SC2086  # one option
-kexec $kexec_opt -d -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
+kexec $load_opts -d -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
     fail "kexec $kexec_opt -p failed"
 mark kexec_loaded
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || fail "kexec_crash_loaded is not 1"
@@ -155,7 +177,7 @@ kexec -S -p
 kexec $kexec_opt -p -u || fail "kexec $kexec_opt -p -u failed"
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 0 ] || fail "kexec_crash_loaded is not 0 after kexec -p -u"
 # shellcheck disable=SC2086  # one option
-kexec $kexec_opt -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
+kexec $load_opts -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
     fail "kexec $kexec_opt -p failed after an unload"
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || fail "kexec_crash_loaded is not 1 after reloading"
 mark reloaded
@@ -169,7 +191,26 @@ if [ "$fill" -gt 0 ] 2>/dev/null; then
     mark filled
 fi
 
-echo 1 >/proc/sys/kernel/sysrq
+case $crash in
+    sysrq) echo 1 >/proc/sys/kernel/sysrq ;;
+    null | bug | oops | panic) echo 1 >/proc/sys/kernel/panic_on_oops ;;
+    softlockup)
+        # Soft lockup after 2 * watchdog_thresh seconds; set here, not on the command line, so
+        # that a slow TCG boot cannot trip it early.
+        echo 1 >/proc/sys/kernel/softlockup_panic
+        echo 1 >/proc/sys/kernel/watchdog_thresh
+        ;;
+    *) fail "kk.crash must be sysrq, null, bug, oops, panic or softlockup, not '$crash'" ;;
+esac
 mark panic
-echo c >/proc/sysrq-trigger
-fail "still alive after sysrq-c"
+echo "KK_CRASH $crash"
+[ "$spoil" = 1 ] && echo "KK_SPOILED panic: the purgatory must refuse"
+# Let the serial console drain first: with 2 vCPUs the panic can stop the UART before the lines
+# above are out (the host times the panic by the kernel's own panic line anyway).
+sleep 0.2
+if [ "$crash" = sysrq ]; then
+    echo c >/proc/sysrq-trigger
+else
+    insmod /lib/kkcrash.ko action="$crash"
+fi
+fail "still alive after crash=$crash"
