@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "io/lines.h"
+
 namespace kk {
 
 namespace {
@@ -14,18 +16,15 @@ bool parse_hex(std::string_view s, u64* out) {
 
 Result<std::vector<IomemRange>> parse_iomem(std::string_view text) {
   std::vector<IomemRange> out;
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(&line)) {
     if (line.empty()) continue;
     size_t indent = line.find_first_not_of(' ');
     size_t dash = line.find('-', indent);
     size_t colon = line.find(" : ", indent);
     auto bad = [&] {
-      return make_error(Errc::corrupt, "iomem: line " + std::to_string(line_no) + " is not 'START-END : NAME': '" +
+      return make_error(Errc::corrupt, "iomem: line " + std::to_string(lines.number()) + " is not 'START-END : NAME': '" +
                                            std::string(line.substr(0, 80)) + "'");
     };
     if (indent == std::string_view::npos || dash == std::string_view::npos ||

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "io/lines.h"
+
 namespace kk {
 
 namespace {
@@ -39,16 +41,13 @@ Result<Vmcoreinfo> Vmcoreinfo::parse(std::string_view text) {
   // The note may carry trailing NULs (it is padded to 4 bytes).
   while (!text.empty() && text.back() == '\0') text.remove_suffix(1);
   vi.text_ = std::string(text);
-  size_t line_no = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++line_no;
+  Lines lines(text);
+  std::string_view line;
+  while (lines.next(&line)) {
     if (line.empty()) continue;
     size_t eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0)
-      return make_error(Errc::corrupt, "vmcoreinfo: line " + std::to_string(line_no) +
+      return make_error(Errc::corrupt, "vmcoreinfo: line " + std::to_string(lines.number()) +
                                            " is not KEY=VALUE: '" + std::string(line.substr(0, 60)) +
                                            "'");
     vi.kv_.insert_or_assign(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));

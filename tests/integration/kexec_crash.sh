@@ -36,29 +36,12 @@ for variant in "${variants[@]}"; do
   grep -q 'Kernel panic - not syncing: sysrq triggered crash' "$out/vmcore-dmesg.txt" ||
     it_fail "vmcore-dmesg.txt has no panic line ($variant)"
 
-  cout=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$dump" 2>&1) ||
-    { echo "$cout" | tail -20; it_fail "crash failed on the kexec $variant dump"; }
-  grep -q "RELEASE: $release" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: no RELEASE $release ($variant)"; }
+  cout=$(it_crash_facts "$dump" "$VMLINUX" "the kexec $variant dump" "$release") || exit 1
   grep -q 'PANIC: "Kernel panic - not syncing: sysrq triggered crash"' <<<"$cout" ||
     { echo "$cout" | head -30; it_fail "crash sys: no sysrq PANIC line ($variant)"; }
   grep -Eq "^ +CPUS: $cpus\$" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: CPUS is not $cpus ($variant)"; }
-  grep -Eq '^ ?#0 ' <<<"$cout" || { echo "$cout" | head -40; it_fail "crash bt: no frame #0 ($variant)"; }
-  grep -q 'sysrq: Trigger a crash' <<<"$cout" || it_fail "crash log: no sysrq line ($variant)"
 
-  got=$(timeout 300 "${DRGN_PY[@]}" - "$dump" "$VMLINUX" <<'PYEOF'
-import sys, drgn
-from drgn.helpers.linux.cpumask import for_each_online_cpu
-prog = drgn.Program()
-prog.set_core_dump(sys.argv[1])
-prog.load_debug_info([sys.argv[2]])
-release = prog["init_uts_ns"].name.release.string_().decode()
-thread = prog.crashed_thread()
-comm = thread.object.comm.string_().decode()
-frames = " ".join(f.name or "?" for f in thread.stack_trace())
-online = len(list(for_each_online_cpu(prog)))
-print(release, thread.tid, comm, "sysrq" if "sysrq_handle_crash" in frames else "no-sysrq", online)
-PYEOF
-  ) || it_fail "drgn failed on the kexec $variant dump"
+  got=$(it_drgn_facts "$dump" "$VMLINUX" "the kexec $variant dump") || exit 1
   # shellcheck disable=SC2086  # words on purpose
   set -- $got
   [ "$1" = "$release" ] || it_fail "drgn release '$1' != '$release' ($variant)"

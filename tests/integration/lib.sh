@@ -30,3 +30,22 @@ it_tmpdir() {
   IT_TMP=$(mktemp -d /tmp/kdumpkit-it.XXXXXX)
   trap 'rm -rf "$IT_TMP"' EXIT
 }
+
+# it_crash_facts DUMP VMLINUX LABEL RELEASE: runs crash's sys, bt and log on DUMP, checks the
+# facts every dump of a sysrq panic must show, and prints crash's output for further checks.
+it_crash_facts() {
+  local dump=$1 vmlinux=$2 label=$3 release=$4 out
+  out=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 env -u MALLOC_PERTURB_ crash -s "$vmlinux" "$dump" 2>&1) ||
+    { echo "$out" | tail -20 >&2; it_fail "crash failed on $label"; }
+  grep -q "RELEASE: $release" <<<"$out" || { echo "$out" | head -30 >&2; it_fail "crash sys: no RELEASE $release ($label)"; }
+  grep -q "PANIC:" <<<"$out" || it_fail "crash sys: no PANIC line ($label)"
+  grep -Eq '^ ?#0 ' <<<"$out" || { echo "$out" | head -40 >&2; it_fail "crash bt: no frame #0 ($label)"; }
+  grep -q 'sysrq: Trigger a crash' <<<"$out" || it_fail "crash log: no sysrq line ($label)"
+  printf '%s\n' "$out"
+}
+
+# it_drgn_facts DUMP VMLINUX LABEL: drgn_facts.py's line (release tid comm sysrq-flag cpus).
+it_drgn_facts() {
+  timeout 300 "${DRGN_PY[@]}" "$SRCDIR/tests/integration/drgn_facts.py" "$1" "$2" ||
+    it_fail "drgn failed on $3"
+}

@@ -15,27 +15,12 @@ for level in 0 1 31; do
     "$DUMPFILTER" -$codec -d $level "$VMCORE" "$dump" || it_fail "dumpfilter -$codec -d $level"
     [ "$(stat -c %a "$dump")" = 600 ] || it_fail "dump mode is $(stat -c %a "$dump"), not 600"
 
-    out=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$dump" 2>&1) ||
-      { echo "$out" | tail -20; it_fail "crash failed on -$codec -d $level"; }
-    grep -q "RELEASE: $release" <<<"$out" || { echo "$out" | head -30; it_fail "crash sys: no RELEASE $release (-$codec -d $level)"; }
-    grep -q "PANIC:" <<<"$out" || it_fail "crash sys: no PANIC line (-$codec -d $level)"
-    grep -Eq '^ ?#0 ' <<<"$out" || { echo "$out" | head -40; it_fail "crash bt: no frame #0 (-$codec -d $level)"; }
-    grep -q "sysrq" <<<"$out" || it_fail "crash log: no sysrq line (-$codec -d $level)"
-
-    got=$(timeout 300 "${DRGN_PY[@]}" - "$dump" "$VMLINUX" <<'PYEOF'
-import sys, drgn
-prog = drgn.Program()
-prog.set_core_dump(sys.argv[1])
-prog.load_debug_info([sys.argv[2]])
-release = prog["init_uts_ns"].name.release.string_().decode()
-thread = prog.crashed_thread()
-comm = thread.object.comm.string_().decode()
-print(release, thread.tid, comm)
-PYEOF
-    ) || it_fail "drgn failed on -$codec -d $level"
+    it_crash_facts "$dump" "$VMLINUX" "-$codec -d $level" "$release" >/dev/null || exit 1
+    got=$(it_drgn_facts "$dump" "$VMLINUX" "-$codec -d $level") || exit 1
     set -- $got
     [ "$1" = "$release" ] || it_fail "drgn release '$1' != '$release'"
     [ -n "${3:-}" ] || it_fail "drgn: no crashed task"
+    [ "${4:-}" = sysrq ] || it_fail "drgn: sysrq_handle_crash is not on the crashed stack"
 
     # Debian's makedumpfile is built without zstd: it cannot read any -z dump, ours or its own.
     refilter="makedumpfile re-filter"
