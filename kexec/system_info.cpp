@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "io/file.h"
+#include "io/number.h"
 #include "io/text_file.h"
 
 namespace kk {
@@ -19,14 +20,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::optional<u64> parse_u64(std::string_view s, int base) {
-  s = trim(s);
-  if (base == 16 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  u64 v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
+std::optional<u64> parse_u64(std::string_view s, int base) { return parse_unsigned(trim(s), base); }
 
 Result<u64> read_number(const std::string& path, int base) {
   Result<std::string> t = read_text_file(path, 4096);

@@ -3,18 +3,11 @@
 #include <charconv>
 
 #include "io/lines.h"
+#include "io/number.h"
 
 namespace kk {
 
 namespace {
-
-std::optional<u64> parse_unsigned(std::string_view s, int base) {
-  if (base == 16 && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  u64 v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, base);
-  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
 
 std::optional<i64> parse_signed(std::string_view s) {
   i64 v = 0;
