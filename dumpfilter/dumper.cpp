@@ -30,7 +30,7 @@ constexpr u64 kBatchPages = 256;
 constexpr u64 kRetryPfns = 64;
 
 struct Analysis {
-  std::unique_ptr<X86KernelMemory> kmem;
+  std::unique_ptr<KernelReader> kmem;
   std::unique_ptr<MemMap> mem_map;
   std::unique_ptr<PageClassifier> classifier;
   u64 phys_base = 0;
@@ -42,10 +42,10 @@ Result<Analysis> analyse(const DumpInput& in, const DumpOptions& opt, std::strin
   Analysis a;
   const Vmcoreinfo& vi = in.vmcoreinfo();
   auto attempt = [&]() -> Result<void> {
-    Result<X86Paging> paging = x86_paging_from(vi);
-    if (!paging) return std::move(paging).error();
-    a.phys_base = paging->phys_base;
-    a.kmem = std::make_unique<X86KernelMemory>(in, *paging);
+    Result<KernelMemory> km = open_kernel_memory(in);
+    if (!km) return std::move(km).error();
+    a.phys_base = km->phys_base;
+    a.kmem = std::move(km->reader);
     Result<SparseLayout> sl = sparse_layout_from(vi, in.page_size());
     if (!sl) return std::move(sl).error();
     Result<PageLayout> pl = page_layout_from(vi);
@@ -275,17 +275,12 @@ VmcoreSummary summarize(const DumpInput& in) {
 // is bounded by extract_dmesg()'s checks on the ring; the report analyses only its last
 // kReportLogBytes (report.h).
 std::string read_log(const DumpInput& in, std::string* why) {
-  if (in.arch() != Arch::x86_64) {
-    *why = "reading an arm64 kernel's memory is not supported yet";
+  Result<KernelMemory> km = open_kernel_memory(in);
+  if (!km) {
+    *why = km.error().msg;
     return {};
   }
-  Result<X86Paging> paging = x86_paging_from(in.vmcoreinfo());
-  if (!paging) {
-    *why = paging.error().msg;
-    return {};
-  }
-  X86KernelMemory kmem(in, *paging);
-  Result<std::string> log = extract_dmesg(in.vmcoreinfo(), kmem);
+  Result<std::string> log = extract_dmesg(in.vmcoreinfo(), *km->reader);
   if (!log) {
     *why = log.error().msg;
     return {};
@@ -379,10 +374,9 @@ Result<void> run_report(const DumpOptions& opt) {
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force) {
   Result<std::unique_ptr<DumpInput>> in = open_dump_input(input);
   if (!in) return std::move(in).error();
-  Result<X86Paging> paging = x86_paging_from((*in)->vmcoreinfo());
-  if (!paging) return std::move(paging).error().context(input);
-  X86KernelMemory kmem(**in, *paging);
-  Result<std::string> log = extract_dmesg((*in)->vmcoreinfo(), kmem);
+  Result<KernelMemory> km = open_kernel_memory(**in);
+  if (!km) return std::move(km).error().context(input);
+  Result<std::string> log = extract_dmesg((*in)->vmcoreinfo(), *km->reader);
   if (!log) return std::move(log).error().context(input);
   Result<OutputFile> out = OutputFile::create(output, force);
   if (!out) return std::move(out).error();

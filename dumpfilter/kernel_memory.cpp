@@ -1,5 +1,6 @@
 #include "dumpfilter/kernel_memory.h"
 
+#include "dumpfilter/dump_input.h"
 #include "io/byte_cursor.h"
 
 namespace kk {
@@ -51,6 +52,17 @@ Result<void> X86KernelMemory::read_virt(u64 vaddr, std::span<std::byte> out) con
     vaddr += n;
   }
   return {};
+}
+
+Result<KernelMemory> open_kernel_memory(const DumpInput& in) {
+  if (in.arch() != Arch::x86_64)
+    return make_error(Errc::unsupported, "reading an arm64 kernel's memory is not supported yet");
+  Result<X86Paging> paging = x86_paging_from(in.vmcoreinfo());
+  if (!paging) return std::move(paging).error();
+  KernelMemory km;
+  km.phys_base = paging->phys_base;
+  km.reader = std::make_unique<X86KernelMemory>(in, *paging);
+  return km;
 }
 
 }  // namespace kk

@@ -45,4 +45,16 @@ class X86KernelMemory final : public KernelReader {
   mutable unsigned next_slot_ = 0;
 };
 
+class DumpInput;
+
+// A crashed kernel's memory, whatever its architecture: the reader and the facts the dump header
+// needs. The reader keeps a reference to the input, which must outlive it.
+struct KernelMemory {
+  std::unique_ptr<KernelReader> reader;
+  u64 phys_base = 0;
+};
+
+// Picks the translation for in.arch() from its vmcoreinfo; errors name what is missing.
+Result<KernelMemory> open_kernel_memory(const DumpInput& in);
+
 }  // namespace kk
