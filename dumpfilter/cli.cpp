@@ -12,7 +12,7 @@ namespace {
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
   elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
-  mem_usage, show_stats,
+  mem_usage, show_stats, split,
   later,  // makedumpfile has it; we do not yet
 };
 
@@ -41,7 +41,7 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'i', "", true, int(Opt::later)},
     {'x', "", true, int(Opt::later)},
     {'L', "", true, int(Opt::later)},
-    {0, "split", false, int(Opt::later)},
+    {0, "split", false, int(Opt::split)},
     {0, "reassemble", false, int(Opt::later)},
     {0, "num-threads", true, int(Opt::threads)},
     {0, "config", true, int(Opt::later)},
@@ -107,6 +107,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       break;
     }
     case Opt::elf: c.dump.format = OutputFormat::elf; break;
+    case Opt::split: c.split = true; break;
     case Opt::flatten: c.dump.flatten = true; break;
     case Opt::threads: {
       Result<int> v = parse_int("--num-threads", value, 0, kMaxThreads);
@@ -169,6 +170,18 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
     c.dump.dry_run = true;
     return c;
   }
+  if (c.split && c.command == Command::dump) {
+    // --split VMCORE DUMPFILE1 DUMPFILE2 ...: kdump-compressed files, one per pfn range.
+    if (c.dump.flatten || c.dump.format == OutputFormat::elf)
+      return make_error(Errc::usage, "--split writes kdump-compressed files: not with -F or -E");
+    if (c.positional.size() < 3)
+      return make_error(Errc::usage, "--split needs VMCORE and at least two DUMPFILEs");
+    if (codecs == 0) c.dump.codec = CodecKind::none;
+    c.dump.input = c.positional[0];
+    c.dump.split_outputs.assign(c.positional.begin() + 1, c.positional.end());
+    c.dump.output = c.dump.split_outputs.front();
+    return c;
+  }
   if (c.dump.flatten && c.command == Command::dump) {
     // -F: the stream goes to standard output, so there is no DUMPFILE.
     if (c.positional.size() != 1)
@@ -192,6 +205,7 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
 std::string usage_text() {
   return "usage: dumpfilter [-c|-l|-z|-p|-E] [-d LEVEL] [-f] [--num-threads N] VMCORE DUMPFILE\n"
          "       dumpfilter -F [-c|-l|-z|-p|-E] [-d LEVEL] VMCORE > STREAM\n"
+         "       dumpfilter --split [-c|-l|-z|-p] [-d LEVEL] VMCORE DUMPFILE1 DUMPFILE2 ...\n"
          "       dumpfilter --mem-usage VMCORE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"

@@ -22,6 +22,7 @@ struct CliOptions {
   bool debug = false;
   bool threads_given = false;  // else: one worker per online CPU
   bool check_params = false;   // --check-params: validate the command line only
+  bool split = false;          // --split
   std::string work_dir;        // --work-dir: accepted; pass 1 keeps nothing on disk
   std::vector<std::string> positional;
 };

@@ -62,6 +62,13 @@ Result<void> DiskdumpWriter::write_headers() {
   kh.phys_base = meta_.phys_base;
   kh.dump_level = meta_.dump_level;
   kh.max_mapnr_64 = meta_.max_pfn;
+  if (meta_.split) {
+    kh.split = 1;
+    kh.start_pfn = meta_.start_pfn;
+    kh.end_pfn = meta_.end_pfn;
+    kh.start_pfn_64 = meta_.start_pfn;
+    kh.end_pfn_64 = meta_.end_pfn;
+  }
   u64 note_off = layout_.block_size + sizeof kh;
   if (!meta_.notes.empty()) {
     kh.offset_note = static_cast<i64>(note_off);

@@ -148,7 +148,6 @@ TEST_CASE("cli: missing operands and values", "[cli]") {
 
 TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
   auto [args, msg] = GENERATE(table<Args, std::string>({
-      {{"--split", "-d", "31", "in", "out1", "out2"}, "not supported yet: --split"},
       {{"-x", "vmlinux", "in", "out"}, "not supported yet: -x"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
       {{"-R", "out"}, "not supported yet: -R"},
@@ -191,6 +190,12 @@ TEST_CASE("cli: -E, -F and the pipeline options", "[cli]") {
   CliOptions d = parse_ok({"--dry-run", "-c", "-d", "31", "in"});
   REQUIRE(d.dump.dry_run);
   REQUIRE(d.dump.input == "in");
+
+  CliOptions sp = parse_ok({"--split", "-l", "-d", "31", "in", "a", "b", "c"});
+  REQUIRE(sp.dump.split_outputs == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(sp.dump.input == "in");
+  REQUIRE(parse_err({"--split", "in", "a"}).code == Errc::usage);
+  REQUIRE(parse_err({"--split", "-E", "in", "a", "b"}).code == Errc::usage);
 
   CliOptions m = parse_ok({"--mem-usage", "/proc/kcore"});
   REQUIRE(m.command == Command::mem_usage);
