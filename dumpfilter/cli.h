@@ -9,7 +9,8 @@
 
 namespace kk {
 
-enum class Command { dump, dump_dmesg, report, help, version };  // report: --report, one operand
+// report: --report, one operand; rearrange: -R DUMPFILE; reassemble: --reassemble PIECES... DUMPFILE
+enum class Command { dump, dump_dmesg, report, help, version, rearrange, reassemble };
 
 struct CliOptions {
   Command command = Command::dump;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "dumpfilter/cli.h"
+#include "dumpfilter/file_commands.h"
 #include "kk_config.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
       return 0;
     }
+    case Command::rearrange:
+    case Command::reassemble: return run_file_command(c);
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.

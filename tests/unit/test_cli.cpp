@@ -155,8 +155,6 @@ TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
       {{"-x", "vmlinux", "in", "out"}, "not supported yet: -x"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
       {{"-F", "in"}, "not supported yet: -F"},
-      {{"-R", "out"}, "not supported yet: -R"},
-      {{"--reassemble", "a", "b", "out"}, "not supported yet: --reassemble"},
       {{"--mem-usage", "/proc/kcore"}, "not supported yet: --mem-usage"},
       {{"--dry-run", "in", "out"}, "not supported yet: --dry-run"},
       {{"-cE", "in", "out"}, "not supported yet: -E"},
@@ -166,6 +164,21 @@ TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
   Error e = parse_err(args);
   REQUIRE(e.code == Errc::unsupported);
   REQUIRE(e.msg == msg);
+}
+
+TEST_CASE("cli: -R DUMPFILE and --reassemble PIECES... DUMPFILE", "[cli]") {
+  CliOptions r = parse_ok({"-R", "/var/crash/vmcore"});
+  REQUIRE(r.command == Command::rearrange);
+  REQUIRE(r.dump.output == "/var/crash/vmcore");
+  REQUIRE(parse_ok({"-fR", "out"}).dump.force);
+  CliOptions m = parse_ok({"--reassemble", "a", "b", "c", "out"});
+  REQUIRE(m.command == Command::reassemble);
+  REQUIRE(m.positional == std::vector<std::string>{"a", "b", "c", "out"});
+  REQUIRE(m.dump.output == "out");
+  REQUIRE(parse_err({"-R"}).msg == "-R: missing DUMPFILE");
+  REQUIRE(parse_err({"-R", "a", "b"}).msg == "-R takes one DUMPFILE");
+  REQUIRE(parse_err({"--reassemble", "a", "out"}).code == Errc::usage);
+  REQUIRE(parse_err({"--report", "r.txt", "-R", "out"}).code == Errc::usage);
 }
 
 TEST_CASE("cli: --dump-dmesg VMCORE LOGFILE", "[cli]") {
