@@ -163,9 +163,9 @@ Result<std::vector<size_t>> order_split_set(const std::vector<const KdumpInput*>
   for (size_t i : order) {
     const KdumpLayout& l = pieces[i]->layout();
     if (l.start_pfn != expect) {
-      std::string what = l.start_pfn > expect ? "gap" : "overlap";
+      std::string what = l.start_pfn > expect ? " leave a gap after " : " overlap ";
       return make_error(Errc::corrupt,
-                        pieces[i]->path() + ": " + range_of(l) + " leave a " + what + " after " +
+                        pieces[i]->path() + ": " + range_of(l) + what +
                             (prev ? prev->path() + "'s " + range_of(prev->layout()) : std::string("pfn 0")));
     }
     expect = l.end_pfn;
