@@ -53,10 +53,12 @@ struct KdumpFixture {
     h.namesz = static_cast<u32>(name.size() + 1);
     h.descsz = static_cast<u32>(desc.size());
     h.type = type;
-    std::vector<std::byte> out(sizeof h + align_up(name.size() + 1, 4) + align_up(desc.size(), 4));
-    std::memcpy(out.data(), &h, sizeof h);
-    std::memcpy(out.data() + sizeof h, name.data(), name.size());
-    std::memcpy(out.data() + sizeof h + align_up(name.size() + 1, 4), desc.data(), desc.size());
+    const std::byte* hb = reinterpret_cast<const std::byte*>(&h);
+    std::vector<std::byte> out(hb, hb + sizeof h);
+    for (char c : name) out.push_back(std::byte(c));
+    out.resize(sizeof h + align_up(name.size() + 1, 4));
+    out.insert(out.end(), desc.begin(), desc.end());
+    out.resize(sizeof h + align_up(name.size() + 1, 4) + align_up(desc.size(), 4));
     return out;
   }
 
