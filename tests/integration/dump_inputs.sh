@@ -42,7 +42,6 @@ fi
 cmp_pages same "$T/refilt31" "$T/direct31" "re-filtered -d 0 -> -d 31"
 cmp_pages same "$T/refiltF31" "$T/direct31" "re-filtered flattened -d 0 -> -d 31"
 cmp_pages subset "$T/refilt31" "$VMCORE" "re-filtered dump against the vmcore"
-# A higher level from a lower one: -d 31 from makedumpfile's -d 1 equals -d 31 of -d 0.
 [ "$(stat -c %a "$T/refilt31")" = 600 ] || it_fail "re-filtered dump mode is not 600"
 VMLINUX=$(it_vmlinux)
 RELEASE=$("$PY" "$SRCDIR/tests/integration/kdump_pages.py" summary "$T/m-c31" | sed 's/.*"release": "\([^"]*\)".*/\1/')
@@ -63,6 +62,12 @@ for input in m-c31 m-F0; do
   echo "ok: --dump-dmesg and --report on $input"
 done
 rm -f "$T/m-F0"
+# A flattened ELF stream (makedumpfile -E -F) is read through the same index.
+makedumpfile -E -F -d 31 "$VMCORE" > "$T/m-EF31" 2>/dev/null || it_fail "makedumpfile -E -F"
+"$DUMPFILTER" --dump-dmesg "$T/m-EF31" "$T/log-EF31" || it_fail "--dump-dmesg on a flattened ELF stream"
+cmp -s "$T/log-ref" "$T/log-EF31" || it_fail "--dump-dmesg on a flattened ELF stream differs"
+echo "ok: --dump-dmesg on makedumpfile -E -F"
+rm -f "$T/m-EF31"
 
 # The large vmcore: makedumpfile -l -d 31 read back, and the re-filter from -d 1.
 LARGE=$(it_fixture large)

@@ -1,6 +1,8 @@
 // Kdump-compressed input: header versions, codecs, present pages, split pieces, incomplete dumps
 // and bad files, on dumps built in code (kdump_fixture.h).
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "dumpfilter/input_kdump.h"
 #include "kdump_fixture.h"
@@ -259,4 +261,25 @@ TEST_CASE("kdump input: bad files are one-line errors naming the file", "[input_
     std::vector<std::byte> buf(4096);
     REQUIRE(in->read_pages(3, 1, buf).error().msg == "x.dump: pfn 0x3: unknown compression flags 0x40");
   }
+}
+
+TEST_CASE("kdump input: reader threads share one input", "[input_kdump]") {
+  // The dump pipeline reads pages from several threads: codec pool and page cache are shared.
+  KdumpFixture f;
+  f.max_mapnr = 4000;
+  for (u64 pfn = 0; pfn < 4000; pfn += 3) f.pages[pfn] = page_of(pfn);
+  auto in = open_ok(f.build());
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<std::byte> page(4096), word(8);
+      for (u64 pfn = static_cast<u64>(t) * 3; pfn < 4000; pfn += 12) {
+        if (!in->read_pages(pfn, 1, page) || page != f.pages[pfn]) ++bad;
+        if (!in->read_phys(pfn * 4096 + 16, word) || !std::equal(word.begin(), word.end(), f.pages[pfn].begin() + 16))
+          ++bad;
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  REQUIRE(bad == 0);
 }
