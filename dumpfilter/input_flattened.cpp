@@ -148,4 +148,17 @@ Result<void> FlattenedSource::read_at(u64 offset, std::span<std::byte> out) cons
   return {};
 }
 
+Result<std::unique_ptr<ByteSource>> open_dump_source(const std::string& path) {
+  Result<InputFile> f = InputFile::open(path);
+  if (!f) return std::move(f).error();
+  if (f->size() == 0) return make_error(Errc::truncated, path + ": empty file");
+  std::byte magic[16] = {};
+  Result<size_t> got = f->read_some_at(0, magic);
+  if (!got) return std::move(got).error();
+  if (!is_flattened_signature(std::span(magic, *got))) return std::unique_ptr<ByteSource>(new FileSource(std::move(*f)));
+  Result<std::unique_ptr<FlattenedSource>> fs = FlattenedSource::open(std::move(*f));
+  if (!fs) return std::move(fs).error();
+  return std::unique_ptr<ByteSource>(std::move(*fs));
+}
+
 }  // namespace kk

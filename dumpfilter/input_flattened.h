@@ -59,4 +59,8 @@ class FlattenedSource final : public ByteSource {
   u64 size_ = 0;
 };
 
+// The bytes of the dump at `path`: the file itself, or for a flattened file the file it rebuilds
+// to, through the index. Every reader of dump files starts here.
+Result<std::unique_ptr<ByteSource>> open_dump_source(const std::string& path);
+
 }  // namespace kk

@@ -54,20 +54,9 @@ Result<void> check_same_bitmaps(const KdumpInput& a, const KdumpInput& b) {
 }
 
 Result<std::unique_ptr<KdumpInput>> open_piece(const std::string& path) {
-  Result<InputFile> f = InputFile::open(path);
-  if (!f) return std::move(f).error();
-  std::byte magic[16] = {};
-  Result<size_t> got = f->read_some_at(0, magic);
-  if (!got) return std::move(got).error();
-  std::unique_ptr<ByteSource> src;
-  if (is_flattened_signature(std::span(magic, *got))) {
-    Result<std::unique_ptr<FlattenedSource>> fs = FlattenedSource::open(std::move(*f));
-    if (!fs) return std::move(fs).error();
-    src = std::move(*fs);
-  } else {
-    src = std::make_unique<FileSource>(std::move(*f));
-  }
-  Result<std::unique_ptr<KdumpInput>> in = KdumpInput::open(std::move(src));
+  Result<std::unique_ptr<ByteSource>> src = open_dump_source(path);  // plain or flattened
+  if (!src) return std::move(src).error();
+  Result<std::unique_ptr<KdumpInput>> in = KdumpInput::open(std::move(*src));
   if (!in) return std::move(in).error();
   if ((*in)->incomplete())
     return make_error(Errc::corrupt, path + ": is an incomplete dump; a split set can only be "

@@ -197,30 +197,18 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
   return {};
 }
 
-// Picks the reader by magic: kdump-compressed, flattened (whatever it holds), else ELF.
+// Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.
 Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
-  Result<InputFile> f = InputFile::open(path);
-  if (!f) return std::move(f).error();
-  if (f->size() == 0) return make_error(Errc::truncated, path + ": empty file");
-  std::byte magic[16] = {};
-  Result<size_t> got = f->read_some_at(0, magic);
-  if (!got) return std::move(got).error();
-  std::unique_ptr<ByteSource> src;
-  if (is_flattened_signature(std::span(magic, *got))) {
-    Result<std::unique_ptr<FlattenedSource>> fs = FlattenedSource::open(std::move(*f));
-    if (!fs) return std::move(fs).error();
-    src = std::move(*fs);
-    std::fill(std::begin(magic), std::end(magic), std::byte{0});
-    KK_TRY(src->read_at(0, std::span(magic, std::min<u64>(src->size(), sizeof magic))));
-  } else {
-    src = std::make_unique<FileSource>(std::move(*f));
-  }
+  Result<std::unique_ptr<ByteSource>> src = open_dump_source(path);
+  if (!src) return std::move(src).error();
+  std::byte magic[8] = {};
+  KK_TRY((*src)->read_at(0, std::span(magic, std::min<u64>((*src)->size(), sizeof magic))));
   if (is_kdump_signature(magic)) {
-    Result<std::unique_ptr<KdumpInput>> k = KdumpInput::open(std::move(src));
+    Result<std::unique_ptr<KdumpInput>> k = KdumpInput::open(std::move(*src));
     if (!k) return std::move(k).error();
     return std::unique_ptr<DumpInput>(std::move(*k));
   }
-  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(src));
+  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*src));
   if (!v) return std::move(v).error();
   return std::unique_ptr<DumpInput>(std::move(*v));
 }
