@@ -70,7 +70,7 @@ class KdumpInput final : public DumpInput {
   const ByteSource& source() const { return *src_; }
   // True when the header says the dump stopped early; pages past the last usable page_desc are
   // then absent rather than errors.
-  bool incomplete() const { return layout_.incomplete(); }
+  bool incomplete() const override { return layout_.incomplete(); }
   u64 dumped_pages() const { return total_descs_; }  // page_descs in this file (bitmap count)
   u64 usable_pages() const { return usable_descs_; }
   // The raw bytes of the 2nd bitmap for pfns [pfn, pfn + 8 * out.size()), pfn a multiple of 8.

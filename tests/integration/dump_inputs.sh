@@ -8,6 +8,7 @@ source "$(dirname "$0")/lib.sh"
 : "${PAGECMP:?meson sets PAGECMP}"
 it_tmpdir
 T=$IT_TMP
+trap 'umount "$T/full" 2>/dev/null || true; rm -rf "$IT_TMP"' EXIT
 VMCORE=$(it_fixture small)
 
 cmp_pages() {  # cmp_pages same|subset A B LABEL
@@ -69,11 +70,28 @@ cmp -s "$T/log-ref" "$T/log-EF31" || it_fail "--dump-dmesg on a flattened ELF st
 echo "ok: --dump-dmesg on makedumpfile -E -F"
 rm -f "$T/m-EF31"
 
+# An incomplete dump (makedumpfile stopped by a full disk, status flag set): the pages it holds
+# read back as the vmcore's, the rest are absent.
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=8M kdumpkit-inc "$T/full" 2>/dev/null; then
+  makedumpfile -c -d 31 "$VMCORE" "$T/full/inc" >/dev/null 2>&1 || true
+  cp "$T/full/inc" "$T/inc" && umount "$T/full"
+  [ "$($PY "$SRCDIR/tests/integration/kdump_pages.py" summary "$T/inc" | sed 's/.*"status": \([0-9]*\).*/\1/')" = 9 ] ||
+    it_fail "makedumpfile's cut dump is not flagged incomplete"
+  cmp_pages subset "$T/inc" "$VMCORE" "incomplete makedumpfile dump"
+  rm -f "$T/inc"
+else
+  echo "note: not root or no mount: incomplete dump case not run"
+fi
+
 # The large vmcore: makedumpfile -l -d 31 read back, and the re-filter from -d 1.
 LARGE=$(it_fixture large)
 makedumpfile -l -d 31 "$LARGE" "$T/L-l31" >/dev/null 2>&1 || it_fail "makedumpfile -l -d 31 (large)"
 cmp_pages subset "$T/L-l31" "$LARGE" "makedumpfile -l -d 31 (large)"
 makedumpfile -l -d 1 "$LARGE" "$T/L-l1" >/dev/null 2>&1 || it_fail "makedumpfile -l -d 1 (large)"
-"$DUMPFILTER" -l -d 31 "$T/L-l1" "$T/L-refilt31" || it_fail "dumpfilter -d 31 on -d 1 (large)"
+/usr/bin/time -f %M -o "$T/rss" "$DUMPFILTER" -l -d 31 "$T/L-l1" "$T/L-refilt31" ||
+  it_fail "dumpfilter -d 31 on -d 1 (large)"
+# Bounded memory: windows of the bitmap and of descriptors, whatever the dump's size.
+[ "$(tail -n 1 "$T/rss")" -lt 32768 ] || it_fail "re-filtering the large dump took $(tail -n 1 "$T/rss") KiB"
+echo "ok: re-filtering the large dump: maxrss $(tail -n 1 "$T/rss") KiB"
 "$DUMPFILTER" -l -d 31 "$LARGE" "$T/L-direct31" || it_fail "dumpfilter -d 31 (large)"
 cmp_pages same "$T/L-refilt31" "$T/L-direct31" "re-filtered -d 1 -> -d 31 (large)"
