@@ -82,6 +82,20 @@ std::vector<std::byte> vmcoreinfo_note(std::span<const std::byte> text, u64* des
   return out;
 }
 
+// A decompressor from the pool, or a new one when every pooled one is in use.
+Result<std::unique_ptr<Codec>> take_codec(std::mutex& mu, std::vector<std::unique_ptr<Codec>>& pool,
+                                          CodecKind kind) {
+  {
+    std::lock_guard<std::mutex> g(mu);
+    if (!pool.empty()) {
+      std::unique_ptr<Codec> c = std::move(pool.back());
+      pool.pop_back();
+      return c;
+    }
+  }
+  return make_codec(kind);
+}
+
 }  // namespace
 
 bool is_kdump_signature(std::span<const std::byte> first_bytes) {
@@ -324,30 +338,6 @@ std::vector<PfnRun> KdumpInput::present_runs(u64 lo, u64 hi) const {
   return runs;
 }
 
-Result<u64> KdumpInput::desc_index(u64 pfn) const {
-  u64 w = pfn / kKdumpWindowPfns;
-  u64 w0 = w * kKdumpWindowPfns;
-  u64 from = std::max(w0, layout_.start_pfn);
-  std::vector<std::byte> bm(div_round_up(pfn - w0 + 1, 8));
-  KK_TRY(read_bitmap2(w0, bm));
-  if (!bit(bm, pfn - w0))
-    return make_error(Errc::missing, path() + ": pfn " + hex(pfn) + " is not in the dump");
-  return window_base_[w] + count_bits(bm, from - w0, pfn - w0);
-}
-
-Result<std::unique_ptr<Codec>> take_codec(std::mutex& mu, std::vector<std::unique_ptr<Codec>>& pool,
-                                          CodecKind kind) {
-  {
-    std::lock_guard<std::mutex> g(mu);
-    if (!pool.empty()) {
-      std::unique_ptr<Codec> c = std::move(pool.back());
-      pool.pop_back();
-      return c;
-    }
-  }
-  return make_codec(kind);
-}
-
 Result<void> KdumpInput::decode_page(u64 pfn, const PageDesc& d, std::span<std::byte> scratch,
                                      std::span<std::byte> out) const {
   const u64 ps = layout_.block_size;
@@ -398,17 +388,19 @@ Result<void> KdumpInput::read_pages(u64 pfn, u64 count, std::span<std::byte> out
   std::vector<std::byte> scratch(ps);
   std::vector<std::byte> bm;
   // Descriptors of consecutive dumped pages are consecutive: one index lookup per window piece.
+  // Each page is checked against the bitmap before its descriptor is used.
   while (count > 0) {
     if (pfn < layout_.start_pfn || pfn >= limit_pfn())
       return make_error(Errc::missing, path() + ": pfn " + hex(pfn) + " is not in the dump");
     u64 w0 = pfn / kKdumpWindowPfns * kKdumpWindowPfns;
     u64 n = std::min({count, w0 + kKdumpWindowPfns - pfn, limit_pfn() - pfn});
-    Result<u64> index = desc_index(pfn);
-    if (!index) return std::move(index).error();
+    // The window's bitmap up to the last page: where pfn's descriptor is, and that all are dumped.
     bm.resize(div_round_up(pfn + n - w0, 8));
     KK_TRY(read_bitmap2(w0, bm));
+    u64 index = window_base_[pfn / kKdumpWindowPfns] +
+                count_bits(bm, std::max(w0, layout_.start_pfn) - w0, pfn - w0);
     std::vector<PageDesc> descs(n);
-    u64 doff = layout_.desc_offset + *index * sizeof(PageDesc);
+    u64 doff = layout_.desc_offset + index * sizeof(PageDesc);
     if (doff + n * sizeof(PageDesc) > src_->size())
       return make_error(Errc::truncated, path() + ": page descriptor for pfn " + hex(pfn) + " at " +
                                              hex(doff) + " is past end of file (size " +

@@ -83,8 +83,6 @@ class KdumpInput final : public DumpInput {
   Result<void> count_windows();
   Result<void> find_usable_end();
   u64 limit_pfn() const { return std::min(layout_.end_pfn, usable_end_pfn_); }
-  // Index of pfn's page_desc; pfn must be in this file's range.
-  Result<u64> desc_index(u64 pfn) const;
   Result<void> decode_page(u64 pfn, const diskdump::PageDesc& d, std::span<std::byte> scratch,
                            std::span<std::byte> out) const;
   Result<void> read_page_cached(u64 pfn, std::span<std::byte> out) const;
