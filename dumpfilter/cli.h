@@ -9,8 +9,9 @@
 
 namespace kk {
 
-// report: --report with one operand; mem_usage: --mem-usage (page counts, no dump).
-enum class Command { dump, dump_dmesg, report, mem_usage, help, version };
+// report: --report with one operand; mem_usage: --mem-usage (page counts, no dump);
+// rearrange: -R DUMPFILE; reassemble: --reassemble PIECES... DUMPFILE
+enum class Command { dump, dump_dmesg, report, mem_usage, help, version, rearrange, reassemble };
 
 inline constexpr int kMaxThreads = 256;
 

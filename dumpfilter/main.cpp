@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dumpfilter/cli.h"
+#include "dumpfilter/file_commands.h"
 #include "kk_config.h"
 
 namespace {
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
       std::fputs(format_mem_usage(*st).c_str(), stdout);
       return 0;
     }
+    case Command::rearrange:
+    case Command::reassemble: return run_file_command(c);
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.
