@@ -83,6 +83,27 @@ for p in s1 s2 s3; do "$PAGECMP" subset "$T/$p" "$T/single" >/dev/null || it_fai
 cmp -s "$T/re" "$T/re2" || it_fail "the order of the pieces changes the result"
 rm -f "$T/re2"
 
+# A damaged compressed page: the page (and file) named, nothing written.
+cp "$T/single" "$T/badpage"
+$PY - "$T/badpage" <<'PYEOF'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    hdr = f.read(464)
+    block, sub_blocks, bitmap_blocks = struct.unpack_from("<iiI", hdr, 428)
+    desc_off = (1 + sub_blocks + bitmap_blocks) * block
+    i = 1000  # the first zlib page from the 1000th page on gets garbage
+    while True:
+        f.seek(desc_off + 24 * i)
+        off, size, flags, _ = struct.unpack("<qIIQ", f.read(24))
+        if flags == 1:
+            break
+        i += 1
+    f.seek(off); f.write(b"\xa5" * size)
+PYEOF
+expect_error "bad compressed page" "bad compressed page (zlib)" "$T/out" \
+  "$DUMPFILTER" -l -d 0 "$T/badpage" "$T/out/dump"
+rm -f "$T/badpage"
+
 # Sets that do not fit together.
 expect_error "piece missing" "a piece is missing" "$T/out" \
   "$DUMPFILTER" --reassemble "$T/s1" "$T/s2" "$T/out/dump"
