@@ -347,6 +347,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   st.release = input.vmcoreinfo().osrelease();
   st.page_size = input.page_size();
   st.max_pfn = input.max_pfn();
+  st.input_incomplete = input.incomplete();
 
   Result<Analysis> a = analyse(input, opt.dump_level, &st.note);
   if (!a) return std::move(a).error();
@@ -387,6 +388,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.notes = input.note_bytes();
     em.segments = input.load_segments();
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
+    em.input_incomplete = input.incomplete();
     writer = std::make_unique<ElfWriter>(*sink, std::move(em));
   } else {
     DiskdumpMeta meta;
@@ -404,6 +406,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     meta.notes = input.note_bytes();
     meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
     meta.vmcoreinfo_size = input.vmcoreinfo_size();
+    meta.input_incomplete = input.incomplete();
     if (split_sinks.empty()) {
       writer = std::make_unique<DiskdumpWriter>(*sink, meta);
     } else {

@@ -44,6 +44,7 @@ struct DumpStats {
   u64 unclassified = 0;   // kept because their struct page was unreadable
   u64 file_size = 0;
   bool classified = false;
+  bool input_incomplete = false;  // the input stopped early; the output says so too
   std::string note;       // why classification was skipped, when it was
 };
 

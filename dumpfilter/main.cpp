@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
     return 1;
   }
+  if (st->input_incomplete)
+    std::fprintf(stderr, "dumpfilter: warning: %s is an incomplete dump; the output is marked incomplete\n",
+                 c.dump.input.c_str());
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
   if (c.message_level_given && (c.message_level & 16))
     std::fputs(format_report(*st, c.dump).c_str(), stderr);

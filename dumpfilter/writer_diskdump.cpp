@@ -147,7 +147,7 @@ Result<void> DiskdumpWriter::finish() {
   if (written_ != dumped_)
     return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
                                          std::to_string(dumped_) + " pages written");
-  return write_header(0);
+  return write_header(meta_.input_incomplete ? diskdump::kIncomplete : 0);
 }
 
 }  // namespace kk

@@ -44,6 +44,8 @@ struct DiskdumpMeta {
   // bitmaps stay whole, as readers of split sets expect).
   bool split = false;
   u64 start_pfn = 0, end_pfn = 0;
+  // Made from an input that stopped early: the finished dump keeps the incomplete flag.
+  bool input_incomplete = false;
 };
 
 class DiskdumpWriter final : public DumpWriter {

@@ -49,6 +49,7 @@ struct ElfMeta {
   std::span<const std::byte> notes;
   std::vector<LoadSegment> segments;  // the input's memory map, kernel text included
   bool exclude_zero = false;          // -d with bit 1: zero pages get no data and no header
+  bool input_incomplete = false;      // made from a dump that stopped early: stays flagged
 };
 
 class ElfWriter final : public DumpWriter {
