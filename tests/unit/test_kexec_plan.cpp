@@ -84,9 +84,11 @@ kk_purgatory_params read_params(const Segment& s) {
 }
 
 PurgatoryBuilder real_purgatory(bool skip_checks = false) {
-  return [skip_checks](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) {
-    return make_purgatory_segment(purgatory_x86_64(), PurgatoryRequest{entry, bp, 0x3f8, skip_checks},
-                                  checked, alloc);
+  return [skip_checks](u64 entry, u64 bp, const BackupCopy& backup, const std::vector<Segment>& checked,
+                       Allocator& alloc) {
+    PurgatoryRequest req{entry, bp, 0x3f8, skip_checks};
+    req.backup = backup;
+    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
   };
 }
 
@@ -407,11 +409,13 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   in.kernel = kernel;
   in.cmdline = "quiet";
   in.placement = kLoadPlacement;
-  u64 got_entry = 0, got_bp = 0;
+  u64 got_entry = 0, got_bp = 0, got_backup_len = 1;
   std::vector<std::string> got_whats;
-  PurgatoryBuilder fake = [&](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) -> Result<Segment> {
+  PurgatoryBuilder fake = [&](u64 entry, u64 bp, const BackupCopy& backup, const std::vector<Segment>& checked,
+                              Allocator& alloc) -> Result<Segment> {
     got_entry = entry;
     got_bp = bp;
+    got_backup_len = backup.len;
     for (const Segment& s : checked) got_whats.push_back(s.what);
     Result<u64> at = alloc.take("purgatory", 0x5000, 0x1000, 0, k4G, true);
     if (!at) return std::move(at).error();
@@ -426,6 +430,7 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   check_plan_invariants(plan, kLoadPlacement);
   REQUIRE(got_entry == plan.kernel_addr + 0x200);  // startup_64
   REQUIRE(got_bp == plan.boot_params_addr);
+  REQUIRE(got_backup_len == 0);  // -l: nothing to back up
   REQUIRE(got_whats == std::vector<std::string>{"kernel", "boot parameters"});  // no initrd given
   REQUIRE(plan.plan.segments.size() == 3);
   const Segment& bp = segment(plan, "boot parameters");
@@ -435,7 +440,7 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   REQUIRE(plan.plan.entry == bp.mem - 0x5000);
 
   SECTION("a builder error stops the plan") {
-    PurgatoryBuilder failing = [](u64, u64, const std::vector<Segment>&, Allocator&) -> Result<Segment> {
+    PurgatoryBuilder failing = [](u64, u64, const BackupCopy&, const std::vector<Segment>&, Allocator&) -> Result<Segment> {
       return make_error(Errc::corrupt, "purgatory: broken");
     };
     Result<X86Plan> r = plan_x86_64_load(in, failing);
@@ -461,7 +466,7 @@ TEST_CASE("plan: kexec -p places everything in the crash range and names elfcore
   in.panic = true;
   in.placement = {kCrash};
   in.e820 = capture_map;
-  in.elfcorehdr = core;
+  in.crash = crash_memory();
   X86Plan plan = plan_ok(in);
   check_plan_invariants(plan, {kCrash});
 
@@ -512,13 +517,91 @@ TEST_CASE("plan: kexec -p places everything in the crash range and names elfcore
   REQUIRE(p.arg == bp.mem);
 }
 
+TEST_CASE("plan: -p backs up low memory into the reservation and the header reads the copy", "[plan]") {
+  std::vector<std::byte> kernel = fake_bzimage();
+  X86LoadInput in;
+  in.kernel = kernel;
+  in.cmdline = "irqpoll";
+  in.panic = true;
+  in.placement = {kCrash};
+  in.e820 = {{0x0, 0x1000, x86_64::kE820Reserved},
+             {0x1000, 0x9ec00, x86_64::kE820Ram},
+             {0x9fc00, 0x400, x86_64::kE820Reserved},
+             {kCrash.start, kCrash.size(), x86_64::kE820Ram}};
+  CrashMemory mem = crash_memory();  // RAM from 0x1000: the first range is the low 636 KiB
+  mem.ram.front() = {0x1000, 0x9fc00};
+  mem.backup_src = {0x1000, 0x9fc00};
+  in.crash = mem;
+  X86Plan plan = plan_ok(in);
+  check_plan_invariants(plan, {kCrash});
+  const std::vector<Segment>& segs = plan.plan.segments;
+  REQUIRE(segs.size() == 5);  // kernel, backup, elfcorehdr, boot parameters, purgatory
+  REQUIRE(segs[1].what == "backup");
+  REQUIRE(segs[2].what == "elfcorehdr");
+
+  // The backup: page-rounded, at the top of the reservation (kexec-tools' order: backup first),
+  // no data of its own (the kernel zero-fills it at load time, the purgatory fills it).
+  const Segment& backup = segs[1];
+  REQUIRE(backup.data.empty());
+  REQUIRE(backup.memsz == 0x9f000);
+  REQUIRE(backup.mem == kCrash.end - 0x9f000);
+  REQUIRE(plan.backup.src == 0x1000);
+  REQUIRE(plan.backup.dst == backup.mem);
+  REQUIRE(plan.backup.len == 0x9ec00);
+
+  // The header: the low RAM PT_LOAD keeps its address and reads the copy; the others read
+  // their own memory. It is exactly what build_elfcorehdr makes once backup_dst is known.
+  const Segment& eh = segs[2];
+  mem.backup_dst = backup.mem;
+  REQUIRE(eh.data == build_elfcorehdr(mem));
+  REQUIRE(eh.mem == backup.mem - 0x1000);
+  ElfCoreLayout layout = parse_back(eh.data, 2 + 1 + 1 + 4);
+  REQUIRE(layout.loads[1].paddr == 0x1000);
+  REQUIRE(layout.loads[1].vaddr == 0xffff888000001000);
+  REQUIRE(layout.loads[1].offset == backup.mem);
+  REQUIRE(layout.loads[1].filesz == 0x9ec00);
+  REQUIRE(layout.loads[2].offset == layout.loads[2].paddr);
+  REQUIRE(layout.loads[0].offset == layout.loads[0].paddr);  // kernel text
+
+  // Neither the backup nor the header is RAM for the capture kernel; the low RAM is.
+  std::vector<x86_64::E820Entry> map = boot_params_e820(segment(plan, "boot parameters"));
+  for (const x86_64::E820Entry& e : map) {
+    if (e.type != x86_64::kE820Ram) continue;
+    REQUIRE((e.addr + e.size <= eh.mem || e.addr >= backup.mem + backup.memsz));
+  }
+  REQUIRE(map[1] == x86_64::E820Entry{0x1000, 0x9ec00, x86_64::kE820Ram});
+  REQUIRE(map.back().addr + map.back().size <= 0x100000000);
+
+  // The purgatory gets the copy to make, and does not hash the (empty) backup.
+  kk_purgatory_params p = read_params(segs.back());
+  REQUIRE(p.backup_src == 0x1000);
+  REQUIRE(p.backup_dst == backup.mem);
+  REQUIRE(p.backup_len == 0x9ec00);
+  REQUIRE(p.nr_regions == 3);  // kernel, elfcorehdr, boot parameters
+  REQUIRE(p.regions[1].start == eh.mem);
+}
+
+TEST_CASE("elfcorehdr: only RAM inside the backup source reads the copy", "[plan]") {
+  CrashMemory m = crash_memory();
+  m.ram = {{0x1000, 0x9f000}, {0x9f000, 0xa0000}, {0x100000, 0x200000}};
+  m.backup_src = {0x1000, 0x9f000};
+  m.backup_dst = 0x7e000000;
+  ElfCoreLayout layout = parse_back(build_elfcorehdr(m), 3 + 1 + 3);
+  REQUIRE(layout.loads[1].offset == 0x7e000000);
+  REQUIRE(layout.loads[2].offset == 0x9f000);  // past the source: its own memory
+  REQUIRE(layout.loads[3].offset == 0x100000);
+  m.backup_src = {0x2000, 0x9f000};  // a range that starts inside but begins before: untouched
+  layout = parse_back(build_elfcorehdr(m), 3 + 1 + 3);
+  REQUIRE(layout.loads[1].offset == 0x1000);
+}
+
 TEST_CASE("plan: -p with an empty command line gets just elfcorehdr=", "[plan]") {
   std::vector<std::byte> kernel = fake_bzimage();
   X86LoadInput in;
   in.kernel = kernel;
   in.panic = true;
   in.placement = {{0x30000000, 0x38000000}};
-  in.elfcorehdr = build_elfcorehdr(crash_memory());
+  in.crash = crash_memory();
   X86Plan plan = plan_ok(in);
   REQUIRE(plan.cmdline == "elfcorehdr=0x37fff000");
 }
@@ -531,10 +614,12 @@ TEST_CASE("plan: -p into a reservation above 4 GiB (crashkernel=X,high)", "[plan
   in.cmdline = "irqpoll";
   in.panic = true;
   in.placement = {high};
-  in.elfcorehdr = build_elfcorehdr(crash_memory());
-  PurgatoryBuilder purgatory = [](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) {
-    return make_purgatory_segment(purgatory_x86_64(), PurgatoryRequest{entry, bp, 0x3f8, false, true},
-                                  checked, alloc);
+  in.crash = crash_memory();
+  PurgatoryBuilder purgatory = [](u64 entry, u64 bp, const BackupCopy& backup,
+                                  const std::vector<Segment>& checked, Allocator& alloc) {
+    PurgatoryRequest req{entry, bp, 0x3f8, false, true};
+    req.backup = backup;
+    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
   };
   SECTION("a kernel that can be loaded above 4 GiB: everything goes there") {
     std::vector<std::byte> kernel = fake_bzimage();
@@ -564,7 +649,8 @@ TEST_CASE("plan: -p into a reservation above 4 GiB (crashkernel=X,high)", "[plan
     Result<X86Plan> r = plan_x86_64_load(in, purgatory);
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::no_space);
-    REQUIRE_THAT(r.error().msg, Catch::StartsWith("no room for the boot parameters"));
+    // Not even the kernel: without the flag it must sit below 4 GiB too (boot.rst).
+    REQUIRE_THAT(r.error().msg, Catch::StartsWith("no room for the kernel"));
   }
 }
 
@@ -623,7 +709,7 @@ TEST_CASE("plan: command line length against cmdline_size", "[plan]") {
   SECTION("-p counts the elfcorehdr= it adds") {
     in.panic = true;
     in.placement = {kCrash};
-    in.elfcorehdr = build_elfcorehdr(crash_memory());
+    in.crash = crash_memory();
     in.cmdline = std::string(2040, 'x');
     Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
     REQUIRE_FALSE(r);
@@ -655,7 +741,7 @@ TEST_CASE("plan: errors from the image and the placement come through", "[plan]"
   SECTION("a crash range too small for the kernel") {
     in.panic = true;
     in.placement = {{0x6f000000, 0x6f400000}};
-    in.elfcorehdr = build_elfcorehdr(crash_memory());
+    in.crash = crash_memory();
     Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::no_space);
