@@ -62,14 +62,6 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   return e;
 }
 
-Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
-  if (out.empty())
-    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
-  return out;
-}
-
 // Where kexec_load(KEXEC_ON_CRASH) accepts segments: crashk_res only, every segment inside it
 // (else EADDRNOTAVAIL). /proc/iomem names crashk_low_res "Crash kernel" too; the kernel reserves
 // that one (below 4 GiB, for the capture kernel's DMA) only when crashk_res itself lies above
@@ -80,38 +72,6 @@ PhysRange crash_segment_range(const std::vector<PhysRange>& crash) {
   for (const PhysRange& r : crash)
     if (r.start > best.start) best = r;
   return best;
-}
-
-// The facts a capture kernel's ELF core header is made of.
-Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
-                                        const std::vector<PhysRange>& crash) {
-  CrashMemory m;
-  m.machine = kEmX86_64;
-  // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
-  // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
-  // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
-  m.ram = subtract_ranges(system_ram(iomem), crash);
-  m.backup_src = x86_backup_source(iomem);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
-  m.page_offset = kDefaultPageOffset;
-  Result<KcoreFacts> k = read_kcore_facts(p);
-  if (k) {
-    m.kernel_text = k->text;
-    if (k->page_offset) m.page_offset = *k->page_offset;
-  }
-  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
-  // kernel text segment: the capture still works (readers go by physical address and
-  // VMCOREINFO), but say so rather than write wrong addresses silently.
-  if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
-                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
-                 static_cast<unsigned long long>(kDefaultPageOffset));
-  return m;
 }
 
 void print_plan(const X86Plan& plan) {
@@ -258,6 +218,45 @@ Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
 }
 
 }  // namespace
+
+Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
+  std::vector<PhysRange> out;
+  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
+  if (out.empty())
+    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
+  return out;
+}
+
+Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
+                                        const std::vector<PhysRange>& crash) {
+  CrashMemory m;
+  m.machine = kEmX86_64;
+  // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
+  // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
+  // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
+  m.ram = subtract_ranges(system_ram(iomem), crash);
+  m.backup_src = x86_backup_source(iomem);
+  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
+  if (!notes) return std::move(notes).error();
+  m.cpu_notes = std::move(*notes);
+  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
+  if (!vi) return std::move(vi).error();
+  m.vmcoreinfo = *vi;
+  m.page_offset = kDefaultPageOffset;
+  Result<KcoreFacts> k = read_kcore_facts(p);
+  if (k) {
+    m.kernel_text = k->text;
+    if (k->page_offset) m.page_offset = *k->page_offset;
+  }
+  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
+  // kernel text segment: the capture still works (readers go by physical address and
+  // VMCOREINFO), but say so rather than write wrong addresses silently.
+  if (!k || !k->page_offset)
+    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
+                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
+                 static_cast<unsigned long long>(kDefaultPageOffset));
+  return m;
+}
 
 std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline) {
   auto trim_end = [](std::string& s) {

@@ -12,7 +12,8 @@
 #                  Debian's -c and -s (default 0)
 #   --facts DIR    write the machine facts there, one file each (iomem, memmap, crash_notes,
 #                  vmcoreinfo, cmdline, kcore_head.hex, boot_params.hex, and with --efi
-#                  efi_systab, efi_tables, efi_runtime_map)
+#                  efi_systab, efi_tables, efi_runtime_map), and what the capture kernel
+#                  got: capture_phdrs (as OUT/phdrs) and capture_e820 ("start end type")
 #   --efi          boot the first kernel through OVMF ($KK_OVMF or /usr/share/ovmf/OVMF.fd)
 #   --kexec        our kexec binary (default: $KEXEC or BUILD/kexec/kexec)
 # Writes into OUT: console.log, phdrs (the capture's program headers: one line each, "type
@@ -60,7 +61,7 @@ rm -f "$out"/{console.log,stamps,phdrs,loadtimes}
 
 init=$KK_LIB_DIR/guest/init-compare.sh
 mkdir -p "$KK_CACHE/initramfs"
-kk_build_initramfs "$KK_CACHE/initramfs/compare-capture.cpio.gz" "$init"
+kk_build_initramfs "$KK_CACHE/initramfs/compare-capture.cpio.gz" "$init" mod:efivarfs
 capture_img=$KK_LAST_INITRAMFS
 mapfile -t items < <(kk_binary_items "$kexec_bin" /usr/sbin/kexec)
 ((${#items[@]})) || kk_die "kk_binary_items $kexec_bin failed"
@@ -115,4 +116,12 @@ for i in range(phnum):
     t, flags, off, vaddr, paddr, filesz, memsz, align = struct.unpack_from("<IIQQQQQQ", b, phoff + i * 56)
     print(f"{names.get(t, hex(t))} {paddr:#x} {vaddr:#x} {filesz:#x} {memsz:#x} {flags:#x}")
 PYEOF
+if [[ -n $facts ]]; then
+    # What the capture kernel got: its /proc/vmcore program headers and its e820 map, as it
+    # printed it ("BIOS-e820: [mem A-B] ACPI data" -> "A B ACPI_data").
+    cp "$out/phdrs" "$facts/capture_phdrs"
+    awk '/sysrq: Trigger a crash/ { c = 1 } c' "$log" |
+        sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] \(.*\)$/\1 \2 \3/p' |
+        awk '{ t = $3; for (i = 4; i <= NF; i++) t = t "_" $i; print $1, $2, t }' >"$facts/capture_e820"
+fi
 printf '%s\n' "$out"

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
+#include "fake_bzimage.h"
 #include "elf/elf_core.h"
 #include "io/byte_cursor.h"
 #include "kexec/elfcorehdr.h"
@@ -21,6 +22,7 @@
 #include "purgatory_blob.h"
 
 using namespace kk;
+using test::fake_bzimage;
 
 namespace {
 
@@ -35,30 +37,6 @@ void put(std::vector<std::byte>& b, size_t off, T v) {
 template <class T>
 T get(std::span<const std::byte> b, size_t off) {
   return load_le<T>(b.data() + off);
-}
-
-// A protocol 2.15 bzImage: 4 setup sectors, 2 MiB kernel_alignment, 8 MiB init_size, a 64 KiB
-// patterned kernel part. Offsets from Documentation/arch/x86/boot.rst (test_kexec_bzimage.cpp
-// checks them one by one).
-std::vector<std::byte> fake_bzimage(u16 xloadflags = x86_64::kXlfKernel64 | x86_64::kXlfCanBeLoadedAbove4G,
-                                    u32 cmdline_size = 2047) {
-  std::vector<std::byte> b(2560 + 0x10000);
-  for (size_t i = 0; i < b.size(); ++i) b[i] = std::byte(u8(i * 13 + 1));
-  b[0x1f1] = std::byte(4);                       // setup_sects
-  put<u16>(b, 0x1fe, 0xaa55);                    // boot_flag
-  b[0x200] = std::byte(0xeb);                    // jump
-  b[0x201] = std::byte(0x6a);                    // header ends at 0x26c
-  std::memcpy(b.data() + 0x202, "HdrS", 4);      // header
-  put<u16>(b, 0x206, 0x020f);                    // version
-  b[0x211] = std::byte(x86_64::kLoadedHigh);     // loadflags
-  put<u32>(b, 0x22c, 0x7fffffff);                // initrd_addr_max
-  put<u32>(b, 0x230, 0x200000);                  // kernel_alignment
-  b[0x234] = std::byte(1);                       // relocatable_kernel
-  put<u16>(b, 0x236, xloadflags);                // xloadflags
-  put<u32>(b, 0x238, cmdline_size);              // cmdline_size
-  put<u64>(b, 0x258, 0x1000000);                 // pref_address
-  put<u32>(b, 0x260, 0x800000);                  // init_size
-  return b;
 }
 
 std::vector<std::byte> pattern(size_t n, u8 seed) {

@@ -49,7 +49,10 @@ if [ -e /proc/vmcore ]; then
     grep -i efi /proc/iomem | sed 's/^/KK_CAPTURE_IOMEM /'
     ls /sys/firmware/efi 2>/dev/null | tr '\n' ' ' | sed 's/^/KK_CAPTURE_EFI /'; echo
     if [ -d /sys/firmware/efi/efivars ]; then
-        mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
+        # efivarfs is a module in Debian's kernels; listing it calls GetNextVariableName, an
+        # EFI runtime service, for every variable.
+        [ -e /lib/modules/efivarfs.ko ] && insmod /lib/modules/efivarfs.ko
+        mount -t efivarfs efivarfs /sys/firmware/efi/efivars || echo "KK_WARN mount efivarfs failed"
         echo "KK_CAPTURE_EFIVARS $(ls /sys/firmware/efi/efivars | wc -l)"
     fi
     mark capture_done
