@@ -4,7 +4,8 @@
 # so that two boots lay memory out alike): the capture kernel's /proc/vmcore must have the same
 # program headers after either load: type, p_paddr, p_vaddr, sizes, flags (offsets are the
 # capture kernel's own). That includes the PT_LOAD of the low 640 KiB, which both loaders back
-# up into the reservation before the capture kernel reuses that memory.
+# up into the reservation before the capture kernel reuses that memory: a random word the first
+# kernel wrote at 0x80000 must be in /proc/vmcore after either load.
 # With UEFI firmware installed (package ovmf) the same again with the first kernel booted by
 # UEFI, where our capture kernel must also have EFI runtime services (we pass the runtime map
 # and SETUP_EFI): /sys/firmware/efi/runtime-map and systab there, and efivarfs lists the
@@ -34,6 +35,16 @@ for v in "${variants[@]}"; do
   grep -q '^LOAD [^ ]* 0xffffffff8' "$ours" || it_fail "$v: no kernel text PT_LOAD"
   grep -q '^LOAD 0x1000 ' "$ours" || it_fail "$v: no PT_LOAD for the low memory at 0x1000"
   grep -q 'kdumpkit purgatory: checks ok' "$IT_TMP/$v-ours/console.log" || it_fail "$v: our purgatory did not run"
+  # The backup holds the crashed kernel's low memory: the first kernel wrote a random word at
+  # 0x80000 (devmem), and /proc/vmcore must show it there after either load.
+  for who in ours debian; do
+    log=$IT_TMP/$v-$who/console.log
+    want=$(sed -n 's/^KK_LOWMARK //p' "$log" | head -n1)
+    got=$(sed -n 's/^KK_LOWMARK_VMCORE //p' "$log" | head -n1)
+    [ -n "$want" ] || it_fail "$v: the first kernel could not write its low-memory mark ($who)"
+    [ "$got" = "$want" ] ||
+      it_fail "$v: /proc/vmcore has '$got' at 0x80000, the crashed kernel had '$want' there ($who's load)"
+  done
   echo "ok: $v: $(wc -l <"$ours") program headers equal ($(grep -c '^LOAD' "$ours") PT_LOAD):"
   sed 's/^/    /' "$ours"
   if [ "$v" = efi ]; then

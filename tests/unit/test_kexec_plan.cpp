@@ -943,3 +943,76 @@ TEST_CASE("purgatory: a damaged or unusable blob is refused", "[plan]") {
   }
   REQUIRE(alloc.free() == std::vector<PhysRange>{{0x1000000, 0x2000000}});  // nothing taken on refusal
 }
+
+TEST_CASE("plan: a map of more than 128 entries: the rest in SETUP_E820_EXT, chained with SETUP_EFI", "[plan]") {
+  std::vector<std::byte> kernel = fake_bzimage(x86_64::kXlfKernel64 | x86_64::kXlfCanBeLoadedAbove4G |
+                                               x86_64::kXlfEfiKexec);
+  X86LoadInput in;
+  in.kernel = kernel;
+  in.cmdline = "quiet";
+  in.placement = kLoadPlacement;
+  // 200 reserved 4 KiB holes above 8 GiB (as a machine with many PCI windows might list).
+  in.e820 = kFirmwareMap;
+  for (u64 i = 0; i < 200; ++i) in.e820.push_back({0x200000000 + i * 0x2000, 0x1000, x86_64::kE820Reserved});
+  const size_t total = kFirmwareMap.size() + 200;
+
+  auto chain = [](const Segment& bp) {  // (type, payload) of each setup_data, in list order
+    std::vector<std::pair<u32, std::span<const std::byte>>> out;
+    for (u64 at = get<u64>(bp.data, 0x250); at != 0;) {
+      REQUIRE(at >= bp.mem + 4096);
+      REQUIRE(at % 8 == 0);
+      size_t off = at - bp.mem;
+      u32 len = get<u32>(bp.data, off + 12);
+      REQUIRE(off + 16 + len <= bp.data.size());
+      out.emplace_back(get<u32>(bp.data, off + 8), std::span(bp.data).subspan(off + 16, len));
+      at = get<u64>(bp.data, off);
+    }
+    return out;
+  };
+  SECTION("the map alone") {
+    X86Plan plan = plan_ok(in);
+    const Segment& bp = segment(plan, "boot parameters");
+    REQUIRE(std::to_integer<u8>(bp.data[0x1e8]) == 128);
+    auto items = chain(bp);
+    REQUIRE(items.size() == 1);
+    REQUIRE(items[0].first == 1);  // SETUP_E820_EXT
+    REQUIRE(items[0].second.size() == (total - 128) * 20);
+    // The last entry of the map is the last of the extension.
+    std::span<const std::byte> last = items[0].second.last(20);
+    REQUIRE(get<u64>(last, 0) == 0x200000000 + 199 * 0x2000);
+    REQUIRE(get<u32>(last, 16) == x86_64::kE820Reserved);
+    // The command line is still right after the zero page.
+    REQUIRE(std::string(reinterpret_cast<const char*>(bp.data.data() + 4096)) == "quiet");
+  }
+  SECTION("with EFI: SETUP_E820_EXT then SETUP_EFI, and the runtime map after them") {
+    x86_64::EfiFirmware fw;
+    fw.boot_info.loader_signature = x86_64::kEfiLoaderSignature64;
+    fw.boot_info.memdesc_version = 1;
+    fw.boot_info.systab = 0x7fbee018;
+    fw.fw_vendor = 0x7fbec018;
+    fw.runtime = 0x7fbeeb98;
+    fw.config_table = 0x7fbeec98;
+    fw.runtime_map = {{11, 0xffe00000, 0xfffffffeffe00000, 0x200, 0x8000000000000001},
+                      {6, 0x7ff58000, 0xfffffffeffd58000, 0x20, 0x800000000000000f}};
+    in.efi = fw;
+    X86Plan plan = plan_ok(in);
+    REQUIRE(plan.efi_passed);
+    const Segment& bp = segment(plan, "boot parameters");
+    auto items = chain(bp);
+    REQUIRE(items.size() == 2);
+    REQUIRE(items[0].first == 1);
+    REQUIRE(items[1].first == 4);  // SETUP_EFI
+    REQUIRE(get<u64>(items[1].second, 0) == 0x7fbec018);
+    u64 memmap = get<u32>(bp.data, 0x1d0) | u64(get<u32>(bp.data, 0x1dc)) << 32;
+    REQUIRE(memmap >= bp.mem + 4096);
+    REQUIRE(memmap + 80 == bp.mem + bp.data.size());  // last in the segment
+    REQUIRE(get<u64>(bp.data, memmap - bp.mem + 40 + 8) == 0x7ff58000);  // 2nd descriptor's phys_addr
+  }
+  SECTION("a kernel before boot protocol 2.09 has no setup_data: refused, not cut") {
+    put<u16>(kernel, 0x206, 0x0208);
+    Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
+    REQUIRE_FALSE(r);
+    REQUIRE(r.error().code == Errc::unsupported);
+    REQUIRE_THAT(r.error().msg, Catch::Contains(std::to_string(total) + " entries") && Catch::Contains("2.09"));
+  }
+}

@@ -46,6 +46,21 @@ if [ -e /proc/vmcore ]; then
     mark init_capture
     echo "KK_VMCORE_SIZE=$(stat -c %s /proc/vmcore)"
     echo "KK_VMCORE_HEAD $(hexdump_line /proc/vmcore 4096)"
+    # The word the first kernel left at physical 0x80000, as /proc/vmcore has it: that memory
+    # is the capture kernel's now, so only the loader's backup copy can still hold it.
+    phnum=$(od -An -tu2 -j 56 -N 2 /proc/vmcore | tr -d ' ')
+    i=0
+    while [ "$i" -lt "${phnum:-0}" ]; do
+        at=$((64 + 56 * i))
+        type=$(od -An -tu4 -j "$at" -N 4 /proc/vmcore | tr -d ' ')
+        off=$(od -An -tu8 -j $((at + 8)) -N 8 /proc/vmcore | tr -d ' ')
+        paddr=$(od -An -tu8 -j $((at + 24)) -N 8 /proc/vmcore | tr -d ' ')
+        size=$(od -An -tu8 -j $((at + 32)) -N 8 /proc/vmcore | tr -d ' ')
+        if [ "$type" = 1 ] && [ "$paddr" -le $((0x80000)) ] && [ $((paddr + size)) -gt $((0x80000)) ]; then
+            echo "KK_LOWMARK_VMCORE $(od -An -tx4 -j $((off + 0x80000 - paddr)) -N 4 /proc/vmcore | tr -d ' ')"
+        fi
+        i=$((i + 1))
+    done
     grep -i efi /proc/iomem | sed 's/^/KK_CAPTURE_IOMEM /'
     ls /sys/firmware/efi 2>/dev/null | tr '\n' ' ' | sed 's/^/KK_CAPTURE_EFI /'; echo
     if [ -d /sys/firmware/efi/efivars ]; then
@@ -91,6 +106,15 @@ fi
 
 # no_timer_check: under TCG on a busy host the IO-APIC timer check can time out and panic the
 # capture kernel ("IO-APIC + timer doesn't work!"), whichever loader loaded it.
+# A random word at physical 0x80000 (low memory, reserved by the first kernel: /dev/mem may
+# write it) for the capture to find in /proc/vmcore.
+mark=$(head -c 4 /dev/urandom | od -An -tx4 | tr -d ' ')
+if devmem 0x80000 32 "0x$mark" && [ "$(devmem 0x80000 32)" = "0x$(echo "$mark" | tr a-f A-F)" ]; then
+    echo "KK_LOWMARK $mark"
+else
+    echo "KK_WARN could not write the low-memory mark with devmem"
+fi
+
 crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check"
 # load_with WHO OPT: one kexec -p of the capture kernel.
 load_with() {
