@@ -147,21 +147,31 @@ T get_le(std::span<const std::byte> b, size_t off) {
   return load_le<T>(b.data() + off);
 }
 
+// A guest's fake root, its /proc/iomem and its one crashkernel=128M range, read as kexec does.
+struct GuestRoot {
+  explicit GuestRoot(const Guest& g) {
+    populate(root, g);
+    Result<std::vector<IomemRange>> io = read_iomem(root.paths);
+    if (!io) FAIL(io.error().msg);
+    iomem = *io;
+    Result<std::vector<PhysRange>> c = crash_ranges(iomem);
+    if (!c) FAIL(c.error().msg);
+    crash = *c;
+    REQUIRE(crash.size() == 1);
+    REQUIRE(crash.front().size() == 128u << 20);
+  }
+  FakeRoot root;
+  std::vector<IomemRange> iomem;
+  std::vector<PhysRange> crash;
+};
+
 }  // namespace
 
 TEST_CASE("guests: the ELF core header from real guests' facts is the one their capture showed", "[guests]") {
   for (const Guest& g : kGuests) {
     INFO("guest " << g.dir);
-    FakeRoot root;
-    populate(root, g);
-    Result<std::vector<IomemRange>> iomem = read_iomem(root.paths);
-    REQUIRE(iomem);
-    Result<std::vector<PhysRange>> crash = crash_ranges(*iomem);
-    REQUIRE(crash);
-    REQUIRE(crash->size() == 1);
-    REQUIRE(crash->front().size() == 128u << 20);  // crashkernel=128M
-
-    Result<CrashMemory> mem = gather_crash_memory(root.paths, *iomem, *crash);
+    GuestRoot gr(g);
+    Result<CrashMemory> mem = gather_crash_memory(gr.root.paths, gr.iomem, gr.crash);
     if (!mem) FAIL(mem.error().msg);
     REQUIRE(mem->cpu_notes.size() == g.cpus);
     REQUIRE(mem->vmcoreinfo.size == 0x1024);
@@ -181,16 +191,12 @@ TEST_CASE("guests: the ELF core header from real guests' facts is the one their 
 TEST_CASE("guests: the capture kernel's memory map is the firmware's, RAM cut to the reservation", "[guests]") {
   for (const Guest& g : kGuests) {
     INFO("guest " << g.dir);
-    FakeRoot root;
-    populate(root, g);
-    Result<std::vector<IomemRange>> iomem = read_iomem(root.paths);
-    REQUIRE(iomem);
-    Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(root.paths);
+    GuestRoot gr(g);
+    Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(gr.root.paths);
     REQUIRE(firmware);
     REQUIRE(firmware->size() == rows(fixture(g, "memmap")).size());
-    std::vector<PhysRange> crash = *crash_ranges(*iomem);
     Result<std::vector<x86_64::E820Entry>> ours =
-        x86_64::normalize_e820(capture_memory_map(*firmware, *iomem, crash));
+        x86_64::normalize_e820(capture_memory_map(*firmware, gr.iomem, gr.crash));
     REQUIRE(ours);
     std::vector<x86_64::E820Entry> got = capture_e820(g);
 
@@ -215,7 +221,7 @@ TEST_CASE("guests: the capture kernel's memory map is the firmware's, RAM cut to
       });
       REQUIRE(inside);
     }
-    u64 backup = align_up(x86_backup_source(*iomem).size(), 4096);
+    u64 backup = align_up(x86_backup_source(gr.iomem).size(), 4096);
     REQUIRE(ours_ram - got_ram >= backup + 4096);
     REQUIRE(ours_ram - got_ram <= backup + 4 * 4096);
   }
@@ -223,9 +229,8 @@ TEST_CASE("guests: the capture kernel's memory map is the firmware's, RAM cut to
 
 TEST_CASE("guests: the UEFI guest's runtime map and tables go to the next kernel", "[guests]") {
   const Guest& g = kGuests[2];
-  FakeRoot root;
-  populate(root, g);
-  Result<std::optional<x86_64::EfiFirmware>> fw = read_efi_firmware(root.paths);
+  GuestRoot gr(g);
+  Result<std::optional<x86_64::EfiFirmware>> fw = read_efi_firmware(gr.root.paths);
   if (!fw) FAIL(fw.error().msg);
   REQUIRE(*fw);
   const std::vector<std::vector<std::string>> map_rows = rows(fixture(g, "efi_runtime_map"));
@@ -249,18 +254,15 @@ TEST_CASE("guests: the UEFI guest's runtime map and tables go to the next kernel
 
   // A load of a kernel that takes them (XLF_EFI_KEXEC): SETUP_EFI with the tables, and
   // boot_params.efi_info naming a copy of the runtime map inside the boot parameters segment.
-  Result<std::vector<IomemRange>> iomem = read_iomem(root.paths);
-  REQUIRE(iomem);
-  std::vector<PhysRange> crash = *crash_ranges(*iomem);
   std::vector<std::byte> kernel = test::fake_bzimage(x86_64::kXlfKernel64 | x86_64::kXlfCanBeLoadedAbove4G |
                                                      x86_64::kXlfEfiKexec);
   X86LoadInput in;
   in.kernel = kernel;
   in.cmdline = "irqpoll";
   in.panic = true;
-  in.placement = crash;
-  in.e820 = capture_memory_map(*read_firmware_map(root.paths), *iomem, crash);
-  in.crash = *gather_crash_memory(root.paths, *iomem, crash);
+  in.placement = gr.crash;
+  in.e820 = capture_memory_map(*read_firmware_map(gr.root.paths), gr.iomem, gr.crash);
+  in.crash = *gather_crash_memory(gr.root.paths, gr.iomem, gr.crash);
   in.efi = **fw;
   PurgatoryBuilder purgatory = [](u64 entry, u64 bp, const BackupCopy& backup, const std::vector<Segment>& checked,
                                   Allocator& alloc) {
