@@ -430,10 +430,14 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   st.file_size = writer->bytes_end();
   KK_TRY(sink->finish());
   for (auto& s : split_sinks) KK_TRY(s->finish());
-  if (report)
+  if (report) {
+    std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
+    if (opt.flatten) format = "flattened " + format;
+    if (!split_sinks.empty()) format += ", split in " + std::to_string(split_sinks.size()) + " files";
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
-                                           opt.dump_level},
+                                           opt.dump_level, format},
                         *report));
+  }
   return st;
 }
 

@@ -80,6 +80,7 @@ struct DumpSummary {
   std::string path;
   CodecKind codec = CodecKind::none;
   int dump_level = 0;
+  std::string format = "kdump-compressed";  // or "ELF", "flattened kdump-compressed", ...
 };
 
 // The input itself, as every DumpInput describes it.

@@ -17,7 +17,7 @@
 //     "prstatus": { "pids": [per note], "cpus_naming_pid": [...], "agrees_with_log" },
 //     "vmcore": { "path", "size_bytes", "arch", "page_size", "max_pfn", "present_pages",
 //                 "ram_bytes", "cpus" },
-//     "dump": null | { "path", "codec", "dump_level", "pages_in_memory_map", "pages_present",
+//     "dump": null | { "path", "format", "codec", "dump_level", "pages_in_memory_map", "pages_present",
 //                      "excluded": {"zero", "cache", "cache_private", "user", "free",
 //                                   "hwpoison", "offline"},
 //                      "pages_kept", "unclassified", "file_size", "classified", "note" },
@@ -208,6 +208,7 @@ void json_dump(JsonWriter& j, const Report& r) {
   const DumpStats& s = r.dump->stats;
   j.begin("dump", '{')
       .str("path", r.dump->path)
+      .str("format", r.dump->format)
       .str("codec", codec_name(r.dump->codec))
       .i("dump_level", r.dump->dump_level)
       .u("pages_in_memory_map", s.max_pfn)
@@ -310,7 +311,8 @@ void text_sizes(Text& t, const Report& r) {
   const DumpStats& s = r.dump->stats;
   t.heading("Dump");
   t.row("file", r.dump->path + " (" + num(s.file_size) + " bytes)");
-  t.row("filter", "-d " + std::to_string(r.dump->dump_level) + ", " + std::string(codec_name(r.dump->codec)));
+  t.row("filter", "-d " + std::to_string(r.dump->dump_level) + ", " + r.dump->format + ", " +
+                     std::string(codec_name(r.dump->codec)));
   t.row("present", num(s.present_pages) + " pages");
   t.row("kept", num(s.present_pages - excluded_total(s)) + " pages" +
                     (s.unclassified ? " (" + num(s.unclassified) + " with an unreadable struct page)" : ""));

@@ -4,7 +4,7 @@
 # the guest, lets the capture kernel run OUR dumpfilter (dump, kernel log, triage report) onto a
 # virtio disk, takes the files out and says what crashed. Phases are shown live.
 #
-# usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p]
+# usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p|-E]
 #                            [--kexec-opt -c|-s] [--kernel KVER] [--crash KIND] [--out DIR]
 #   --kernel KVER|PATH.deb  a linux-image-KVER Debian package to use, by release (fetched with
 #                   apt-get download) or as a .deb file (its -dbg .deb is taken from beside it,
@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     --cpus) cpus=$2; shift ;;
     --crashkernel) ck=$2; shift ;;
     -d) level=$2; shift ;;
-    -c|-l|-z|-p) codec=$1 ;;
+    -c|-l|-z|-p|-E) codec=$1 ;;
     --kexec-opt) kexec_opt=$2; shift ;;
     --kernel)
       if [[ $2 == *.deb ]]; then

@@ -19,15 +19,17 @@ it_tmpdir
 variants=(-c -s -c:4g)
 if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(-c:efi); else echo "note: no OVMF, no UEFI run"; fi
 for variant in "${variants[@]}"; do
-  opt=${variant%%:*} extra=() cpus=1
+  opt=${variant%%:*} extra=() cpus=1 codec=-l
   case $variant in
+    # The file-load capture writes ELF (-E): crash and drgn read that form too.
+    -s) codec=-E ;;
     -c:efi) extra=(--efi) ;;
     # Lean: the default 16 MiB fill; crashkernel=128M is enough for 4 GiB (capture /init had
     # ~39 MB free, dumpfilter's RSS ~28 MB).
     -c:4g) extra=(--mem 4G --cpus 2 --fill 16); cpus=2 ;;
   esac
   out="$IT_TMP/crash$variant"
-  "$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt "$opt" "${extra[@]}" --level 31 --codec -l \
+  "$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt "$opt" "${extra[@]}" --level 31 --codec "$codec" \
       --kexec "$KEXEC" --dumpfilter "$DUMPFILTER" --out "$out" 2>"$IT_TMP/run.log" >/dev/null ||
     { cat "$IT_TMP/run.log" >&2; it_fail "kexec $variant -p + sysrq-c + dumpfilter did not produce a dump"; }
   dump="$out/vmcore"

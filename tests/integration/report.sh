@@ -38,7 +38,7 @@ import json, os, sys
 r = json.load(open(sys.argv[1]))
 d = r["dump"]
 assert r["crash"]["kind"] == "sysrq"
-assert d["codec"] == "lzo" and d["dump_level"] == 31 and d["classified"] is True, d
+assert d["codec"] == "lzo" and d["format"] == "kdump-compressed" and d["dump_level"] == 31 and d["classified"] is True, d
 assert d["file_size"] == os.path.getsize(os.path.join(os.path.dirname(sys.argv[1]), "dump")), d
 assert d["pages_kept"] == d["pages_present"] - sum(d["excluded"].values()) > 0, d
 PYEOF

@@ -7,7 +7,7 @@
 #                  the host takes the files off the disk image with debugfs (no mount).
 #
 # usage: kexec-boot.sh --mode reboot|crash [--kexec-opt -c|-s|-a] [--mem 1G] [--cpus 1]
-#                      [--crashkernel 128M] [--level 31] [--codec -l|-c|-z|-p|none]
+#                      [--crashkernel 128M] [--level 31] [--codec -l|-c|-z|-p|-E|none]
 #                      [--fill MIB] [--out DIR] [--kexec PATH] [--dumpfilter PATH]
 #                      [--timeout S] [--efi] [--spoil [--spoil-wait S]]
 #                      [--crash-kind sysrq|null|bug|oops|panic|softlockup]
@@ -20,7 +20,7 @@
 #                  with this ~4.5 MB capture image: one of two -s runs ran out of memory unpacking
 #                  it; SIZE,high works)
 #   --level        dumpfilter -d LEVEL in the capture kernel (default 31)
-#   --codec        dumpfilter codec option (default -l; "none" for uncompressed)
+#   --codec        dumpfilter codec option (default -l; "none" for uncompressed, -E for ELF)
 #   --fill         MiB of random data the first kernel puts in tmpfs before the panic (default 16)
 #   --out          output directory (default: a new directory under $KDUMPKIT_CACHE/kexec-boot)
 #   --kexec        our kexec binary (default: $KEXEC or BUILD/kexec/kexec)
@@ -52,7 +52,7 @@
 #   reboot: the second kernel ran /init with exactly the command line given to kexec -l;
 #   crash:  kexec_crash_loaded was 1, the capture kernel ran /init with elfcorehdr= on its
 #           command line, dumpfilter succeeded, both files came off the disk at the sizes the
-#           guest reported, and the dump starts with the KDUMP signature;
+#           guest reported, and the dump starts with the KDUMP signature (ELF magic with -E);
 #   -c in both modes: the console shows "kdumpkit purgatory: checks ok" (our purgatory ran);
 #   crash:  also report.txt and report.json (dumpfilter --report) came off the disk, sizes as the
 #           guest reported, and report.txt's kind is the one --crash-kind makes;
@@ -94,7 +94,7 @@ while (($#)); do
 done
 case $mode in reboot | crash) ;; *) kk_die "--mode reboot|crash is required" ;; esac
 case $kexec_opt in -c | -s | -a) ;; *) kk_die "--kexec-opt must be -c, -s or -a" ;; esac
-case $codec in -c | -l | -z | -p | none) ;; *) kk_die "--codec must be -c, -l, -z, -p or none" ;; esac
+case $codec in -c | -l | -z | -p | -E | none) ;; *) kk_die "--codec must be -c, -l, -z, -p, -E (ELF) or none" ;; esac
 [[ $level =~ ^[0-9]+$ ]] && ((level <= 31)) || kk_die "--level must be 0..31"
 [[ $fill =~ ^[0-9]+$ ]] || kk_die "--fill takes MiB"
 [[ $spoil == 0 || $kexec_opt == -c ]] || kk_die "--spoil needs --kexec-opt -c (our purgatory)"
@@ -387,8 +387,13 @@ else
             errors+=("vmcore off the disk is $(stat -c %s "$out/vmcore" 2>/dev/null || echo missing) B, the guest said $dsize")
         [[ -s $out/vmcore-dmesg.txt && $(stat -c %s "$out/vmcore-dmesg.txt") == "$msize" ]] ||
             errors+=("vmcore-dmesg.txt off the disk is not the $msize B the guest wrote")
-        [[ $(head -c 8 "$out/vmcore" 2>/dev/null | tr -d '\0') == KDUMP* ]] ||
-            errors+=("the dump does not start with the KDUMP signature")
+        if [[ $codec == -E ]]; then
+            [[ $(head -c 4 "$out/vmcore" 2>/dev/null | tail -c 3) == ELF ]] ||
+                errors+=("the -E dump does not start with the ELF magic")
+        else
+            [[ $(head -c 8 "$out/vmcore" 2>/dev/null | tr -d '\0') == KDUMP* ]] ||
+                errors+=("the dump does not start with the KDUMP signature")
+        fi
         # The triage report (dumpfilter --report), text and JSON, next to the dump.
         rtxt=$(sed -n 's/^KK_REPORT txt=\([0-9]*\) .*/\1/p' "$log" | head -n1)
         rjson=$(sed -n 's/^KK_REPORT .*json=\([0-9]*\).*/\1/p' "$log" | head -n1)

@@ -515,7 +515,7 @@ TEST_CASE("report: the dump's statistics", "[report]") {
   Report r = build_report(in);
   REQUIRE_FALSE(r.crash_time);
   std::string text = format_report_text(r);
-  REQUIRE(text.find("  filter         -d 31, lzo\n") != std::string::npos);
+  REQUIRE(text.find("  filter         -d 31, kdump-compressed, lzo\n") != std::string::npos);
   REQUIRE(text.find("  kept           60506 pages\n") != std::string::npos);
   REQUIRE(text.find("  excl. free     31510 pages\n") != std::string::npos);
   std::string json = format_report_json(r);

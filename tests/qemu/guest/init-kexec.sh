@@ -21,7 +21,7 @@
 #   kk.mode=reboot|crash   what the first kernel does
 #   kk.kexec=OPT           kexec option: -c (kexec_load + our purgatory), -s (kexec_file_load), -a
 #   kk.level=N             dumpfilter -d N (default 31)
-#   kk.codec=OPT           dumpfilter codec option -c|-l|-z|-p, or "none" (default -l)
+#   kk.codec=OPT           dumpfilter codec option -c|-l|-z|-p, -E (ELF), or "none" (default -l)
 #   kk.fill=MIB            MiB of memory the first kernel fills before the panic (default 16)
 #   kk.spoil=1             load with kexec --test-spoil-digest (the purgatory must refuse)
 #   kk.crash=KIND          sysrq (default), or null|bug|oops|panic|softlockup through kkcrash.ko
