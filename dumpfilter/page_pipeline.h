@@ -13,7 +13,7 @@
 
 namespace kk {
 
-inline constexpr u64 kJobPages = 128;  // 512 KiB of 4 KiB pages per job
+inline constexpr u64 kJobPages = 64;  // 256 KiB of 4 KiB pages per job: ~1 MiB of buffers per worker
 
 struct PageJob {
   std::vector<PfnRun> runs;  // in increasing order
