@@ -9,6 +9,7 @@
 #   kk.fill=ANON,TMPFS,CACHE,FREED   memfill percentages of MemTotal (default 25,15,10,25)
 #   kk.kexec=OPT                     extra kexec option, e.g. -s or -c (default: kexec's own)
 #   kk.shell=1                       drop to a shell instead of powering off on failure
+#   kk.console=TTY                   the capture kernel's console (default ttyS0; arm64 ttyAMA0)
 # Lines for the host start with KK_ (KK_PHASE, KK_MEMFILL, KK_VMCORE_SIZE, KK_FAIL).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
@@ -19,6 +20,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mark() { echo "KK_PHASE $1 uptime=$(cut -d' ' -f1 /proc/uptime)"; }
 
 fill=25,15,10,25
+console=ttyS0
 kexec_opt=
 shell=0
 # shellcheck disable=SC2013  # words, not lines
@@ -27,6 +29,7 @@ for arg in $(cat /proc/cmdline); do
         kk.fill=*) fill=${arg#kk.fill=} ;;
         kk.kexec=*) kexec_opt=${arg#kk.kexec=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
+        kk.console=*) console=${arg#kk.console=} ;;
     esac
 done
 
@@ -68,7 +71,7 @@ if [ $role = capture ]; then
 fi
 
 # First kernel: the capture kernel and its initrd were packed into this initramfs.
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1"
+crash_append="console=$console irqpoll nr_cpus=1 reset_devices panic=1"
 # shellcheck disable=SC2086  # empty or one option
 kexec $kexec_opt -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
     fail "kexec -p failed"
