@@ -9,6 +9,8 @@
 
 #include "io/file.h"
 #include "io/text_file.h"
+#include "kexec/crash_ranges.h"
+#include "kexec/load_arm64.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
 #include "kexec/syscalls.h"
@@ -61,32 +63,6 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   return e;
 }
 
-Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
-  if (out.empty())
-    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
-  return out;
-}
-
-// Where kexec_load(KEXEC_ON_CRASH) accepts segments: crashk_res only, every segment inside it
-// (else EADDRNOTAVAIL). /proc/iomem names crashk_low_res "Crash kernel" too; the kernel reserves
-// that one (below 4 GiB, for the capture kernel's DMA) only when crashk_res itself lies above
-// 4 GiB (crashkernel=X,high), so crashk_res is always the highest "Crash kernel" range. The low
-// one is still the capture kernel's RAM (capture_memory_map) and still left out of the dump.
-PhysRange crash_segment_range(const std::vector<PhysRange>& crash) {
-  PhysRange best = crash.front();
-  for (const PhysRange& r : crash)
-    if (r.start > best.start) best = r;
-  return best;
-}
-
-std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_system_ram(iomem)) out.push_back({r.start, r.end + 1});
-  return merge_ranges(out);
-}
-
 // The facts a capture kernel's ELF core header is made of.
 Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
                                         const std::vector<PhysRange>& crash) {
@@ -136,16 +112,6 @@ std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820
   return out;
 }
 
-void print_plan(const X86Plan& plan) {
-  for (const Segment& s : plan.plan.segments)
-    std::fprintf(stderr, "kexec: %-16s %#014llx-%#014llx  %8zu bytes of %llu\n", s.what.c_str(),
-                 static_cast<unsigned long long>(s.mem),
-                 static_cast<unsigned long long>(s.mem + s.memsz - 1), s.data.size(),
-                 static_cast<unsigned long long>(s.memsz));
-  std::fprintf(stderr, "kexec: entry %#llx, command line: %s\n",
-               static_cast<unsigned long long>(plan.plan.entry), plan.cmdline.c_str());
-}
-
 std::string hex(std::span<const u8> bytes) {
   std::string out;
   for (u8 b : bytes) {
@@ -172,6 +138,9 @@ void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& chec
 }
 
 Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
+#if defined(__aarch64__)
+  return load_classic_arm64(opt, cmdline, p);  // the loader loads kernels for where it runs
+#endif
   Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
   if (!kernel) return std::move(kernel).error();
   std::vector<std::byte> initrd;
@@ -213,7 +182,7 @@ Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, c
   };
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
   if (!plan) return std::move(plan).error().context(opt.kernel);
-  if (opt.debug) print_plan(*plan);
+  if (opt.debug) print_segments(plan->plan, plan->cmdline);
   return sys_kexec_load(plan->plan, kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
 }
 
@@ -256,7 +225,7 @@ Result<int> do_unload(const KexecOptions& opt, const SysPaths& p) {
     if (opt.syscall == SyscallMode::file || !wants_fallback(r.error().sys_errno))
       return explain(std::move(r).error(), true, p);
   }
-  Result<void> r = sys_kexec_unload(kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
+  Result<void> r = sys_kexec_unload(kKexecArchNative | (opt.panic ? kKexecOnCrash : 0));
   if (!r) return explain(std::move(r).error(), false, p);
   return 0;
 }

@@ -29,12 +29,6 @@ struct X86Plan {
   std::string cmdline;  // as the new kernel will see it
 };
 
-// Builds the purgatory segment once the others are placed: it gets the kernel entry, the
-// boot_params address and the segments to check, and takes its own room from the allocator.
-using PurgatoryBuilder = std::function<Result<Segment>(u64 entry, u64 boot_params,
-                                                       const std::vector<Segment>& checked,
-                                                       Allocator& alloc)>;
-
 Result<X86Plan> plan_x86_64_load(const X86LoadInput& in, const PurgatoryBuilder& purgatory);
 
 // The memory map of a capture kernel: RAM only in `usable` (crash ranges, low memory), every

@@ -127,7 +127,7 @@ Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p) {
   return n;
 }
 
-Result<KcoreFacts> read_kcore_facts(const SysPaths& p) {
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout) {
   Result<InputFile> f = InputFile::open(p.at(p.kcore));
   if (!f) return std::move(f).error();
   std::byte eh[sizeof(Elf64Ehdr)];
@@ -149,6 +149,15 @@ Result<KcoreFacts> read_kcore_facts(const SysPaths& p) {
     std::memcpy(&s, ph.data() + i * sizeof(Elf64Phdr), sizeof s);
     u64 vaddr = s.vaddr, paddr = s.paddr, memsz = s.memsz;
     if (u32(s.type) != kPtLoad || paddr == ~0ull) continue;  // vmalloc, vmemmap, modules
+    if (layout == KcoreLayout::arm64) {
+      if (!facts.text || vaddr > facts.text->vaddr) {
+        if (facts.text && !facts.page_offset) facts.page_offset = facts.text->vaddr - facts.text->paddr;
+        facts.text = KernelText{vaddr, paddr, memsz};
+      } else if (!facts.page_offset) {
+        facts.page_offset = vaddr - paddr;
+      }
+      continue;
+    }
     if (vaddr >= kTextStart && vaddr < kTextEnd) {
       if (!facts.text) facts.text = KernelText{vaddr, paddr, memsz};
     } else if (!facts.page_offset && vaddr >= 0xffff800000000000ull && vaddr >= paddr) {

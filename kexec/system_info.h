@@ -26,6 +26,7 @@ struct SysPaths {
   std::string kexec_loaded = "/sys/kernel/kexec_loaded";
   std::string kexec_crash_loaded = "/sys/kernel/kexec_crash_loaded";
   std::string lockdown = "/sys/kernel/security/lockdown";
+  std::string fdt = "/sys/firmware/fdt";
   std::string at(const std::string& p) const { return root + p; }
 };
 
@@ -44,7 +45,11 @@ struct KcoreFacts {
   std::optional<KernelText> text;
   std::optional<u64> page_offset;
 };
-Result<KcoreFacts> read_kcore_facts(const SysPaths& p);
+// x86_64: the text is the PT_LOAD in [-2 GiB, -1 GiB). arm64: the kernel image lies above the
+// linear map (Linux 5.4+ layout, any VA size), so it is the highest PT_LOAD with a physical
+// address (kcore gives one to KCORE_TEXT and KCORE_RAM only); the others are the linear map.
+enum class KcoreLayout { x86_64, arm64 };
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout = KcoreLayout::x86_64);
 // The ACPI RSDP: EFI systab ACPI20=/ACPI=, else the boot_params the kernel booted with; 0 if neither.
 u64 read_acpi_rsdp(const SysPaths& p);
 // The lockdown mode in brackets ("none", "integrity", "confidentiality"); "none" if absent.

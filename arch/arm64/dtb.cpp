@@ -142,4 +142,22 @@ Result<ChosenView> read_chosen(std::span<const std::byte> dtb) {
   return v;
 }
 
+std::optional<u64> stdout_pl011(std::span<const std::byte> dtb) {
+  if (!check_blob(dtb)) return std::nullopt;
+  const void* fdt = dtb.data();
+  int chosen = fdt_path_offset(fdt, "/chosen");
+  int len = 0;
+  const char* path = chosen < 0 ? nullptr
+                                : static_cast<const char*>(fdt_getprop(fdt, chosen, "stdout-path", &len));
+  if (!path || len <= 0) return std::nullopt;
+  std::string p(path, strnlen(path, static_cast<size_t>(len)));
+  p = p.substr(0, p.find(':'));  // "serial0:115200n8": options after the colon
+  int node = fdt_path_offset(fdt, p.c_str());
+  if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0) return std::nullopt;
+  auto [ac, sc] = root_cells(fdt);
+  const auto* reg = static_cast<const std::byte*>(fdt_getprop(fdt, node, "reg", &len));
+  if (!reg || len < 4 * (ac + sc)) return std::nullopt;
+  return decode_cells(reg, ac);
+}
+
 }  // namespace kk::arm64

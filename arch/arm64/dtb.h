@@ -39,4 +39,8 @@ struct ChosenView {
 };
 Result<ChosenView> read_chosen(std::span<const std::byte> dtb);
 
+// The PL011 UART /chosen/stdout-path names (its MMIO base), for the purgatory's messages;
+// nullopt when the console is something else or not named.
+std::optional<u64> stdout_pl011(std::span<const std::byte> dtb);
+
 }  // namespace kk::arm64

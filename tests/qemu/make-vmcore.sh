@@ -96,6 +96,12 @@ stamps=$work/stamps
 : >"$stamps"
 append="console=$KK_CONSOLE crashkernel=$crashkernel panic=1 kk.fill=$fill kk.console=$KK_CONSOLE"
 [[ -n $kexec_opt ]] && append+=" kk.kexec=$kexec_opt"
+if [[ $KK_ARCH == arm64 ]]; then  # see init.sh: kk.stext_off
+    syms=$(aarch64-linux-gnu-nm "$KK_VMLINUX" | awk '$3 == "_text" || $3 == "_stext" { print $3, $1 }')
+    s_text=$(awk '$1 == "_text" { print $2 }' <<<"$syms") s_stext=$(awk '$1 == "_stext" { print $2 }' <<<"$syms")
+    [[ -n $s_text && -n $s_stext ]] || kk_die "no _text/_stext in $KK_VMLINUX"
+    append+=" kk.stext_off=$(printf '0x%x' $((0x$s_stext - 0x$s_text)))"
+fi
 # Hard limit: TCG fills and copies at very roughly 100 MB/s; be generous.
 timeout=${timeout:-$((120 + mem_mib / 20))}
 [[ $KK_ARCH == arm64 ]] && timeout=$((timeout * 2))  # aarch64 TCG runs about half as fast
