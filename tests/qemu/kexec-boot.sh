@@ -224,7 +224,7 @@ if [[ $efi == 1 ]]; then
     cp "$ovmf" "$work/OVMF.fd"
     qemu_extra+=(-drive "if=pflash,format=raw,file=$work/OVMF.fd")
 fi
-append="console=ttyS0 panic=1 kk.mode=$mode kk.kexec=$kexec_opt"
+append="console=$KK_CONSOLE panic=1 kk.mode=$mode kk.kexec=$kexec_opt"
 [[ $spoil == 1 ]] && append+=" kk.spoil=1"
 if [[ $mode == crash && $spoil == 0 ]]; then
     append+=" crashkernel=$crashkernel kk.level=$level kk.codec=$codec kk.fill=$fill"
@@ -347,7 +347,7 @@ if [[ $spoil == 1 ]]; then
     timings+=("refused" "$([[ $mode == reboot ]] && echo 'kexec -e' || echo "panic ($crash_kind)") -> purgatory refused" "$(since "$s_trig" "$s_refused")"
         "refused_wait" "  refused -> QEMU stopped by us" "$(since "$s_refused" "$t_qemu_end")")
 elif [[ $mode == reboot ]]; then
-    expect="console=ttyS0 panic=1 kk.stage=second"
+    expect="console=$KK_CONSOLE panic=1 kk.stage=second"
     s_exec=$(stamp exec) s_second=$(stamp init_second)
     [[ -n $s_second ]] || errors+=("the second kernel never ran /init (no KK_PHASE init_second)")
     got=$(sed -n 's/^KK_CMDLINE //p' "$log" | head -n1 | sed 's/[[:space:]]*$//')

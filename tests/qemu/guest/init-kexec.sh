@@ -44,6 +44,7 @@ spoil=0
 crash=sysrq
 shell=0
 stage=first
+console=ttyS0
 # shellcheck disable=SC2013  # words, not lines
 for arg in $(cat /proc/cmdline); do
     case $arg in
@@ -56,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
         kk.crash=*) crash=${arg#kk.crash=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
         kk.stage=*) stage=${arg#kk.stage=} ;;
+        console=*) console=${arg#console=} ;;  # the next kernel's console: ours
     esac
 done
 [ "$codec" = none ] && codec=
@@ -138,7 +140,7 @@ esac
 kexec --version >/dev/null 2>&1 || fail "our kexec does not run in the guest"
 
 if [ "$mode" = reboot ]; then
-    append="console=ttyS0 panic=1 kk.stage=second"
+    append="console=$console panic=1 kk.stage=second"
     mark kexec_start
     # shellcheck disable=SC2086  # one option
     kexec $load_opts -d -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
@@ -161,7 +163,7 @@ if [ "$mode" = reboot ]; then
     fail "kexec -e returned $?"
 fi
 
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
+crash_append="console=$console irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
 echo "KK_CRASHKERNEL_SIZE $(kexec --print-ckr-size)"
 mark kexec_start
 # shellcheck disable=SC2086  # one option
