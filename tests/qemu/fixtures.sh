@@ -60,7 +60,8 @@ export KK_VMCORE_SMALL=$KK_CACHE/vmcore-$KK_KVER-512M.elf
 export KK_VMCORE_LARGE=$KK_CACHE/vmcore-$KK_KVER-4G.elf
 export KK_VMCORE_SMALL_S=$KK_CACHE/vmcore-$KK_KVER-512M-s.elf
 # arm64: the same Debian kernel release built for arm64, fetched on first use of the fixture.
-export KK_KVER_ARM64=${KK_KVER%-amd64}-arm64
+KK_KVER_ARM64=${KK_KVER%-amd64}
+export KK_KVER_ARM64=${KK_KVER_ARM64%-arm64}-arm64
 export KK_VMCORE_ARM64=$KK_CACHE/vmcore-$KK_KVER_ARM64-512M.elf
 export KK_VMLINUX_ARM64=$KK_CACHE/kernel/$KK_KVER_ARM64/root/usr/lib/debug/boot/vmlinux-$KK_KVER_ARM64
 

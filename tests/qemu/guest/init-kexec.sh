@@ -95,6 +95,11 @@ load_modules() {
 # ---- capture kernel: dump /proc/vmcore with our dumpfilter onto the ext4 disk ----
 if [ "$stage" = capture ]; then
     echo "KK_CMDLINE $(cat /proc/cmdline)"
+    # arm64: the ELF core header and the usable memory come in the device tree, not the cmdline.
+    for prop in linux,elfcorehdr linux,usable-memory-range; do
+        f=/proc/device-tree/chosen/$prop
+        [ -e "$f" ] && echo "KK_DT_$(echo "${prop#linux,}" | tr 'a-z-' 'A-Z_') $(od -An -tx1 "$f" | tr -d ' \n')"
+    done
     load_modules
     i=0
     while [ ! -b /dev/vda ]; do
