@@ -23,9 +23,6 @@ namespace {
 
 constexpr u64 kLowMemEnd = 1ull << 20;
 constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map without KASLR
-constexpr size_t kMaxKernelBytes = 512u << 20;
-// size_t before the shift: 4096u << 20 is a 32-bit unsigned and wraps to 0 (every initrd refused).
-constexpr size_t kMaxInitrdBytes = size_t{4096} << 20;
 constexpr u64 kConsolePort = 0x3f8;
 
 bool wants_fallback(int err) {
@@ -66,33 +63,12 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
 // The facts a capture kernel's ELF core header is made of.
 Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
                                         const std::vector<PhysRange>& crash) {
-  CrashMemory m;
-  m.machine = kEmX86_64;
   // The capture kernel runs in the low 1 MiB as well (capture_memory_map gives it that RAM), so
   // what is there at dump time is not the crashed kernel's; kexec_file_load leaves it out too.
   std::vector<PhysRange> not_dumped = crash;
   not_dumped.push_back({0, kLowMemEnd});
-  m.ram = subtract_ranges(system_ram(iomem), not_dumped);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
-  m.page_offset = kDefaultPageOffset;
-  Result<KcoreFacts> k = read_kcore_facts(p);
-  if (k) {
-    m.kernel_text = k->text;
-    if (k->page_offset) m.page_offset = *k->page_offset;
-  }
-  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
-  // kernel text segment: the capture still works (readers go by physical address and
-  // VMCOREINFO), but say so rather than write wrong addresses silently.
-  if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
-                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
-                 static_cast<unsigned long long>(kDefaultPageOffset));
-  return m;
+  return read_crash_memory(p, kEmX86_64, subtract_ranges(system_ram(iomem), not_dumped),
+                           KcoreLayout::x86_64, kDefaultPageOffset);
 }
 
 // The capture kernel's memory map: the firmware's non-RAM ranges as they are, RAM only in the
@@ -141,22 +117,16 @@ Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, c
 #if defined(__aarch64__)
   return load_classic_arm64(opt, cmdline, p);  // the loader loads kernels for where it runs
 #endif
-  Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
-  if (!kernel) return std::move(kernel).error();
-  std::vector<std::byte> initrd;
-  if (!opt.initrd.empty()) {
-    Result<std::vector<std::byte>> r = read_binary_file(opt.initrd, kMaxInitrdBytes);
-    if (!r) return std::move(r).error();
-    initrd = std::move(*r);
-  }
+  Result<LoadFiles> files = read_load_files(opt.kernel, opt.initrd);
+  if (!files) return std::move(files).error();
   Result<std::vector<IomemRange>> iomem = read_iomem(p);
   if (!iomem) return std::move(iomem).error();
   Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
   if (!firmware) return std::move(firmware).error();
 
   X86LoadInput in;
-  in.kernel = *kernel;
-  in.initrd = initrd;
+  in.kernel = files->kernel;
+  in.initrd = files->initrd;
   in.cmdline = cmdline;
   in.panic = opt.panic;
   in.acpi_rsdp = read_acpi_rsdp(p);

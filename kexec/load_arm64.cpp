@@ -14,46 +14,13 @@ namespace kk {
 
 namespace {
 
-constexpr size_t kMaxKernelBytes = 512u << 20;
-constexpr size_t kMaxInitrdBytes = size_t{4096} << 20;
 constexpr size_t kMaxDtbBytes = 2u << 20;
-
-// The facts the capture kernel's ELF core header is made of (the builder is shared with x86_64).
-Result<CrashMemory> gather_crash_memory_arm64(const SysPaths& p, const std::vector<IomemRange>& iomem,
-                                              const std::vector<PhysRange>& crash) {
-  CrashMemory m;
-  m.machine = kEmAarch64;
-  m.ram = subtract_ranges(system_ram(iomem), crash);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
-  // p_vaddr of the RAM PT_LOADs and the kernel-image PT_LOAD come from /proc/kcore; readers
-  // translate with VMCOREINFO anyway, so without kcore the capture still works: say so.
-  Result<KcoreFacts> k = read_kcore_facts(p, KcoreLayout::arm64);
-  if (k) {
-    m.kernel_text = k->text;
-    if (k->page_offset) m.page_offset = *k->page_offset;
-  }
-  if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no linear-map base from /proc/kcore (%s); the ELF core "
-                 "header's p_vaddr fields are 0\n", k ? "no RAM segment" : k.error().msg.c_str());
-  return m;
-}
 
 }  // namespace
 
 Result<void> load_classic_arm64(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
-  Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
-  if (!kernel) return std::move(kernel).error();
-  std::vector<std::byte> initrd;
-  if (!opt.initrd.empty()) {
-    Result<std::vector<std::byte>> r = read_binary_file(opt.initrd, kMaxInitrdBytes);
-    if (!r) return std::move(r).error();
-    initrd = std::move(*r);
-  }
+  Result<LoadFiles> files = read_load_files(opt.kernel, opt.initrd);
+  if (!files) return std::move(files).error();
   // The running kernel's device tree (what firmware gave it, /chosen as it was at boot), or --dtb.
   std::string dtb_path = opt.dtb.empty() ? p.at(p.fdt) : opt.dtb;
   Result<std::vector<std::byte>> dtb = read_binary_file(dtb_path, kMaxDtbBytes);
@@ -64,15 +31,17 @@ Result<void> load_classic_arm64(const KexecOptions& opt, const std::string& cmdl
   if (!iomem) return std::move(iomem).error();
 
   Arm64LoadInput in;
-  in.kernel = *kernel;
-  in.initrd = initrd;
+  in.kernel = files->kernel;
+  in.initrd = files->initrd;
   in.dtb = *dtb;
   in.cmdline = cmdline;
   in.panic = opt.panic;
   if (opt.panic) {
     Result<std::vector<PhysRange>> crash = crash_ranges(*iomem);
     if (!crash) return std::move(crash).error();
-    Result<CrashMemory> mem = gather_crash_memory_arm64(p, *iomem, *crash);
+    // p_vaddr of the RAM PT_LOADs from kcore's linear map; readers translate with VMCOREINFO.
+    Result<CrashMemory> mem = read_crash_memory(p, kEmAarch64, subtract_ranges(system_ram(*iomem), *crash),
+                                                KcoreLayout::arm64, 0);
     if (!mem) return std::move(mem).error();
     in.elfcorehdr = build_elfcorehdr(*mem);
     in.placement = {crash_segment_range(*crash)};
