@@ -3,6 +3,7 @@
 # kexec and dumpfilter cross-built by scripts/cross-arm64.sh (into build-arm64/):
 #   - kexec -c -l + kexec -e: our arm64 purgatory checks the segments ("checks ok") and the
 #     second kernel's /init sees exactly the command line we gave (device tree /chosen);
+#   - kexec -c -l --test-spoil-digest + -e: the purgatory refuses the changed digest;
 #   - kexec -s -l: Debian's arm64 kernel has no kexec_file_load, and kexec says so;
 #   - kexec -c -p + sysrq-c: the capture kernel (linux,elfcorehdr in its device tree) runs our
 #     dumpfilter on /proc/vmcore (dump, report, dmesg); drgn on this host opens the dump with the
@@ -24,6 +25,14 @@ grep -q '^KK_CMDLINE console=ttyAMA0 panic=1 kk.stage=second$' "$out/console.log
 grep -q '^kdumpkit purgatory: checks ok' "$out/console.log" || it_fail "our arm64 purgatory did not say checks ok"
 echo "ok: arm64 kexec -c -l + -e: load $(sed -n 's/^load=//p' "$out/timings") s," \
      "-e -> second /init $(sed -n 's/^exec=//p' "$out/timings") s"
+
+# The refusal: a digest with one bit flipped; our purgatory must stop, nothing may boot.
+out=$IT_TMP/reboot-spoil
+boot --mode reboot --kexec-opt -c --spoil --timeout 300 --out "$out" ||
+  { tail -30 "$IT_TMP/run.log" >&2; it_fail "arm64 kexec -c --test-spoil-digest + -e: the purgatory did not refuse"; }
+grep -q '^kdumpkit purgatory: digest mismatch, not booting' "$out/console.log" || it_fail "no mismatch line (arm64)"
+! grep -q 'KK_PHASE init_second' "$out/console.log" || it_fail "arm64: the second kernel ran despite the spoiled digest"
+echo "ok: arm64 kexec -c --test-spoil-digest + -e: the purgatory refused"
 
 out=$IT_TMP/reboot-s
 if boot --mode reboot --kexec-opt -s --timeout 300 --out "$out"; then
