@@ -88,31 +88,6 @@ std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820
   return out;
 }
 
-std::string hex(std::span<const u8> bytes) {
-  std::string out;
-  for (u8 b : bytes) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    out += two;
-  }
-  return out;
-}
-
-// -d: the digest the purgatory will check, as it prints it on a mismatch ("expected ..."), so a
-// console log can be compared with the load. With --test-spoil-digest also the segments' real
-// digest (what the purgatory will compute: "computed ...").
-void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled) {
-  kk_purgatory_params p;
-  if (seg.data.size() < KK_PURGATORY_PARAMS_OFFSET + sizeof p) return;
-  std::memcpy(&p, seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, sizeof p);
-  std::fprintf(stderr, "kexec: purgatory digest %s over %u regions\n", hex(p.digest).c_str(), p.nr_regions);
-  if (!spoiled) return;
-  Result<std::array<std::byte, 32>> real = segments_digest(checked);
-  if (real)
-    std::fprintf(stderr, "kexec: --test-spoil-digest: one bit flipped; the segments' digest is %s\n",
-                 hex({reinterpret_cast<const u8*>(real->data()), real->size()}).c_str());
-}
-
 Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
 #if defined(__aarch64__)
   return load_classic_arm64(opt, cmdline, p);  // the loader loads kernels for where it runs

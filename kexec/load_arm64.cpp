@@ -54,7 +54,9 @@ Result<void> load_classic_arm64(const KexecOptions& opt, const std::string& cmdl
                                    Allocator& alloc) -> Result<Segment> {
     PurgatoryRequest req{entry, dtb_addr, console, opt.no_checks, /*allow_above_4g=*/true};
     req.spoil_digest = opt.test_spoil_digest;
-    return make_purgatory_segment(purgatory_arm64(), req, checked, alloc);
+    Result<Segment> seg = make_purgatory_segment(purgatory_arm64(), req, checked, alloc);
+    if (seg && opt.debug) print_purgatory_digest(*seg, checked, opt.test_spoil_digest);
+    return seg;
   };
   Result<Arm64Plan> plan = plan_arm64_load(in, purgatory);
   if (!plan) return std::move(plan).error().context(opt.kernel);

@@ -33,4 +33,9 @@ Result<std::array<std::byte, 32>> segments_digest(const std::vector<Segment>& ch
 Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, const PurgatoryRequest& req,
                                        const std::vector<Segment>& checked, Allocator& alloc);
 
+// -d: the digest the purgatory will check, as it prints it on a mismatch ("expected ..."), so a
+// console log can be compared with the load. With --test-spoil-digest also the segments' real
+// digest (what the purgatory will compute: "computed ...").
+void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled);
+
 }  // namespace kk
