@@ -60,7 +60,7 @@ diskdump::NewUtsname read_utsname(const DumpInput& in, const KernelReader* kmem)
   }
   copy_uts_field(u.sysname, "Linux");
   copy_uts_field(u.release, vi.osrelease());
-  copy_uts_field(u.machine, in.arch() == Arch::x86_64 ? "x86_64" : "aarch64");
+  copy_uts_field(u.machine, in.arch() == Arch::arm64 ? "aarch64" : "x86_64");
   return u;
 }
 

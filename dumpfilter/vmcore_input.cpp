@@ -76,13 +76,15 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
     head->phnum = *n;
   }
   u16 machine = head->ehdr.machine;
+  // Either architecture on any host: the dump is data, read in its own (little-endian) order.
   if (machine == kEmX86_64) {
     v->arch_ = Arch::x86_64;
+  } else if (machine == kEmAarch64) {
+    v->arch_ = Arch::arm64;
   } else {
-    std::string name = machine == kEmAarch64 ? "aarch64" : "e_machine " + std::to_string(machine);
     return make_error(Errc::unsupported,
-                      f.path() + ": vmcore of another architecture (" + name +
-                          "); this dumpfilter reads x86_64 vmcores");
+                      f.path() + ": vmcore of another architecture (e_machine " +
+                          std::to_string(machine) + "); this dumpfilter reads x86_64 and arm64 vmcores");
   }
   if (head->phnum == 0 || head->phnum > kMaxProgramHeaders)
     return make_error(Errc::corrupt, f.path() + ": implausible program header count " +

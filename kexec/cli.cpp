@@ -10,7 +10,7 @@ namespace {
 
 enum class Opt {
   help, version, debug, force, no_checks, no_ifdown, no_sync, load, unload, exec, load_panic,
-  file_syscall, classic_syscall, auto_syscall, status, type, initrd, append, reuse_cmdline,
+  file_syscall, classic_syscall, auto_syscall, status, type, dtb, initrd, append, reuse_cmdline,
   print_ckr_size, mem_bound, elf64_headers, test_spoil_digest, later,
 };
 
@@ -54,7 +54,7 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {0, "hotplug", false, int(Opt::later)},
     {0, "no-cma", false, int(Opt::later)},
     {0, "force-dtb", false, int(Opt::later)},
-    {0, "dtb", true, int(Opt::later)},
+    {0, "dtb", true, int(Opt::dtb)},  // arm64: device tree to edit instead of /sys/firmware/fdt
     {0, "reset-vga", false, int(Opt::later)},
     {0, "serial", true, int(Opt::later)},
     {0, "serial-baud", true, int(Opt::later)},
@@ -93,6 +93,7 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
         k.type = o.value;
         break;
       case Opt::initrd: k.initrd = o.value; break;
+      case Opt::dtb: k.dtb = o.value; break;
       case Opt::append:
         k.append += (k.append.empty() ? "" : " ") + o.value;
         k.append_given = true;
@@ -175,6 +176,7 @@ std::string kexec_usage() {
          "  -c                      kexec_load only, with kdumpkit's purgatory\n"
          "  -a                      kexec_file_load, falling back to kexec_load (default)\n"
          "  --initrd=FILE           initramfs (alias --ramdisk)\n"
+         "  --dtb=FILE              arm64: device tree to pass (default /sys/firmware/fdt)\n"
          "  --append=STR            kernel command line (alias --command-line)\n"
          "  --reuse-cmdline         start from /proc/cmdline (minus crashkernel= for -p)\n"
          "  -t, --type=bzImage      image type (bzImage is the only one on x86_64)\n"

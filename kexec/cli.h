@@ -20,6 +20,7 @@ struct KexecOptions {
   SyscallMode syscall = SyscallMode::auto_;
   std::string kernel;
   std::string initrd;
+  std::string dtb;             // arm64 --dtb: device tree to edit (default: /sys/firmware/fdt)
   std::string append;
   bool append_given = false;
   bool reuse_cmdline = false;

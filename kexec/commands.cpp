@@ -9,7 +9,9 @@
 
 #include "io/file.h"
 #include "io/text_file.h"
+#include "kexec/crash_ranges.h"
 #include "kexec/crash_x86_64.h"
+#include "kexec/load_arm64.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
 #include "kexec/syscalls.h"
@@ -22,9 +24,6 @@ namespace {
 
 constexpr u64 kLowMemEnd = 1ull << 20;
 constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map without KASLR
-constexpr size_t kMaxKernelBytes = 512u << 20;
-// size_t before the shift: 4096u << 20 is a 32-bit unsigned and wraps to 0 (every initrd refused).
-constexpr size_t kMaxInitrdBytes = size_t{4096} << 20;
 constexpr u64 kConsolePort = 0x3f8;
 
 bool wants_fallback(int err) {
@@ -62,70 +61,20 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   return e;
 }
 
-// Where kexec_load(KEXEC_ON_CRASH) accepts segments: crashk_res only, every segment inside it
-// (else EADDRNOTAVAIL). /proc/iomem names crashk_low_res "Crash kernel" too; the kernel reserves
-// that one (below 4 GiB, for the capture kernel's DMA) only when crashk_res itself lies above
-// 4 GiB (crashkernel=X,high), so crashk_res is always the highest "Crash kernel" range. The low
-// one is still the capture kernel's RAM (capture_memory_map) and still left out of the dump.
-PhysRange crash_segment_range(const std::vector<PhysRange>& crash) {
-  PhysRange best = crash.front();
-  for (const PhysRange& r : crash)
-    if (r.start > best.start) best = r;
-  return best;
-}
-
-void print_plan(const X86Plan& plan) {
-  for (const Segment& s : plan.plan.segments)
-    std::fprintf(stderr, "kexec: %-16s %#014llx-%#014llx  %8zu bytes of %llu\n", s.what.c_str(),
-                 static_cast<unsigned long long>(s.mem),
-                 static_cast<unsigned long long>(s.mem + s.memsz - 1), s.data.size(),
-                 static_cast<unsigned long long>(s.memsz));
-  std::fprintf(stderr, "kexec: entry %#llx, command line: %s\n",
-               static_cast<unsigned long long>(plan.plan.entry), plan.cmdline.c_str());
-}
-
-std::string hex(std::span<const u8> bytes) {
-  std::string out;
-  for (u8 b : bytes) {
-    char two[3];
-    std::snprintf(two, sizeof two, "%02x", b);
-    out += two;
-  }
-  return out;
-}
-
-// -d: the digest the purgatory will check, as it prints it on a mismatch ("expected ..."), so a
-// console log can be compared with the load. With --test-spoil-digest also the segments' real
-// digest (what the purgatory will compute: "computed ...").
-void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled) {
-  kk_purgatory_params p;
-  if (seg.data.size() < KK_PURGATORY_PARAMS_OFFSET + sizeof p) return;
-  std::memcpy(&p, seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, sizeof p);
-  std::fprintf(stderr, "kexec: purgatory digest %s over %u regions\n", hex(p.digest).c_str(), p.nr_regions);
-  if (!spoiled) return;
-  Result<std::array<std::byte, 32>> real = segments_digest(checked);
-  if (real)
-    std::fprintf(stderr, "kexec: --test-spoil-digest: one bit flipped; the segments' digest is %s\n",
-                 hex({reinterpret_cast<const u8*>(real->data()), real->size()}).c_str());
-}
-
 Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
-  Result<std::vector<std::byte>> kernel = read_binary_file(opt.kernel, kMaxKernelBytes);
-  if (!kernel) return std::move(kernel).error();
-  std::vector<std::byte> initrd;
-  if (!opt.initrd.empty()) {
-    Result<std::vector<std::byte>> r = read_binary_file(opt.initrd, kMaxInitrdBytes);
-    if (!r) return std::move(r).error();
-    initrd = std::move(*r);
-  }
+#if defined(__aarch64__)
+  return load_classic_arm64(opt, cmdline, p);  // the loader loads kernels for where it runs
+#endif
+  Result<LoadFiles> files = read_load_files(opt.kernel, opt.initrd);
+  if (!files) return std::move(files).error();
   Result<std::vector<IomemRange>> iomem = read_iomem(p);
   if (!iomem) return std::move(iomem).error();
   Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
   if (!firmware) return std::move(firmware).error();
 
   X86LoadInput in;
-  in.kernel = *kernel;
-  in.initrd = initrd;
+  in.kernel = files->kernel;
+  in.initrd = files->initrd;
   in.cmdline = cmdline;
   in.panic = opt.panic;
   in.acpi_rsdp = read_acpi_rsdp(p);
@@ -160,7 +109,7 @@ Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, c
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
   if (!plan) return std::move(plan).error().context(opt.kernel);
   for (const std::string& w : plan->warnings) std::fprintf(stderr, "kexec: warning: %s\n", w.c_str());
-  if (opt.debug) print_plan(*plan);
+  if (opt.debug) print_segments(plan->plan, plan->cmdline);
   return sys_kexec_load(plan->plan, kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
 }
 
@@ -203,7 +152,7 @@ Result<int> do_unload(const KexecOptions& opt, const SysPaths& p) {
     if (opt.syscall == SyscallMode::file || !wants_fallback(r.error().sys_errno))
       return explain(std::move(r).error(), true, p);
   }
-  Result<void> r = sys_kexec_unload(kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
+  Result<void> r = sys_kexec_unload(kKexecArchNative | (opt.panic ? kKexecOnCrash : 0));
   if (!r) return explain(std::move(r).error(), false, p);
   return 0;
 }
@@ -219,42 +168,15 @@ Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
 
 }  // namespace
 
-Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
-  if (out.empty())
-    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
-  return out;
-}
-
 Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
                                         const std::vector<PhysRange>& crash) {
-  CrashMemory m;
-  m.machine = kEmX86_64;
   // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
   // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
   // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
-  m.ram = subtract_ranges(system_ram(iomem), crash);
-  m.backup_src = x86_backup_source(iomem);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
-  m.page_offset = kDefaultPageOffset;
-  Result<KcoreFacts> k = read_kcore_facts(p);
-  if (k) {
-    m.kernel_text = k->text;
-    if (k->page_offset) m.page_offset = *k->page_offset;
-  }
-  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
-  // kernel text segment: the capture still works (readers go by physical address and
-  // VMCOREINFO), but say so rather than write wrong addresses silently.
-  if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
-                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
-                 static_cast<unsigned long long>(kDefaultPageOffset));
+  Result<CrashMemory> m = read_crash_memory(p, kEmX86_64, subtract_ranges(system_ram(iomem), crash),
+                                            KcoreLayout::x86_64, kDefaultPageOffset);
+  if (!m) return m;
+  m->backup_src = x86_backup_source(iomem);
   return m;
 }
 

@@ -9,12 +9,6 @@ constexpr u64 kLowMemEnd = 1ull << 20;
 constexpr u64 kBackupLimit = 0xa0000;  // 640 KiB: the conventional memory below the VGA hole
 }  // namespace
 
-std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_system_ram(iomem)) out.push_back({r.start, r.end + 1});
-  return merge_ranges(out);
-}
-
 PhysRange x86_backup_source(const std::vector<IomemRange>& iomem) {
   // iomem's inclusive end may be 0xa0000 itself (kexec-tools compares the inclusive end too).
   for (const IomemRange& r : iomem_system_ram(iomem))

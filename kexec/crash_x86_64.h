@@ -6,12 +6,10 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
+#include "kexec/crash_ranges.h"
 #include "kernel/iomem.h"
 
 namespace kk {
-
-// Top-level System RAM ranges, merged.
-std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem);
 
 // The low memory the capture kernel boots through and so overwrites: the first System RAM
 // range that ends within the first 640 KiB (0x1000-0x9fbff on SeaBIOS and OVMF guests), else

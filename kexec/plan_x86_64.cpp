@@ -12,14 +12,6 @@ namespace {
 constexpr u64 k4G = 1ull << 32;
 constexpr u64 kMinKernelAddr = 16ull << 20;  // LOAD_PHYSICAL_ADDR: a kernel never goes lower
 
-Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64 memsz) {
-  Segment s;
-  s.what = std::move(what);
-  s.data = std::move(data);
-  s.mem = mem;
-  s.memsz = align_up(std::max<u64>(memsz, s.data.size()), kPageSize);
-  return s;
-}
 }  // namespace
 
 std::vector<x86_64::E820Entry> cut_from_ram(std::vector<x86_64::E820Entry> map, PhysRange hole) {

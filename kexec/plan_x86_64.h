@@ -41,14 +41,6 @@ struct X86Plan {
   std::vector<std::string> warnings;  // what was left out and why, for the user
 };
 
-// Builds the purgatory segment once the others are placed: it gets the kernel entry, the
-// boot_params address, the copy to make before the jump and the segments to check, and takes
-// its own room from the allocator.
-using PurgatoryBuilder = std::function<Result<Segment>(u64 entry, u64 boot_params,
-                                                       const BackupCopy& backup,
-                                                       const std::vector<Segment>& checked,
-                                                       Allocator& alloc)>;
-
 Result<X86Plan> plan_x86_64_load(const X86LoadInput& in, const PurgatoryBuilder& purgatory);
 
 // The memory map of a capture kernel: RAM only in `usable` (crash ranges, low memory), every

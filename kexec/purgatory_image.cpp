@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -69,6 +70,30 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   seg.mem = *at;
   seg.memsz = align_up(p.image_mem_size, kPageSize);
   return seg;
+}
+
+namespace {
+std::string hex_bytes(std::span<const u8> bytes) {
+  std::string out;
+  for (u8 b : bytes) {
+    char two[3];
+    std::snprintf(two, sizeof two, "%02x", b);
+    out += two;
+  }
+  return out;
+}
+}  // namespace
+
+void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled) {
+  kk_purgatory_params p;
+  if (seg.data.size() < KK_PURGATORY_PARAMS_OFFSET + sizeof p) return;
+  std::memcpy(&p, seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, sizeof p);
+  std::fprintf(stderr, "kexec: purgatory digest %s over %u regions\n", hex_bytes(p.digest).c_str(), p.nr_regions);
+  if (!spoiled) return;
+  Result<std::array<std::byte, 32>> real = segments_digest(checked);
+  if (real)
+    std::fprintf(stderr, "kexec: --test-spoil-digest: one bit flipped; the segments' digest is %s\n",
+                 hex_bytes({reinterpret_cast<const u8*>(real->data()), real->size()}).c_str());
 }
 
 }  // namespace kk

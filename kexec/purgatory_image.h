@@ -10,14 +10,6 @@
 
 namespace kk {
 
-// A copy the purgatory makes after its checks pass, just before it jumps (kexec -p on x86_64:
-// the low memory the capture kernel is about to reuse). len 0: none.
-struct BackupCopy {
-  u64 src = 0;
-  u64 dst = 0;
-  u64 len = 0;
-};
-
 struct PurgatoryRequest {
   u64 entry = 0;         // kernel entry (x86_64: startup_64)
   u64 arg = 0;           // x86_64: boot_params (%rsi)
@@ -41,5 +33,10 @@ Result<std::array<std::byte, 32>> segments_digest(const std::vector<Segment>& ch
 // below 4 GiB (see PurgatoryRequest::allow_above_4g).
 Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, const PurgatoryRequest& req,
                                        const std::vector<Segment>& checked, Allocator& alloc);
+
+// -d: the digest the purgatory will check, as it prints it on a mismatch ("expected ..."), so a
+// console log can be compared with the load. With --test-spoil-digest also the segments' real
+// digest (what the purgatory will compute: "computed ...").
+void print_purgatory_digest(const Segment& seg, const std::vector<Segment>& checked, bool spoiled);
 
 }  // namespace kk

@@ -2,6 +2,7 @@
 // and a placement allocator over the ranges the new kernel may be put in. Pure.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct SegmentPlan {
 inline constexpr u64 kPageSize = 4096;
 inline constexpr size_t kMaxSegments = 16;  // KEXEC_SEGMENT_MAX
 
+// A segment whose memsz covers at least its data, page-aligned.
+Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64 memsz);
+
+// -d: one line per segment (what, where, bytes of memsz), then the entry and command line.
+void print_segments(const SegmentPlan& plan, const std::string& cmdline);
+
 class Allocator {
  public:
   explicit Allocator(std::vector<PhysRange> free) : free_(merge_ranges(std::move(free))) {}
@@ -37,5 +44,20 @@ class Allocator {
  private:
   std::vector<PhysRange> free_;
 };
+
+// A copy the purgatory makes after its checks pass, just before it jumps (kexec -p on x86_64:
+// the low memory the capture kernel is about to reuse). len 0: none.
+struct BackupCopy {
+  u64 src = 0;
+  u64 dst = 0;
+  u64 len = 0;
+};
+
+// Builds the purgatory segment once the others are placed: it gets the kernel entry, the
+// argument the kernel is entered with (x86_64: boot_params; arm64: the device tree), the copy to
+// make before the jump, and the segments to check, and takes its own room from the allocator.
+using PurgatoryBuilder = std::function<Result<Segment>(u64 entry, u64 arg, const BackupCopy& backup,
+                                                       const std::vector<Segment>& checked,
+                                                       Allocator& alloc)>;
 
 }  // namespace kk

@@ -10,6 +10,13 @@ namespace kk {
 
 inline constexpr unsigned long kKexecOnCrash = 0x1;
 inline constexpr unsigned long kKexecArchX86_64 = 62ul << 16;
+inline constexpr unsigned long kKexecArchArm64 = 183ul << 16;
+// The architecture kexec_load is told: the one this loader runs on (it loads kernels for it).
+#if defined(__aarch64__)
+inline constexpr unsigned long kKexecArchNative = kKexecArchArm64;
+#else
+inline constexpr unsigned long kKexecArchNative = kKexecArchX86_64;
+#endif
 inline constexpr unsigned long kKexecFileUnload = 0x1;
 inline constexpr unsigned long kKexecFileOnCrash = 0x2;
 inline constexpr unsigned long kKexecFileNoInitramfs = 0x4;

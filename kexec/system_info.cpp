@@ -1,5 +1,7 @@
 #include "kexec/system_info.h"
 
+#include <cstdio>
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -127,7 +129,7 @@ Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p) {
   return n;
 }
 
-Result<KcoreFacts> read_kcore_facts(const SysPaths& p) {
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout) {
   Result<InputFile> f = InputFile::open(p.at(p.kcore));
   if (!f) return std::move(f).error();
   std::byte eh[sizeof(Elf64Ehdr)];
@@ -149,6 +151,15 @@ Result<KcoreFacts> read_kcore_facts(const SysPaths& p) {
     std::memcpy(&s, ph.data() + i * sizeof(Elf64Phdr), sizeof s);
     u64 vaddr = s.vaddr, paddr = s.paddr, memsz = s.memsz;
     if (u32(s.type) != kPtLoad || paddr == ~0ull) continue;  // vmalloc, vmemmap, modules
+    if (layout == KcoreLayout::arm64) {
+      if (!facts.text || vaddr > facts.text->vaddr) {
+        if (facts.text && !facts.page_offset) facts.page_offset = facts.text->vaddr - facts.text->paddr;
+        facts.text = KernelText{vaddr, paddr, memsz};
+      } else if (!facts.page_offset) {
+        facts.page_offset = vaddr - paddr;
+      }
+      continue;
+    }
     if (vaddr >= kTextStart && vaddr < kTextEnd) {
       if (!facts.text) facts.text = KernelText{vaddr, paddr, memsz};
     } else if (!facts.page_offset && vaddr >= 0xffff800000000000ull && vaddr >= paddr) {
@@ -241,6 +252,46 @@ Result<bool> read_loaded(const std::string& path) {
   Result<u64> v = read_number(path, 10);
   if (!v) return std::move(v).error();
   return *v != 0;
+}
+
+Result<CrashMemory> read_crash_memory(const SysPaths& p, u16 machine, std::vector<PhysRange> ram,
+                                      KcoreLayout layout, u64 default_page_offset) {
+  CrashMemory m;
+  m.machine = machine;
+  m.ram = std::move(ram);
+  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
+  if (!notes) return std::move(notes).error();
+  m.cpu_notes = std::move(*notes);
+  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
+  if (!vi) return std::move(vi).error();
+  m.vmcoreinfo = *vi;
+  m.page_offset = default_page_offset;
+  Result<KcoreFacts> k = read_kcore_facts(p, layout);
+  if (k) {
+    m.kernel_text = k->text;
+    if (k->page_offset) m.page_offset = *k->page_offset;
+  }
+  if (!k || !k->page_offset)
+    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
+                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
+                 static_cast<unsigned long long>(default_page_offset));
+  return m;
+}
+
+Result<LoadFiles> read_load_files(const std::string& kernel_path, const std::string& initrd_path) {
+  constexpr size_t kMaxKernelBytes = 512u << 20;
+  // size_t before the shift: 4096u << 20 is a 32-bit unsigned and wraps to 0 (every initrd refused).
+  constexpr size_t kMaxInitrdBytes = size_t{4096} << 20;
+  LoadFiles f;
+  Result<std::vector<std::byte>> kernel = read_binary_file(kernel_path, kMaxKernelBytes);
+  if (!kernel) return std::move(kernel).error();
+  f.kernel = std::move(*kernel);
+  if (!initrd_path.empty()) {
+    Result<std::vector<std::byte>> r = read_binary_file(initrd_path, kMaxInitrdBytes);
+    if (!r) return std::move(r).error();
+    f.initrd = std::move(*r);
+  }
+  return f;
 }
 
 }  // namespace kk

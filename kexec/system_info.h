@@ -28,6 +28,7 @@ struct SysPaths {
   std::string kexec_loaded = "/sys/kernel/kexec_loaded";
   std::string kexec_crash_loaded = "/sys/kernel/kexec_crash_loaded";
   std::string lockdown = "/sys/kernel/security/lockdown";
+  std::string fdt = "/sys/firmware/fdt";
   std::string at(const std::string& p) const { return root + p; }
 };
 
@@ -46,7 +47,24 @@ struct KcoreFacts {
   std::optional<KernelText> text;
   std::optional<u64> page_offset;
 };
-Result<KcoreFacts> read_kcore_facts(const SysPaths& p);
+// x86_64: the text is the PT_LOAD in [-2 GiB, -1 GiB). arm64: the kernel image lies above the
+// linear map (Linux 5.4+ layout, any VA size), so it is the highest PT_LOAD with a physical
+// address (kcore gives one to KCORE_TEXT and KCORE_RAM only); the others are the linear map.
+enum class KcoreLayout { x86_64, arm64 };
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout = KcoreLayout::x86_64);
+// The facts a capture kernel's ELF core header is made of, for either architecture: per-CPU
+// crash_notes, vmcoreinfo, and from /proc/kcore (read with `layout`) the kernel text mapping and
+// the direct/linear-map offset. `ram` is what the dump holds. Without kcore facts the header's
+// PT_LOAD vaddrs use `default_page_offset` and it lacks the kernel text segment: the capture
+// still works (readers go by physical address and VMCOREINFO), and a warning says so.
+Result<CrashMemory> read_crash_memory(const SysPaths& p, u16 machine, std::vector<PhysRange> ram,
+                                      KcoreLayout layout, u64 default_page_offset);
+// The kernel file and the initrd file (empty path: none), bounded (512 MiB, 4 GiB).
+struct LoadFiles {
+  std::vector<std::byte> kernel;
+  std::vector<std::byte> initrd;
+};
+Result<LoadFiles> read_load_files(const std::string& kernel_path, const std::string& initrd_path);
 // The ACPI RSDP: EFI systab ACPI20=/ACPI=, else the boot_params the kernel booted with; 0 if neither.
 u64 read_acpi_rsdp(const SysPaths& p);
 // The EFI facts a kexec'd kernel needs to keep runtime services: nullopt when the machine did

@@ -12,14 +12,26 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev l
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make)
 
+# arm64 (issue 9): the cross compiler builds the arm64 purgatory into every kexec and
+# scripts/cross-arm64.sh builds arm64 binaries; the arm64 tests run Debian's arm64 makedumpfile
+# under qemu-user and boot qemu-system-aarch64. Target libraries come from multiarch (:arm64).
+PKGS_ARM64=(g++-aarch64-linux-gnu qemu-user-static qemu-system-arm zlib1g-dev:arm64
+            liblzo2-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 libelf-dev:arm64
+            libsnappy-dev:arm64 libfdt1:arm64 libdw1:arm64)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: adding the arm64 architecture (multiarch)"
+  $SUDO dpkg --add-architecture arm64
+  $SUDO apt-get update -q
+fi
+
 missing=()
-for p in "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"; do
+for p in "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}" "${PKGS_ARM64[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 # Fixtures: the small vmcore for every run, the 4 GiB-guest one for the heavier tests.
-if ! tests/qemu/fixtures.sh all >/tmp/kdumpkit-fixtures.log 2>&1; then
+if ! { tests/qemu/fixtures.sh all && tests/qemu/fixtures.sh arm64; } >/tmp/kdumpkit-fixtures.log 2>&1; then
   tail -n 30 /tmp/kdumpkit-fixtures.log
   echo "fixture generation failed; the integration tests will fail"
 fi

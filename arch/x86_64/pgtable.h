@@ -21,10 +21,7 @@ struct PagingForm {
 inline constexpr PagingForm kFourLevel{4};
 inline constexpr PagingForm kFiveLevel{5};
 
-struct Mapping {
-  u64 paddr;      // physical address of vaddr itself
-  u64 page_size;  // 4 KiB, 2 MiB or 1 GiB: the whole page maps contiguously
-};
+using kk::Mapping;  // page_size: 4 KiB, 2 MiB or 1 GiB
 
 // root: physical address of the top-level table (the kernel's init_top_pgt).
 // enc_mask: memory-encryption bits to strip from entries (AMD SME's C-bit; 0 if none).

@@ -9,6 +9,12 @@
 
 namespace kk {
 
+// Where a page-table walk found a virtual address (every architecture's walker answers this).
+struct Mapping {
+  u64 paddr;      // physical address of vaddr itself
+  u64 page_size;  // size of the page or block: the whole of it maps contiguously
+};
+
 class PhysReader {
  public:
   virtual ~PhysReader() = default;

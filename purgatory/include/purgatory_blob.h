@@ -25,12 +25,20 @@ extern const std::size_t kk_purgatory_x86_64_size;
 // link's kk_image_end, which must equal the image_mem_size field inside the blob.
 extern const unsigned kk_purgatory_x86_64_relocations;
 extern const unsigned long long kk_purgatory_x86_64_image_mem_size;
+// arm64 purgatory for kexec_load (purgatory/arm64/), the same facts.
+extern const unsigned char kk_purgatory_arm64[];
+extern const std::size_t kk_purgatory_arm64_size;
+extern const unsigned kk_purgatory_arm64_relocations;
+extern const unsigned long long kk_purgatory_arm64_image_mem_size;
 }
 
 namespace kk {
 
 inline std::span<const unsigned char> purgatory_x86_64() {
   return {kk_purgatory_x86_64, kk_purgatory_x86_64_size};
+}
+inline std::span<const unsigned char> purgatory_arm64() {
+  return {kk_purgatory_arm64, kk_purgatory_arm64_size};
 }
 
 }  // namespace kk

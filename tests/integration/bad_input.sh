@@ -46,9 +46,9 @@ with open(sys.argv[1], "r+b") as f:
 PYEOF
 expect_error "missing vmcoreinfo" "VMCOREINFO" "$IT_TMP/novi" "$IT_TMP/out" -l -d 31
 
-# Another architecture: e_machine = EM_AARCH64.
-printf '\xb7\x00' | dd of="$IT_TMP/novi" bs=1 seek=18 conv=notrunc status=none
-expect_error "other arch" "aarch64" "$IT_TMP/novi" "$IT_TMP/out"
+# Another architecture (x86_64 and arm64 are read): e_machine = EM_PPC64 (21).
+printf '\x15\x00' | dd of="$IT_TMP/novi" bs=1 seek=18 conv=notrunc status=none
+expect_error "other arch" "e_machine 21" "$IT_TMP/novi" "$IT_TMP/out"
 rm -f "$IT_TMP/novi"
 
 # Unwritable output directory and full disk: small tmpfs mounts (root only).

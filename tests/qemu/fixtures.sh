@@ -5,6 +5,7 @@
 #   tests/qemu/fixtures.sh small    # prints the path of the 512 MiB-guest vmcore
 #   tests/qemu/fixtures.sh large    # prints the path of the 4 GiB-guest vmcore
 #   tests/qemu/fixtures.sh small-s  # 512 MiB guest, capture kernel loaded with kexec -s
+#   tests/qemu/fixtures.sh arm64    # 512 MiB arm64 guest (qemu-system-aarch64, ~4 min TCG)
 #                                   # (kexec_file_load: the kernel writes the ELF headers)
 #   tests/qemu/fixtures.sh all      # prints small and large, small first, one per line
 #   tests/qemu/fixtures.sh env      # prints shell assignments: KK_KVER=... KK_VMLINUX=... etc.
@@ -29,6 +30,8 @@
 #   small:   $KK_CACHE/vmcore-KVER-512M.elf    (512 MiB guest, crashkernel=128M)
 #   large:   $KK_CACHE/vmcore-KVER-4G.elf      (4 GiB guest, crashkernel=128M)
 #   small-s: $KK_CACHE/vmcore-KVER-512M-s.elf  (as small, but kexec -s)
+#   arm64:   $KK_CACHE/vmcore-KVER_ARM64-512M.elf  (Debian's arm64 kernel of the same release in
+#            qemu-system-aarch64 -M virt, crashkernel=192M, Debian's arm64 kexec-tools)
 # small and large are loaded with Debian's kexec default, kexec_load (-c): kexec-tools writes
 # the ELF headers (with a PT_LOAD for the low 640 KiB); with -s the kernel writes them.
 # Each has the guest's serial console next to it (.log instead of .elf).
@@ -45,7 +48,9 @@ kk_fixture() {
         small) "$m" --mem 512M --out "$KK_VMCORE_SMALL" ;;
         large) "$m" --mem 4G --out "$KK_VMCORE_LARGE" ;;
         small-s) "$m" --mem 512M --kexec-opt -s --out "$KK_VMCORE_SMALL_S" ;;
-        *) kk_die "unknown fixture '$1' (small, large, small-s)" ;;
+        arm64) KDUMPKIT_ARCH=arm64 KDUMPKIT_KVER=$KK_KVER_ARM64 "$m" --mem 512M --crashkernel 192M \
+            --timeout 1200 --out "$KK_VMCORE_ARM64" ;;
+        *) kk_die "unknown fixture '$1' (small, large, small-s, arm64)" ;;
     esac
 }
 
@@ -54,14 +59,19 @@ export KK_CACHE
 export KK_VMCORE_SMALL=$KK_CACHE/vmcore-$KK_KVER-512M.elf
 export KK_VMCORE_LARGE=$KK_CACHE/vmcore-$KK_KVER-4G.elf
 export KK_VMCORE_SMALL_S=$KK_CACHE/vmcore-$KK_KVER-512M-s.elf
+# arm64: the same Debian kernel release built for arm64, fetched on first use of the fixture.
+KK_KVER_ARM64=${KK_KVER%-amd64}
+export KK_KVER_ARM64=${KK_KVER_ARM64%-arm64}-arm64
+export KK_VMCORE_ARM64=$KK_CACHE/vmcore-$KK_KVER_ARM64-512M.elf
+export KK_VMLINUX_ARM64=$KK_CACHE/kernel/$KK_KVER_ARM64/root/usr/lib/debug/boot/vmlinux-$KK_KVER_ARM64
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     case ${1:-} in
-        small|large|small-s) kk_fixture "$1" ;;
+        small|large|small-s|arm64) kk_fixture "$1" ;;
         all) kk_fixture small; kk_fixture large ;;
         env)
             for v in KK_CACHE KK_KVER KK_VMLINUX KK_VMLINUZ KK_MODROOT KK_VMCORE_SMALL \
-                KK_VMCORE_LARGE KK_VMCORE_SMALL_S; do
+                KK_VMCORE_LARGE KK_VMCORE_SMALL_S KK_VMCORE_ARM64 KK_VMLINUX_ARM64; do
                 printf '%s=%q\n' "$v" "${!v}"
             done
             ;;

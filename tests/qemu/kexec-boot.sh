@@ -51,7 +51,8 @@
 #   both:   kexec -S says loaded, kexec -u (-p -u) unloads and a second load works;
 #   reboot: the second kernel ran /init with exactly the command line given to kexec -l;
 #   crash:  kexec_crash_loaded was 1, the capture kernel ran /init with elfcorehdr= on its
-#           command line, dumpfilter succeeded, both files came off the disk at the sizes the
+#           command line (arm64: linux,elfcorehdr in its device tree's /chosen), dumpfilter
+#           succeeded, both files came off the disk at the sizes the
 #           guest reported, and the dump starts with the KDUMP signature (ELF magic with -E);
 #   -c in both modes: the console shows "kdumpkit purgatory: checks ok" (our purgatory ran);
 #   crash:  also report.txt and report.json (dumpfilter --report) came off the disk, sizes as the
@@ -224,7 +225,7 @@ if [[ $efi == 1 ]]; then
     cp "$ovmf" "$work/OVMF.fd"
     qemu_extra+=(-drive "if=pflash,format=raw,file=$work/OVMF.fd")
 fi
-append="console=ttyS0 panic=1 kk.mode=$mode kk.kexec=$kexec_opt"
+append="console=$KK_CONSOLE panic=1 kk.mode=$mode kk.kexec=$kexec_opt"
 [[ $spoil == 1 ]] && append+=" kk.spoil=1"
 if [[ $mode == crash && $spoil == 0 ]]; then
     append+=" crashkernel=$crashkernel kk.level=$level kk.codec=$codec kk.fill=$fill"
@@ -347,7 +348,7 @@ if [[ $spoil == 1 ]]; then
     timings+=("refused" "$([[ $mode == reboot ]] && echo 'kexec -e' || echo "panic ($crash_kind)") -> purgatory refused" "$(since "$s_trig" "$s_refused")"
         "refused_wait" "  refused -> QEMU stopped by us" "$(since "$s_refused" "$t_qemu_end")")
 elif [[ $mode == reboot ]]; then
-    expect="console=ttyS0 panic=1 kk.stage=second"
+    expect="console=$KK_CONSOLE panic=1 kk.stage=second"
     s_exec=$(stamp exec) s_second=$(stamp init_second)
     [[ -n $s_second ]] || errors+=("the second kernel never ran /init (no KK_PHASE init_second)")
     got=$(sed -n 's/^KK_CMDLINE //p' "$log" | head -n1 | sed 's/[[:space:]]*$//')
@@ -366,8 +367,9 @@ else
     [[ -n $s_loaded ]] || errors+=("kexec -p did not load (no KK_PHASE kexec_loaded)")
     [[ -n $s_cinit ]] || errors+=("the capture kernel never ran /init (no KK_PHASE init_capture)")
     ccmd=$(sed -n 's/^KK_CMDLINE //p' "$log" | head -n1)
-    [[ -z $s_cinit || $ccmd == *elfcorehdr=* ]] ||
-        errors+=("the capture kernel's command line has no elfcorehdr=: '$ccmd'")
+    # x86_64 names the ELF core header on the command line, arm64 in the device tree.
+    [[ -z $s_cinit || $ccmd == *elfcorehdr=* ]] || grep -q '^KK_DT_ELFCOREHDR ' "$log" ||
+        errors+=("the capture kernel has no elfcorehdr= (command line: '$ccmd') nor linux,elfcorehdr")
     [[ -n $s_cdone ]] || errors+=("the capture did not finish (no KK_PHASE capture_done)")
     timings+=("panic" "panic ($crash_kind) -> capture /init" "$(since "$s_panic" "$s_cinit")")
     [[ $kexec_opt == -c ]] && timings+=(

@@ -6,6 +6,8 @@
 #   KDUMPKIT_CACHE   cache root (default: $HOME/.cache/kdumpkit)
 #   KDUMPKIT_KVER    guest kernel, e.g. 6.1.0-56-amd64 (default: newest linux-image-6.1.0-N-amd64
 #                    that apt knows about)
+#   KDUMPKIT_ARCH    guest architecture: x86_64 (default) or arm64 (Debian's arm64 packages
+#                    through multiarch, qemu-system-aarch64 -M virt; see kk_arch_setup)
 #
 # Functions:
 #   kk_fetch_kernel                  download + unpack the Debian kernel and its debug vmlinux;
@@ -15,11 +17,28 @@
 #                                    exports KK_LAST_INITRAMFS (its cached copy)
 #   kk_build_pagecache_image         ext2 image of real files for the guest's page cache;
 #                                    exports KK_PAGECACHE_IMG
-#   kk_qemu_boot [options]           run qemu-system-x86_64 under TCG with a hard timeout
+#   kk_qemu_boot [options]           run qemu-system-x86_64 (-aarch64) under TCG, hard timeout
 #   kk_log MSG / kk_die MSG          messages on stderr
 
 KK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KK_CACHE=${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}
+KK_ARCH=${KDUMPKIT_ARCH:-x86_64}
+# What differs by guest architecture, as data: Debian's name for it, its kernel packages,
+# QEMU and its serial console, the cross tools for guest binaries, the guest's busybox.
+case $KK_ARCH in
+    x86_64)
+        KK_DEB_ARCH=amd64 KK_IMG_PKG_SUFFIX='' KK_CONSOLE=ttyS0 KK_CC=gcc KK_STRIP=strip
+        KK_BUSYBOX=/bin/busybox KK_RUN=() KK_ELF_MACHINE='Advanced Micro Devices X86-64'
+        KK_QEMU=(qemu-system-x86_64 -machine pc,accel=tcg -cpu qemu64) ;;
+    arm64)
+        # The unsigned image: no EFI secure boot here, and it is the same Image.
+        KK_DEB_ARCH=arm64 KK_IMG_PKG_SUFFIX=-unsigned KK_CONSOLE=ttyAMA0
+        KK_CC=aarch64-linux-gnu-gcc KK_STRIP=aarch64-linux-gnu-strip
+        KK_BUSYBOX=$KK_CACHE/arm64/tools/bin/busybox KK_RUN=(qemu-aarch64-static -L /)
+        KK_ELF_MACHINE=AArch64
+        KK_QEMU=(qemu-system-aarch64 -machine virt,accel=tcg -cpu max) ;;
+    *) printf '[kk] error: KDUMPKIT_ARCH=%s: x86_64 or arm64\n' "$KK_ARCH" >&2; exit 1 ;;
+esac
 
 kk_log() { printf '[kk %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 kk_die() { printf '[kk] error: %s\n' "$*" >&2; exit 1; }
@@ -37,8 +56,8 @@ kk_deb_kver() {
     printf '%s\n' "${pkg#linux-image-}"
 }
 
-# kk_pick_kver: newest linux-image-6.1.0-N-amd64 in apt's lists (or $KDUMPKIT_KVER, or the
-# release of $KDUMPKIT_KERNEL_DEB).
+# kk_pick_kver: newest linux-image-6.1.0-N-amd64 (-arm64) in apt's lists (or $KDUMPKIT_KVER, or
+# the release of $KDUMPKIT_KERNEL_DEB).
 kk_pick_kver() {
     if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
         kk_deb_kver "$KDUMPKIT_KERNEL_DEB"
@@ -48,17 +67,42 @@ kk_pick_kver() {
         printf '%s\n' "$KDUMPKIT_KVER"
         return
     fi
-    local v
-    v=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+    local v re="^linux-image-6\\.1\\.0-[0-9]+-$KK_DEB_ARCH\$"
+    v=$(apt-cache search --names-only "$re" 2>/dev/null |
         awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
     if [[ -z $v ]]; then
-        kk_log "apt knows no linux-image-6.1.0-N-amd64; running apt-get update"
+        kk_log "apt knows no linux-image-6.1.0-N-$KK_DEB_ARCH; running apt-get update"
+        kk_arch_setup
         apt-get update -qq >&2 || kk_die "apt-get update failed"
-        v=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' |
+        v=$(apt-cache search --names-only "$re" |
             awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
     fi
-    [[ -n $v ]] || kk_die "no linux-image-6.1.0-N-amd64 package found"
+    [[ -n $v ]] || kk_die "no linux-image-6.1.0-N-$KK_DEB_ARCH package found"
     printf '%s\n' "$v"
+}
+
+# kk_arch_setup: for an arm64 guest, dpkg knows the arm64 architecture (multiarch) so apt can
+# download its packages, and the guest's busybox and Debian's arm64 kexec-tools and makedumpfile
+# (the reference tools) are unpacked, not installed, under $KK_CACHE/arm64/tools.
+kk_arch_setup() {
+    [[ $KK_ARCH == arm64 ]] || return 0
+    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        dpkg --add-architecture arm64 || kk_die "dpkg --add-architecture arm64 failed"
+        apt-get update -qq >&2 || kk_die "apt-get update failed"
+    fi
+    local tools=$KK_CACHE/arm64/tools deb
+    [[ -e $tools/.done ]] && return 0
+    mkdir -p "$KK_CACHE/arm64"
+    (
+        flock 9
+        [[ -e $tools/.done ]] && exit 0
+        rm -rf "$tools" "$KK_CACHE/arm64/debs"
+        kk_apt_download "$KK_CACHE/arm64/debs" busybox-static:arm64 kexec-tools:arm64 \
+            makedumpfile:arm64
+        for deb in "$KK_CACHE"/arm64/debs/*.deb; do dpkg -x "$deb" "$tools" || kk_die "dpkg -x $deb"; done
+        rm -rf "$KK_CACHE/arm64/debs"
+        : >"$tools/.done"
+    ) 9>"$KK_CACHE/arm64/.lock" || exit 1
 }
 
 # kk_apt_download DIR PKG...: apt-get download into DIR; one apt-get update and a retry if the
@@ -81,7 +125,7 @@ kk_fetch_kernel_locked() {
     kk_log "fetching kernel $kver into $kdir"
     rm -rf "$root"
     mkdir -p "$kdir/debs" "$root"
-    local img=linux-image-$kver dbg=linux-image-$kver-dbg deb
+    local img=linux-image-$kver$KK_IMG_PKG_SUFFIX dbg=linux-image-$kver-dbg deb
     local need=()
     # A kernel given as a .deb (--kernel PATH): that package, and its -dbg package from beside it
     # when there is one (else from apt, as for Debian's own kernels).
@@ -91,8 +135,8 @@ kk_fetch_kernel_locked() {
             [[ -f $deb ]] && { cp "$deb" "$kdir/debs/" || kk_die "copying $deb failed"; }
         done
     fi
-    compgen -G "$kdir/debs/${img}_*.deb" >/dev/null || need+=("$img")
-    compgen -G "$kdir/debs/${dbg}_*.deb" >/dev/null || need+=("$dbg")
+    compgen -G "$kdir/debs/${img}_*.deb" >/dev/null || need+=("$img:$KK_DEB_ARCH")
+    compgen -G "$kdir/debs/${dbg}_*.deb" >/dev/null || need+=("$dbg:$KK_DEB_ARCH")
     if ((${#need[@]})); then
         # Download into a scratch directory so a half-written .deb never looks complete.
         rm -rf "$kdir/debs.tmp"
@@ -121,6 +165,7 @@ kk_fetch_kernel_locked() {
 # and no fixture needs them). A stamp written last makes an interrupted run start over.
 kk_fetch_kernel() {
     local kver kdir root stamp
+    kk_arch_setup
     kver=$(kk_pick_kver) || exit 1
     kdir=$KK_CACHE/kernel/$kver
     # A given .deb gets its own cache entry, keyed by its contents (it may reuse Debian's name).
@@ -151,10 +196,11 @@ kk_build_guest_tools() {
     local src=$KK_LIB_DIR/guest/memfill.c hash out
     hash=$(sha256sum "$src" | cut -c1-16)
     out=$KK_CACHE/bin/memfill-$hash
+    [[ $KK_ARCH == x86_64 ]] || out+=-$KK_ARCH
     if [[ ! -x $out ]]; then
         mkdir -p "$KK_CACHE/bin"
-        gcc -static -O2 -Wall -Wextra -o "$out.tmp" "$src" || kk_die "building memfill failed"
-        strip "$out.tmp"
+        "$KK_CC" -static -O2 -Wall -Wextra -o "$out.tmp" "$src" || kk_die "building memfill failed"
+        "$KK_STRIP" "$out.tmp"
         mv "$out.tmp" "$out"
     fi
     export KK_MEMFILL=$out
@@ -184,6 +230,12 @@ kk_build_pagecache_image() {
 KK_GUEST_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
     virtio_blk)
 KK_GUEST_MODULES_OPT=(qemu_fw_cfg)
+# arm64 virt: the same disks over virtio-mmio or PCI; a module built in is simply not added.
+if [[ $KK_ARCH == arm64 ]]; then
+    KK_GUEST_MODULES=()
+    KK_GUEST_MODULES_OPT=(virtio_ring virtio virtio_mmio virtio_pci_modern_dev
+        virtio_pci_legacy_dev virtio_pci virtio_blk qemu_fw_cfg)
+fi
 
 # kk_module_path NAME: the modules.dep path of module NAME (dashes and underscores alike).
 kk_module_path() {
@@ -225,7 +277,43 @@ kk_copy_binary() {
         [[ -e $stage$lib ]] && continue
         mkdir -p "$stage$(dirname "$lib")"
         cp -L "$lib" "$stage$lib"
-    done < <(ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+    done < <(kk_shared_libs "$bin")
+}
+
+# kk_shared_libs BIN: the shared libraries BIN needs, one path a line. x86_64: what ldd lists;
+# arm64: DT_NEEDED resolved by hand (ldd cannot run a foreign binary) in the multiarch
+# directories, recursively, plus the dynamic loader.
+kk_shared_libs() {
+    if [[ $KK_ARCH == x86_64 ]]; then
+        ldd "$1" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'
+        return 0
+    fi
+    local -A seen=()
+    local todo=("$1") f name dir interp
+    # The loader at the path the binary names (PT_INTERP), not where DT_NEEDED would find it.
+    interp=$(aarch64-linux-gnu-readelf -l "$1" 2>/dev/null |
+        sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
+    if [[ -n $interp ]]; then
+        printf '%s\n' "$interp"
+        seen[${interp##*/}]=$interp
+    fi
+    while ((${#todo[@]})); do
+        f=${todo[0]}
+        todo=("${todo[@]:1}")
+        for name in $(aarch64-linux-gnu-readelf -d "$f" 2>/dev/null |
+            sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+            [[ -n ${seen[$name]:-} ]] && continue
+            for dir in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu /lib; do
+                if [[ -e $dir/$name ]]; then
+                    seen[$name]=$dir/$name
+                    printf '%s\n' "$dir/$name"
+                    todo+=("$dir/$name")
+                    break
+                fi
+            done
+            [[ -n ${seen[$name]:-} ]] || kk_die "$1 needs $name: install its :arm64 package"
+        done
+    done
 }
 
 # kk_build_initramfs OUT INIT [ITEM...]: a gzip'd newc cpio with busybox as /bin/*, INIT as
@@ -240,7 +328,7 @@ kk_build_initramfs() {
     local out=$1 init=$2
     shift 2
     [[ -n ${KK_MODROOT:-} ]] || kk_fetch_kernel
-    local busybox=/bin/busybox
+    local busybox=$KK_BUSYBOX
     [[ -x $busybox ]] || kk_die "$busybox missing (install busybox-static)"
     local key hash cached
     key=$({
@@ -263,7 +351,7 @@ kk_build_initramfs() {
         cp "$busybox" "$stage/bin/busybox"
         # Applet links: busybox --list names every applet it was built with.
         local applet
-        for applet in $("$busybox" --list); do
+        for applet in $("${KK_RUN[@]}" "$busybox" --list); do
             [[ -e $stage/bin/$applet ]] || ln -s busybox "$stage/bin/$applet"
         done
         cp "$init" "$stage/init"
@@ -346,14 +434,14 @@ kk_qemu_boot() {
     shift $((OPTIND - 1))
     [[ -n $kernel && -n $log ]] || kk_die "kk_qemu_boot needs -k KERNEL and -l LOG"
     # shellcheck disable=SC2054  # the commas belong to QEMU option values
-    local args=(-machine pc,accel=tcg -cpu qemu64 -m "$mem" -smp "$cpus"
+    local args=("${KK_QEMU[@]:1}" -m "$mem" -smp "$cpus"
         -nographic -nodefaults -no-reboot -serial stdio -monitor none
         -kernel "$kernel" -append "$append")
     [[ -n $initrd ]] && args+=(-initrd "$initrd")
     local d
     for d in "${disks[@]}"; do args+=(-drive "$d"); done
     local rcs
-    timeout --kill-after=10 "$timeout" qemu-system-x86_64 "${args[@]}" "$@" </dev/null 2>&1 |
+    timeout --kill-after=10 "$timeout" "${KK_QEMU[0]}" "${args[@]}" "$@" </dev/null 2>&1 |
         kk_serial_logger "$log" "$stamps" "$extra"
     rcs=("${PIPESTATUS[@]}")
     return "${rcs[0]}"
@@ -371,11 +459,11 @@ kk_binary_items() {
     out=$KK_CACHE/bin/$(basename "$bin")-stripped-$hash
     if [[ ! -x $out ]]; then
         mkdir -p "$KK_CACHE/bin"
-        strip -o "$out.tmp.$$" "$bin" || kk_die "strip $bin failed"
+        "$KK_STRIP" -o "$out.tmp.$$" "$bin" || kk_die "strip $bin failed"
         mv "$out.tmp.$$" "$out"
     fi
     printf '%s=%s\n' "$out" "$dest"
     while read -r lib; do
         printf '%s=%s\n' "$lib" "$lib"
-    done < <(ldd "$bin" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }')
+    done < <(kk_shared_libs "$bin")
 }

@@ -1,5 +1,5 @@
 #!/bin/bash
-# make-vmcore.sh: produce a real x86_64 kdump capture (an ELF /proc/vmcore copy) from a Debian
+# make-vmcore.sh: produce a real x86_64 (KDUMPKIT_ARCH=arm64: arm64) kdump capture (an ELF /proc/vmcore copy) from a Debian
 # 6.1 kernel panicking in QEMU (TCG), with memory filled by guest/memfill.c.
 #
 # usage: make-vmcore.sh [--mem 512M|4G] [--cpus N] [--crashkernel SIZE] [--out PATH]
@@ -76,7 +76,10 @@ kk_build_initramfs "$KK_CACHE/initramfs/capture.cpio.gz" "$init"
 capture_img=$KK_LAST_INITRAMFS
 main_img=$KK_CACHE/initramfs/first.cpio.gz
 kk_build_pagecache_image
-kk_build_initramfs "$main_img" "$init" /usr/sbin/kexec "$KK_MEMFILL=/usr/bin/memfill" mod:ext4 mod:crc32c_generic \
+# The reference kexec: Debian's, of the guest's architecture (arm64: unpacked by kk_arch_setup).
+kexec_items=(/usr/sbin/kexec)
+[[ $KK_ARCH == arm64 ]] && mapfile -t kexec_items < <(kk_binary_items "$KK_CACHE/arm64/tools/sbin/kexec" /usr/sbin/kexec)
+kk_build_initramfs "$main_img" "$init" "${kexec_items[@]}" "$KK_MEMFILL=/usr/bin/memfill" mod:ext4 mod:crc32c_generic \
     "$KK_VMLINUZ=/boot/vmlinuz" "$capture_img=/boot/capture.img"
 main_img=$KK_LAST_INITRAMFS
 t_build=$(kk_elapsed "$t0")
@@ -91,10 +94,17 @@ truncate -s $(((mem_mib + 64) * 1024 * 1024)) "$disk"
 log=$work/console.log
 stamps=$work/stamps
 : >"$stamps"
-append="console=ttyS0 crashkernel=$crashkernel panic=1 kk.fill=$fill"
+append="console=$KK_CONSOLE crashkernel=$crashkernel panic=1 kk.fill=$fill kk.console=$KK_CONSOLE"
 [[ -n $kexec_opt ]] && append+=" kk.kexec=$kexec_opt"
+if [[ $KK_ARCH == arm64 ]]; then  # see init.sh: kk.stext_off
+    syms=$(aarch64-linux-gnu-nm "$KK_VMLINUX" | awk '$3 == "_text" || $3 == "_stext" { print $3, $1 }')
+    s_text=$(awk '$1 == "_text" { print $2 }' <<<"$syms") s_stext=$(awk '$1 == "_stext" { print $2 }' <<<"$syms")
+    [[ -n $s_text && -n $s_stext ]] || kk_die "no _text/_stext in $KK_VMLINUX"
+    append+=" kk.stext_off=$(printf '0x%x' $((0x$s_stext - 0x$s_text)))"
+fi
 # Hard limit: TCG fills and copies at very roughly 100 MB/s; be generous.
 timeout=${timeout:-$((120 + mem_mib / 20))}
+[[ $KK_ARCH == arm64 ]] && timeout=$((timeout * 2))  # aarch64 TCG runs about half as fast
 
 kk_log "booting: ${mem} RAM, $cpus vCPU, crashkernel=$crashkernel, timeout ${timeout}s"
 t_qemu=$EPOCHREALTIME
@@ -114,7 +124,7 @@ truncate -s "$size" "$disk"
 fallocate --dig-holes "$disk"
 hdr=$(readelf -h "$disk")
 grep -q 'Type:[[:space:]]*CORE' <<<"$hdr" || kk_die "not an ELF core: $disk"
-grep -q 'Machine:[[:space:]]*Advanced Micro Devices X86-64' <<<"$hdr" || kk_die "not x86_64"
+grep -q "Machine:[[:space:]]*$KK_ELF_MACHINE" <<<"$hdr" || kk_die "not $KK_ARCH"
 notes=$(readelf -n "$disk")
 grep -q VMCOREINFO <<<"$notes" || kk_die "no VMCOREINFO note in $disk"
 grep -q "OSRELEASE=${KK_KVER}" <<<"$(strings -n 8 "$disk" | grep -m1 '^OSRELEASE=' || true)" ||

@@ -170,13 +170,17 @@ TEST_CASE("kexec cli: errors", "[kexec_cli]") {
     REQUIRE_THAT(e.msg, Catch::Contains("--initrd"));
   }
   SECTION("kexec-tools options we do not offer yet") {
-    Error dtb = parse_err({"--dtb=x", "-l", "k"});
-    REQUIRE(dtb.code == Errc::unsupported);
-    REQUIRE(dtb.msg == "not supported yet: --dtb");
+    Error ri = parse_err({"--reuseinitrd", "-l", "k"});
+    REQUIRE(ri.code == Errc::unsupported);
+    REQUIRE(ri.msg == "not supported yet: --reuseinitrd");
     Error hp = parse_err({"-p", "--hotplug", "k"});
     REQUIRE(hp.code == Errc::unsupported);
     REQUIRE(hp.msg == "not supported yet: --hotplug");
     REQUIRE(parse_err({"--load-preserve-context", "k"}).msg == "not supported yet: --load-preserve-context");
+  }
+  SECTION("--dtb (arm64) is taken") {
+    REQUIRE(parse_ok({"--dtb=/tmp/virt.dtb", "-l", "k"}).dtb == "/tmp/virt.dtb");
+    REQUIRE(parse_ok({"-p", "--dtb", "d.dtb", "k"}).dtb == "d.dtb");
   }
   SECTION("--type other than bzImage") {
     Error e = parse_err({"--type=elf", "-l", "k"});

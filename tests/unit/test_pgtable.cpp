@@ -7,6 +7,7 @@
 
 #include "arch/x86_64/pgtable.h"
 #include "io/byte_cursor.h"
+#include "fake_phys.h"
 
 using namespace kk;
 using namespace kk::x86_64;
@@ -17,31 +18,6 @@ constexpr u64 kRw = 1ull << 1;
 constexpr u64 kPat2M = 1ull << 12;  // PAT bit of a 2 MiB / 1 GiB entry: inside the address field
 constexpr u64 kNx = 1ull << 63;
 constexpr u64 kCbit = 1ull << 47;   // AMD SME C-bit position on many EPYC parts
-
-// Sparse physical memory: 4 KiB pages created on first write; reading an absent page fails.
-class FakePhys : public PhysReader {
- public:
-  void put64(u64 paddr, u64 v) {
-    auto& page = pages_[paddr & ~0xfffull];
-    std::memcpy(page.data() + (paddr & 0xfff), &v, 8);
-  }
-  Result<void> read_phys(u64 paddr, std::span<std::byte> out) const override {
-    ++reads;
-    for (size_t done = 0; done < out.size();) {
-      u64 a = paddr + done;
-      auto it = pages_.find(a & ~0xfffull);
-      if (it == pages_.end()) return make_error(Errc::missing, "no page at " + hex(a));
-      size_t n = std::min<size_t>(out.size() - done, 0x1000 - (a & 0xfff));
-      std::memcpy(out.data() + done, it->second.data() + (a & 0xfff), n);
-      done += n;
-    }
-    return {};
-  }
-  mutable int reads = 0;
-
- private:
-  std::map<u64, std::array<std::byte, 4096>> pages_;
-};
 
 // Index of vaddr in the table of a level: 5 PML5, 4 PGD (PML4), 3 PUD, 2 PMD, 1 PTE.
 u64 idx(u64 vaddr, int level) { return (vaddr >> (12 + 9 * (level - 1))) & 0x1ff; }

@@ -44,6 +44,7 @@ spoil=0
 crash=sysrq
 shell=0
 stage=first
+console=ttyS0
 # shellcheck disable=SC2013  # words, not lines
 for arg in $(cat /proc/cmdline); do
     case $arg in
@@ -56,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
         kk.crash=*) crash=${arg#kk.crash=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
         kk.stage=*) stage=${arg#kk.stage=} ;;
+        console=*) console=${arg#console=} ;;  # the next kernel's console: ours
     esac
 done
 [ "$codec" = none ] && codec=
@@ -96,6 +98,11 @@ load_modules() {
 if [ "$stage" = capture ]; then
     echo "KK_CMDLINE $(cat /proc/cmdline)"
     [ -d /sys/firmware/efi ] && echo "KK_EFI $(ls /sys/firmware/efi | tr '\n' ' ')"
+    # arm64: the ELF core header and the usable memory come in the device tree, not the cmdline.
+    for prop in linux,elfcorehdr linux,usable-memory-range; do
+        f=/proc/device-tree/chosen/$prop
+        [ -e "$f" ] && echo "KK_DT_$(echo "${prop#linux,}" | tr 'a-z-' 'A-Z_') $(od -An -tx1 "$f" | tr -d ' \n')"
+    done
     load_modules
     i=0
     while [ ! -b /dev/vda ]; do
@@ -141,7 +148,7 @@ esac
 kexec --version >/dev/null 2>&1 || fail "our kexec does not run in the guest"
 
 if [ "$mode" = reboot ]; then
-    append="console=ttyS0 panic=1 kk.stage=second"
+    append="console=$console panic=1 kk.stage=second"
     mark kexec_start
     # shellcheck disable=SC2086  # one option
     kexec $load_opts -d -l /boot/vmlinuz --initrd=/boot/second.img --append="$append" ||
@@ -164,7 +171,7 @@ if [ "$mode" = reboot ]; then
     fail "kexec -e returned $?"
 fi
 
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
+crash_append="console=$console irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
 echo "KK_CRASHKERNEL_SIZE $(kexec --print-ckr-size)"
 mark kexec_start
 # shellcheck disable=SC2086  # one option

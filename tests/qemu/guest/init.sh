@@ -9,6 +9,8 @@
 #   kk.fill=ANON,TMPFS,CACHE,FREED   memfill percentages of MemTotal (default 25,15,10,25)
 #   kk.kexec=OPT                     extra kexec option, e.g. -s or -c (default: kexec's own)
 #   kk.shell=1                       drop to a shell instead of powering off on failure
+#   kk.console=TTY                   the capture kernel's console (default ttyS0; arm64 ttyAMA0)
+#   kk.stext_off=HEX                 _stext - _text of this kernel (from its vmlinux): see below
 # Lines for the host start with KK_ (KK_PHASE, KK_MEMFILL, KK_VMCORE_SIZE, KK_FAIL).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
@@ -19,6 +21,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mark() { echo "KK_PHASE $1 uptime=$(cut -d' ' -f1 /proc/uptime)"; }
 
 fill=25,15,10,25
+console=ttyS0
+stext_off=
 kexec_opt=
 shell=0
 # shellcheck disable=SC2013  # words, not lines
@@ -27,6 +31,8 @@ for arg in $(cat /proc/cmdline); do
         kk.fill=*) fill=${arg#kk.fill=} ;;
         kk.kexec=*) kexec_opt=${arg#kk.kexec=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
+        kk.console=*) console=${arg#kk.console=} ;;
+        kk.stext_off=*) stext_off=${arg#kk.stext_off=} ;;
     esac
 done
 
@@ -68,8 +74,16 @@ if [ $role = capture ]; then
 fi
 
 # First kernel: the capture kernel and its initrd were packed into this initramfs.
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1"
+crash_append="console=$console irqpoll nr_cpus=1 reset_devices panic=1"
 # shellcheck disable=SC2086  # empty or one option
+# Debian's arm64 6.1 kallsyms has _stext but no _text, and Debian's kexec-tools 2.0.25 needs
+# _text for the kernel-image PT_LOAD: without it that header is garbage and reading /proc/vmcore
+# faults. Give kexec-tools the symbol it looks for (a copy of kallsyms over the real one).
+if [ -n "$stext_off" ] && ! grep -q ' _text$' /proc/kallsyms; then
+    stext=$(awk '$3 == "_stext" { print $1; exit }' /proc/kallsyms)
+    { printf '%016x T _text\n' $((0x$stext - stext_off)); cat /proc/kallsyms; } >/tmp/kallsyms
+    mount --bind /tmp/kallsyms /proc/kallsyms || fail "cannot bind-mount kallsyms"
+fi
 kexec $kexec_opt -p /boot/vmlinuz --initrd=/boot/capture.img --append="$crash_append" ||
     fail "kexec -p failed"
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || fail "kexec_crash_loaded is not 1"
