@@ -95,7 +95,7 @@ errors=()
 ((rc == 0)) || errors+=("QEMU exited with status $rc (124: timeout)")
 grep -h 'KK_FAIL' "$log" >&2 && errors+=("the first kernel failed: $(grep -m1 KK_FAIL "$log")")
 grep -q 'KK_PHASE kexec_loaded' "$log" || errors+=("kdumpctl start did not load the capture kernel")
-grep -q '^kdumpctl: running ' "$log" || [[ $target == missing ]] ||
+grep -q 'kdumpctl: running ' "$log" || [[ $target == missing ]] ||
     errors+=("the capture kernel never ran kdumpctl save's collector")
 
 case $target in
@@ -117,7 +117,7 @@ case $target in
                 errors+=("vmcore-incomplete left beside vmcore")
         fi ;;
     missing)
-        grep -q '^kdumpctl: saving the dump failed: LABEL=kkdump: no such block device' "$log" ||
+        grep -q 'kdumpctl: saving the dump failed: LABEL=kkdump: no such block device' "$log" ||
             errors+=("kdumpctl save did not report the missing device")
         grep -q '^kdumpctl: failure_action poweroff' "$log" || errors+=("failure_action poweroff did not run")
         grep -q '^kdumpctl: final_action' "$log" && errors+=("final_action ran after a powering-off failure_action") ;;
