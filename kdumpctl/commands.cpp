@@ -136,8 +136,14 @@ Result<Outcome> cmd_start(Ctl& c) {
   // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
   Result<std::string> first = c.host.read_value("/proc/cmdline");
   if (!first) return std::move(first).error();
-  Result<std::string> cmdline = capture_cmdline(*first, env_or("KDUMP_COMMANDLINE_REMOVE", ""),
-                                                env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + hostname());
+  std::string append = env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + hostname();
+  // Network targets: the capture initramfs brings the network up from ip= (DHCP unless the
+  // administrator gave ip= in KDUMP_COMMANDLINE_APPEND).
+  bool network = c.conf.target == DumpTarget::ssh || c.conf.target == DumpTarget::nfs;
+  std::vector<std::string> app_words = words(append);
+  if (network && std::none_of(app_words.begin(), app_words.end(), [](const std::string& w) { return param_name(w) == "ip"; }))
+    append += " ip=dhcp";
+  Result<std::string> cmdline = capture_cmdline(*first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append);
   if (!cmdline) return std::move(cmdline).error();
   // 4. Load; kexec_file_load under secure boot or lockdown.
   std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p"};

@@ -8,7 +8,10 @@
 #   missing: the target disk is absent: failure_action poweroff runs, and is seen;
 #   raw:     the flattened stream (core_collector -F) on the raw disk, rebuilt with
 #            `dumpfilter -R` (makedumpfile -R while our dumpfilter answers "not supported yet"
-#            for -R) and opened by crash.
+#            for -R) and opened by crash;
+#   ssh:     streamed through ssh to an sshd this test starts on the host's loopback (reached
+#            from the guest through QEMU user networking): <path>/<host>-<date>/vmcore.flat
+#            with the log and report (0700/0600), rebuilt with -R and opened by crash.
 source "$(dirname "$0")/lib.sh"
 : "${KDUMPCTL:?meson sets KDUMPCTL}" "${KEXEC:?meson sets KEXEC}"
 command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not installed"
@@ -62,3 +65,21 @@ elif ((rc != 0)); then
 fi
 it_crash_facts "$out/vmcore" "$VMLINUX" "the raw target dump" "$release" >/dev/null || exit 1
 echo "ok: raw: flattened stream on /dev/vda rebuilt with $reader ($(stat -c %s "$out/vmcore") B), crash opens it; QEMU $(t raw qemu) s"
+
+# ssh: the same stream over ssh, plus the log and the report.
+boot ssh
+out=$IT_TMP/ssh
+grep -qx 'dir 700' "$out/modes" || it_fail "ssh dump directory mode: $(cat "$out/modes")"
+for f in vmcore.flat vmcore-dmesg.txt report.txt report.json; do
+  grep -qx "$f 600" "$out/modes" || it_fail "ssh $f mode: $(cat "$out/modes")"
+done
+grep -q 'Kernel panic - not syncing: sysrq triggered crash' "$out/vmcore-dmesg.txt" || it_fail "ssh: vmcore-dmesg.txt has no panic line"
+grep -Eq '^  kind +sysrq triggered crash$' "$out/report.txt" || it_fail "ssh: report.txt does not name the sysrq crash"
+if [ "$reader" = "dumpfilter -R" ]; then
+  "$DUMPFILTER" -R "$out/vmcore" <"$out/vmcore.flat" || it_fail "dumpfilter -R on vmcore.flat failed"
+else
+  makedumpfile -R "$out/vmcore" <"$out/vmcore.flat" >/dev/null 2>&1 || it_fail "makedumpfile -R on vmcore.flat failed"
+fi
+it_crash_facts "$out/vmcore" "$VMLINUX" "the ssh target dump" "$release" >/dev/null || exit 1
+echo "ok: ssh: $(cat "$out/dirname")/vmcore.flat ($(stat -c %s "$out/vmcore.flat") B) with log and report over ssh," \
+     "rebuilt with $reader, crash opens it; collector $(t ssh collector_to_saved) s, QEMU $(t ssh qemu) s"

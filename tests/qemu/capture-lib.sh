@@ -76,3 +76,58 @@ WRAP
     fi
     rm -rf "$work"
 }
+
+# kk_fetch_sshd: Debian's sshd (openssh-server and libwrap0) unpacked into the cache, not
+# installed (installing it would start a system sshd). Exports KK_SSHD_ROOT.
+kk_fetch_sshd() {
+    local dir=$KK_CACHE/sshd
+    if [[ ! -e $dir/.done ]]; then
+        (
+            flock 9
+            [[ -e $dir/.done ]] && exit 0
+            rm -rf "$dir/root" "$dir/debs"
+            kk_apt_download "$dir/debs" openssh-server libwrap0
+            mkdir -p "$dir/root"
+            local deb
+            for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root" || kk_die "dpkg -x $deb"; done
+            rm -rf "$dir/debs"
+            : >"$dir/.done"
+        ) 9>"$KK_CACHE/.sshd.lock" || exit 1
+    fi
+    export KK_SSHD_ROOT=$dir/root
+}
+
+# kk_start_sshd DIR PORT: an sshd for root on 127.0.0.1:PORT only, accepting only the key
+# DIR/client (created here, with DIR/hostkey); logs to DIR/sshd.log, pid in DIR/sshd.pid.
+# sshd insists on its privilege-separation user and /run/sshd: it runs in a private mount
+# namespace where a copy of /etc/passwd with an sshd line and a fresh /run are mounted, so
+# the host's files stay as they are.
+kk_start_sshd() {
+    local dir=$1 port=$2 i
+    kk_fetch_sshd
+    ssh-keygen -q -t ed25519 -N '' -f "$dir/hostkey" || return 1
+    ssh-keygen -q -t ed25519 -N '' -C kdumpkit-test -f "$dir/client" || return 1
+    cp "$dir/client.pub" "$dir/authorized_keys"
+    { cat /etc/passwd; echo 'sshd:x:65534:65534:sshd privsep:/run/sshd:/usr/sbin/nologin'; } >"$dir/passwd"
+    cat >"$dir/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/hostkey
+AuthorizedKeysFile $dir/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+PidFile $dir/sshd.pid
+CONF
+    unshare -m --propagation private sh -c 'mount --bind "$1/passwd" /etc/passwd && mount -t tmpfs -o mode=755 tmpfs /run &&
+        mkdir -m 755 /run/sshd && LD_LIBRARY_PATH="$2/usr/lib/x86_64-linux-gnu" exec "$2/usr/sbin/sshd" -D -e -f "$1/sshd_config"' \
+        _ "$dir" "$KK_SSHD_ROOT" >"$dir/sshd.log" 2>&1 &
+    for i in $(seq 50); do
+        [[ -s $dir/sshd.pid ]] && return 0
+        sleep 0.1
+    done
+    kk_log "sshd did not start: $(cat "$dir/sshd.log")"
+    return 1
+}

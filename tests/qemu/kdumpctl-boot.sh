@@ -6,7 +6,7 @@
 # loads that image), checks `kdumpctl status`, and crashes with `kdumpctl test --force`. The
 # capture kernel runs initramfs-tools' init and our boot script, which runs `kdumpctl save`.
 #
-# usage: kdumpctl-boot.sh --target ext4|missing|raw --out DIR [--mem 1G] [--crashkernel 192M]
+# usage: kdumpctl-boot.sh --target ext4|missing|raw|ssh --out DIR [--mem 1G] [--crashkernel 192M]
 #                         [--timeout S]
 #   ext4     kdump.conf "ext4 LABEL=kkdump", path /var/crash: the dump lands on an ext4 virtio
 #            disk; the host takes <path>/<dir>/{vmcore,vmcore-dmesg.txt,report.txt,report.json}
@@ -15,6 +15,10 @@
 #            run failure_action (poweroff), then the host sees it on the console
 #   raw      "raw /dev/vda" with a flattened-stream core_collector (-F; makedumpfile's until
 #            dumpfilter has -F: see RAW_COLLECTOR); the host keeps the raw disk as raw.img
+#   ssh      "ssh root@10.0.2.100": an sshd of the test on the host's 127.0.0.1 (a random port;
+#            capture-lib.sh kk_start_sshd), reached from the guest through QEMU user networking
+#            (guestfwd: 10.0.2.100:22 -> busybox nc -> 127.0.0.1:PORT); same flattened
+#            collector; the host keeps <dir>/{vmcore.flat,vmcore-dmesg.txt,report.txt,...}
 # Needs KDUMPCTL, KEXEC, DUMPFILTER (build outputs; meson sets them). Writes console.log,
 # stamps, kdump.conf and the files above into OUT. Exit 0 when the flow reached its end.
 set -euo pipefail
@@ -33,7 +37,7 @@ while (($#)); do
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
 done
-case $target in ext4 | missing | raw) ;; *) kk_die "--target ext4|missing|raw is required" ;; esac
+case $target in ext4 | missing | raw | ssh) ;; *) kk_die "--target ext4|missing|raw|ssh is required" ;; esac
 [[ -n $out ]] || kk_die "--out DIR is required"
 : "${KDUMPCTL:?} ${KEXEC:?} ${DUMPFILTER:?}"
 timeout=${timeout:-420}
@@ -57,6 +61,15 @@ case $target in
         printf '%s\n' '# kdumpctl-boot.sh' 'raw /dev/vda' "core_collector $RAW_COLLECTOR" \
             'extra_modules virtio_blk virtio_pci' 'failure_action poweroff' 'final_action poweroff' \
             'force_no_rebuild 1' >"$conf" ;;
+    ssh)
+        sshdir=$work/sshd
+        mkdir -p "$sshdir" "$work/remote"
+        port=$((20000 + RANDOM % 20000))
+        kk_start_sshd "$sshdir" "$port" || kk_die "could not start sshd"
+        trap 'kill "$(cat "$sshdir/sshd.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$work"' EXIT
+        printf '%s\n' '# kdumpctl-boot.sh' "path $work/remote/crash" 'ssh root@10.0.2.100' "sshkey $sshdir/client" \
+            "core_collector $RAW_COLLECTOR" 'extra_modules virtio_net virtio_pci' 'failure_action poweroff' \
+            'final_action poweroff' 'force_no_rebuild 1' >"$conf" ;;
 esac
 
 t0=$(kk_now)
@@ -82,13 +95,16 @@ case $target in
         disk_args=(-d "$disk") ;;
     missing) ;;
 esac
+qemu_net=()
+[[ $target == ssh ]] && qemu_net=(-netdev "user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:22-cmd:busybox nc 127.0.0.1 $port"
+    -device virtio-net-pci,netdev=n0)
 
 append="console=ttyS0 panic=1 crashkernel=$crashkernel"
 kk_log "booting: $mem RAM, crashkernel=$crashkernel, target $target, timeout ${timeout}s"
 t_qemu=$(kk_now)
 rc=0
 kk_qemu_boot -k "$KK_VMLINUZ" -i "$first" -a "$append" -m "$mem" -t "$timeout" -l "$out/console.log" \
-    -s "$out/stamps" -S 'kdumpctl: |Kernel panic - not syncing' "${disk_args[@]}" || rc=$?
+    -s "$out/stamps" -S 'kdumpctl: |Kernel panic - not syncing' "${disk_args[@]}" -- "${qemu_net[@]}" || rc=$?
 t_qemu=$(kk_elapsed "$t_qemu")
 log=$out/console.log
 errors=()
@@ -124,6 +140,24 @@ case $target in
     raw)
         grep -q '^kdumpctl: saved the dump to /dev/vda' "$log" || errors+=("kdumpctl save did not report the raw dump")
         mv "$disk" "$out/raw.img" ;;
+    ssh)
+        grep -q 'kdumpctl: saved the dump to root@10.0.2.100:' "$log" || errors+=("kdumpctl save did not report the ssh dump")
+        dir=$(cd "$work/remote/crash" 2>/dev/null && ls -d kkguest-* 2>/dev/null | head -n1)
+        if [[ -z $dir ]]; then
+            errors+=("no kkguest-* directory arrived over ssh")
+        else
+            echo "$dir" >"$out/dirname"
+            echo "dir $(stat -c %a "$work/remote/crash/$dir")" >"$out/modes"
+            for f in vmcore.flat vmcore-dmesg.txt report.txt report.json; do
+                if [[ -s $work/remote/crash/$dir/$f ]]; then
+                    cp "$work/remote/crash/$dir/$f" "$out/$f"
+                    echo "$f $(stat -c %a "$work/remote/crash/$dir/$f")" >>"$out/modes"
+                else
+                    errors+=("no $f arrived over ssh")
+                fi
+            done
+        fi
+        grep -q 'Accepted publickey for root' "$sshdir/sshd.log" || errors+=("sshd saw no login") ;;
 esac
 grep -q "^kdumpctl: final_action poweroff" "$log" || [[ $target == missing ]] || errors+=("final_action poweroff did not run")
 

@@ -6,7 +6,10 @@
 # Only when asked for: this module turns an initramfs into a capture initramfs.
 check() { return 255; }
 
-depends() { echo base; }
+# ssh and nfs targets need dracut's network (ip= on the capture command line).
+depends() {
+    if kdumpkit_info | grep -q '^bin ssh$\|^module nfs$'; then echo base network; else echo base; fi
+}
 
 kdumpkit_info() {
     "${KDUMPKIT_KDUMPCTL:-$(command -v kdumpctl)}" --conf "${KDUMPKIT_CONF:-/etc/kdump.conf}" hook-info
@@ -39,5 +42,9 @@ install() {
     done < <(kdumpkit_info)
     # Loaded early by dracut's base module, before the pre-mount hook looks for the target.
     [ -n "$mods" ] && printf 'rd.driver.pre=%s\n' "$mods" >"${initdir}/etc/cmdline.d/50kdumpkit.conf"
+    # ssh (the client) needs a passwd entry for the user it runs as.
+    if kdumpkit_info | grep -q '^bin ssh$' && ! grep -q '^root:' "${initdir}/etc/passwd" 2>/dev/null; then
+        echo 'root:x:0:0:root:/root:/bin/sh' >>"${initdir}/etc/passwd"
+    fi
     inst_hook pre-mount 01 "$moddir/kdumpkit-capture.sh"
 }
