@@ -15,7 +15,7 @@
 #include <ctime>
 #include <iostream>
 
-#include "kdump/cmdline.h"
+#include "kernel/cmdline.h"
 #include "kdumpctl/kdumpctl.h"
 
 namespace kk {

@@ -9,8 +9,8 @@
 #include <iostream>
 
 #include "io/text_file.h"
-#include "kdump/cmdline.h"
-#include "kdump/crashkernel.h"
+#include "kernel/cmdline.h"
+#include "kernel/crashkernel.h"
 #include "kdumpctl/kdumpctl.h"
 
 namespace kk {

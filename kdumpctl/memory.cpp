@@ -10,7 +10,7 @@
 #include "arch/x86_64/bzimage.h"
 #include "io/number.h"
 #include "io/text_file.h"
-#include "kdump/crashkernel.h"
+#include "kernel/crashkernel.h"
 #include "kernel/iomem.h"
 #include "kdumpctl/kdumpctl.h"
 

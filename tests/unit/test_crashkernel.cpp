@@ -1,7 +1,7 @@
 // Crashkernel= in every form, evaluated against RAM sizes, and every malformed value refused.
 #include <catch2/catch.hpp>
 
-#include "kdump/crashkernel.h"
+#include "kernel/crashkernel.h"
 
 using namespace kk;
 

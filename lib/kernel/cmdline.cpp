@@ -1,5 +1,5 @@
 // cmdline.cpp: splitting and editing kernel command lines (see cmdline.h).
-#include "kdump/cmdline.h"
+#include "kernel/cmdline.h"
 
 #include <algorithm>
 

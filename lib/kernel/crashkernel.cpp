@@ -1,8 +1,8 @@
 // crashkernel.cpp: parsing and evaluating crashkernel= (see crashkernel.h for the forms).
-#include "kdump/crashkernel.h"
+#include "kernel/crashkernel.h"
 
 #include "io/number.h"
-#include "kdump/cmdline.h"
+#include "kernel/cmdline.h"
 
 namespace kk {
 
