@@ -6,6 +6,7 @@
 #            report.json (0600), no vmcore-incomplete left; crash opens the vmcore; the log
 #            and the report name the sysrq crash;
 #   missing: the target disk is absent: failure_action poweroff runs, and is seen;
+#   fallback: absent too, with failure_action dump_to_rootfs: the dump lands on root= instead;
 #   raw:     the flattened stream (core_collector -F) on the raw disk, rebuilt with
 #            `dumpfilter -R` (makedumpfile -R while our dumpfilter answers "not supported yet"
 #            for -R) and opened by crash;
@@ -48,6 +49,13 @@ echo "ok: ext4: $(cat "$out/dirname") with vmcore $(stat -c %s "$out/vmcore") B,
 # missing: no disk at all.
 boot missing
 echo "ok: missing target: failure_action poweroff ran $(t missing panic_to_action) s after the panic; QEMU $(t missing qemu) s"
+
+# fallback: failure_action dump_to_rootfs saves to the root file system (root=LABEL=kkroot).
+boot fallback
+out=$IT_TMP/fallback
+grep -qx 'vmcore 0600' "$out/modes" && grep -qx 'dir 0700' "$out/modes" || it_fail "dump_to_rootfs modes: $(cat "$out/modes")"
+it_crash_facts "$out/vmcore" "$VMLINUX" "the dump_to_rootfs dump" "$release" >/dev/null || exit 1
+echo "ok: missing target + failure_action dump_to_rootfs: $(cat "$out/dirname") on the root disk, crash opens it; QEMU $(t fallback qemu) s"
 
 # raw: the flattened stream on the raw disk.
 boot raw

@@ -6,13 +6,17 @@
 # loads that image), checks `kdumpctl status`, and crashes with `kdumpctl test --force`. The
 # capture kernel runs initramfs-tools' init and our boot script, which runs `kdumpctl save`.
 #
-# usage: kdumpctl-boot.sh --target ext4|missing|raw|ssh --out DIR [--mem 1G] [--crashkernel 192M]
+# usage: kdumpctl-boot.sh --target ext4|missing|fallback|raw|ssh --out DIR [--mem 1G] [--crashkernel 192M]
 #                         [--timeout S]
 #   ext4     kdump.conf "ext4 LABEL=kkdump", path /var/crash: the dump lands on an ext4 virtio
 #            disk; the host takes <path>/<dir>/{vmcore,vmcore-dmesg.txt,report.txt,report.json}
 #            off it with debugfs and records their modes
 #   missing  the same kdump.conf, but no disk: kdumpctl save must give up on the device and
 #            run failure_action (poweroff), then the host sees it on the console
+#   fallback the target disk is missing too, but failure_action is dump_to_rootfs: the only
+#            disk is the "root file system" (ext4, LABEL=kkroot, root=LABEL=kkroot on the
+#            first kernel's command line, which kdumpctl passes on), and the dump must land
+#            there under path
 #   raw      "raw /dev/vda" with a flattened-stream core_collector (-F; makedumpfile's until
 #            dumpfilter has -F: see RAW_COLLECTOR); the host keeps the raw disk as raw.img
 #   ssh      "ssh root@10.0.2.100": an sshd of the test on the host's 127.0.0.1 (a random port;
@@ -37,7 +41,7 @@ while (($#)); do
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
 done
-case $target in ext4 | missing | raw | ssh) ;; *) kk_die "--target ext4|missing|raw|ssh is required" ;; esac
+case $target in ext4 | missing | fallback | raw | ssh) ;; *) kk_die "--target ext4|missing|fallback|raw|ssh is required" ;; esac
 [[ -n $out ]] || kk_die "--out DIR is required"
 : "${KDUMPCTL:?} ${KEXEC:?} ${DUMPFILTER:?}"
 timeout=${timeout:-420}
@@ -56,6 +60,10 @@ case $target in
     ext4 | missing)
         printf '%s\n' '# kdumpctl-boot.sh' 'path /var/crash' 'ext4 LABEL=kkdump' \
             'extra_modules virtio_blk virtio_pci' 'failure_action poweroff' 'final_action poweroff' \
+            'force_no_rebuild 1' >"$conf" ;;
+    fallback)
+        printf '%s\n' '# kdumpctl-boot.sh' 'path /var/crash' 'ext4 LABEL=kkdump' \
+            'extra_modules virtio_blk virtio_pci' 'failure_action dump_to_rootfs' 'final_action poweroff' \
             'force_no_rebuild 1' >"$conf" ;;
     raw)
         printf '%s\n' '# kdumpctl-boot.sh' 'raw /dev/vda' "core_collector $RAW_COLLECTOR" \
@@ -90,6 +98,10 @@ case $target in
         truncate -s 1200M "$disk"
         mke2fs -q -F -t ext4 -L kkdump -m 0 -E lazy_itable_init=0,lazy_journal_init=0 "$disk" || kk_die "mke2fs failed"
         disk_args=(-d "$disk") ;;
+    fallback)
+        truncate -s 1200M "$disk"
+        mke2fs -q -F -t ext4 -L kkroot -m 0 -E lazy_itable_init=0,lazy_journal_init=0 "$disk" || kk_die "mke2fs failed"
+        disk_args=(-d "$disk") ;;
     raw)
         truncate -s 1200M "$disk"
         disk_args=(-d "$disk") ;;
@@ -100,6 +112,7 @@ qemu_net=()
     -device virtio-net-pci,netdev=n0)
 
 append="console=ttyS0 panic=1 crashkernel=$crashkernel"
+[[ $target == fallback ]] && append+=" root=LABEL=kkroot"
 kk_log "booting: $mem RAM, crashkernel=$crashkernel, target $target, timeout ${timeout}s"
 t_qemu=$(kk_now)
 rc=0
@@ -115,9 +128,17 @@ grep -q 'kdumpctl: running ' "$log" || [[ $target == missing ]] ||
     errors+=("the capture kernel never ran kdumpctl save's collector")
 
 case $target in
-    ext4)
-        grep -q '^kdumpctl: saved the dump to /kdumproot/var/crash/kkguest-' "$log" ||
-            errors+=("kdumpctl save did not report the dump saved")
+    ext4 | fallback)
+        if [[ $target == fallback ]]; then
+            grep -q 'kdumpctl: saving the dump failed: LABEL=kkdump: no such block device' "$log" ||
+                errors+=("kdumpctl save did not report the missing device")
+            grep -q '^kdumpctl: failure_action dump_to_rootfs' "$log" || errors+=("failure_action dump_to_rootfs did not run")
+            grep -q '^kdumpctl: saved the dump to /kdumproot/var/crash/kkguest-.* (dump_to_rootfs)' "$log" ||
+                errors+=("dump_to_rootfs did not save the dump")
+        else
+            grep -q '^kdumpctl: saved the dump to /kdumproot/var/crash/kkguest-' "$log" ||
+                errors+=("kdumpctl save did not report the dump saved")
+        fi
         dir=$(debugfs -R 'ls -p /var/crash' "$disk" 2>/dev/null | awk -F/ '$6 ~ /^kkguest-/ { print $6; exit }')
         if [[ -z $dir ]]; then
             errors+=("no /var/crash/kkguest-* directory on the disk")
@@ -164,7 +185,7 @@ grep -q "^kdumpctl: final_action poweroff" "$log" || [[ $target == missing ]] ||
 stamp_of() { awk -v k="$1" 'index($0, k) { print $1; exit }' "$out/stamps"; }
 s_panic=$(stamp_of 'Kernel panic - not syncing') s_run=$(stamp_of 'kdumpctl: running') s_saved=$(stamp_of 'kdumpctl: saved')
 s_end=$(stamp_of 'kdumpctl: final_action')
-[[ $target == missing ]] && s_end=$(stamp_of 'kdumpctl: failure_action')
+[[ $target == missing || $target == fallback ]] && s_end=$(stamp_of 'kdumpctl: failure_action')
 since() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "") print "?"; else printf "%.1f", b - a }'; }
 {
     echo "build=$t_build"
