@@ -11,7 +11,7 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev l
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
-           initramfs-tools systemd openssh-client openssh-server groff-base)
+           initramfs-tools systemd openssh-client groff-base)
 
 missing=()
 for p in "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"; do
