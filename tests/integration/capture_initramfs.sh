@@ -57,8 +57,9 @@ if command -v systemd-analyze >/dev/null; then
   sed "s|@SBINDIR@/kdumpctl|$KDUMPCTL|" "$SRCDIR/initramfs-hooks/kdump.service.in" >"$IT_TMP/kdump.service"
   out=$(cd "$IT_TMP" && SYSTEMD_LOG_LEVEL=notice systemd-analyze verify --man=no ./kdump.service 2>&1) ||
     it_fail "systemd-analyze verify kdump.service: $out"
-  [ -z "$(grep -v 'Unknown\|not running\|Failed to connect' <<<"$out" | grep kdump)" ] || it_fail "systemd-analyze verify: $out"
-  echo "ok: systemd-analyze verify kdump.service${out:+ (said: $(head -c 200 <<<"$out"))}"
+  # It exits 0 even on a key it ignores ("Failed to parse service type, ignoring"): silence is the pass.
+  [ -z "$out" ] || it_fail "systemd-analyze verify kdump.service said: $out"
+  echo "ok: systemd-analyze verify kdump.service: clean"
 fi
 
 # kdumpctl on a fixture root: no reservation, status, reset-crashkernel.
