@@ -48,9 +48,9 @@ bool needs_file_load(const Host& h) {
 
 // One line per input of the capture initramfs: when any changes, it is rebuilt.
 std::string input_stamp(const Ctl& c) {
-  std::vector<std::string> inputs = {c.host.path(c.conf_path), c.kernel};
-  for (const char* prog : {"dumpfilter", "kdumpctl"}) inputs.push_back(find_program(env_or(
-      prog == std::string_view("dumpfilter") ? "KDUMPKIT_DUMPFILTER" : "KDUMPKIT_KDUMPCTL", prog)));
+  std::vector<std::string> inputs = {c.host.path(c.conf_path), c.kernel,
+                                     find_program(env_or("KDUMPKIT_DUMPFILTER", "dumpfilter")),
+                                     find_program(env_or("KDUMPKIT_KDUMPCTL", "kdumpctl"))};
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) inputs.push_back(c.host.path(*p));
   for (const std::string& b : c.conf.extra_bins) inputs.push_back(c.host.path(b));
