@@ -11,6 +11,8 @@ namespace {
 
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
+  elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
+  mem_usage, show_stats, split, rearrange, reassemble,
   later,  // makedumpfile has it; we do not yet
 };
 
@@ -29,9 +31,9 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {0, "message-level", true, int(Opt::message_level)},
     {0, "dump-dmesg", false, int(Opt::dump_dmesg)},
     {0, "report", true, int(Opt::report)},
-    {'E', "", false, int(Opt::later)},
-    {'F', "", false, int(Opt::later)},
-    {'R', "", false, int(Opt::later)},
+    {'E', "", false, int(Opt::elf)},
+    {'F', "", false, int(Opt::flatten)},
+    {'R', "", false, int(Opt::rearrange)},
     {'X', "", false, int(Opt::later)},
     {'e', "", false, int(Opt::later)},
     {'b', "", true, int(Opt::later)},
@@ -39,19 +41,19 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'i', "", true, int(Opt::later)},
     {'x', "", true, int(Opt::later)},
     {'L', "", true, int(Opt::later)},
-    {0, "split", false, int(Opt::later)},
-    {0, "reassemble", false, int(Opt::later)},
-    {0, "num-threads", true, int(Opt::later)},
+    {0, "split", false, int(Opt::split)},
+    {0, "reassemble", false, int(Opt::reassemble)},
+    {0, "num-threads", true, int(Opt::threads)},
     {0, "config", true, int(Opt::later)},
-    {0, "mem-usage", false, int(Opt::later)},
-    {0, "dry-run", false, int(Opt::later)},
-    {0, "check-params", false, int(Opt::later)},
-    {0, "cyclic-buffer", true, int(Opt::later)},
-    {0, "work-dir", true, int(Opt::later)},
-    {0, "non-mmap", false, int(Opt::later)},
-    {0, "non-cyclic", false, int(Opt::later)},
+    {0, "mem-usage", false, int(Opt::mem_usage)},
+    {0, "dry-run", false, int(Opt::dry_run)},
+    {0, "check-params", false, int(Opt::check_params)},
+    {0, "cyclic-buffer", true, int(Opt::cyclic_buffer)},
+    {0, "work-dir", true, int(Opt::work_dir)},
+    {0, "non-mmap", false, int(Opt::non_mmap)},
+    {0, "non-cyclic", false, int(Opt::non_cyclic)},
     {0, "splitblock-size", true, int(Opt::later)},
-    {0, "show-stats", false, int(Opt::later)},
+    {0, "show-stats", false, int(Opt::show_stats)},
     {0, "eppic", true, int(Opt::later)},
     {0, "extension", true, int(Opt::later)},
     {0, "vtop", true, int(Opt::later)},
@@ -93,6 +95,8 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::help: c.command = Command::help; break;
     case Opt::version: c.command = Command::version; break;
     case Opt::dump_dmesg: c.command = Command::dump_dmesg; break;
+    case Opt::rearrange: c.command = Command::rearrange; break;
+    case Opt::reassemble: c.command = Command::reassemble; break;
     case Opt::report:
       if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
       c.dump.report = std::string(value);
@@ -104,10 +108,50 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       c.message_level_given = true;
       break;
     }
+    case Opt::elf: c.dump.format = OutputFormat::elf; break;
+    case Opt::split: c.split = true; break;
+    case Opt::flatten: c.dump.flatten = true; break;
+    case Opt::threads: {
+      Result<int> v = parse_int("--num-threads", value, 0, kMaxThreads);
+      if (!v) return std::move(v).error();
+      c.dump.threads = *v;
+      c.threads_given = true;
+      break;
+    }
+    case Opt::cyclic_buffer: {
+      // makedumpfile's unit: KiB of bitmap per cycle. Ours: what pass 1 may keep for pass 2.
+      Result<int> v = parse_int("--cyclic-buffer", value, 1, 1 << 30);
+      if (!v) return std::move(v).error();
+      c.dump.memory_budget = u64(*v) << 10;
+      break;
+    }
+    case Opt::work_dir:
+      if (value.empty()) return make_error(Errc::usage, "--work-dir: empty directory name");
+      c.work_dir = std::string(value);
+      break;
+    case Opt::non_mmap: break;    // we never mmap the input: pread throughout
+    case Opt::non_cyclic: break;  // windows are always used; the budget decides what is kept
+    case Opt::dry_run: c.dump.dry_run = true; break;
+    case Opt::check_params: c.check_params = true; break;
+    case Opt::mem_usage: c.command = Command::mem_usage; break;
+    case Opt::show_stats: c.message_level |= 16; c.message_level_given = true; break;
     case Opt::later:
       return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
   }
   return {};
+}
+
+// -R DUMPFILE and --reassemble PIECE... DUMPFILE: file-level commands, no dump options.
+Result<CliOptions> file_command(CliOptions c) {
+  if (!c.dump.report.empty()) return make_error(Errc::usage, "--report does not go with -R or --reassemble");
+  if (c.command == Command::rearrange) {
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, c.positional.empty() ? "-R: missing DUMPFILE" : "-R takes one DUMPFILE");
+  } else if (c.positional.size() < 3) {
+    return make_error(Errc::usage, "--reassemble needs two or more split files and the DUMPFILE to write");
+  }
+  c.dump.output = c.positional.back();
+  return c;
 }
 
 }  // namespace
@@ -121,6 +165,9 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
+  if (c.command == Command::rearrange || c.command == Command::reassemble) return file_command(std::move(c));
+  if (c.dump.format == OutputFormat::elf && c.command == Command::dump && codecs > 0)
+    return make_error(Errc::usage, "-E writes ELF, which is not compressed: drop -c/-l/-z/-p");
   if (!c.dump.report.empty()) {
     if (c.command == Command::dump_dmesg)
       return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");
@@ -131,30 +178,74 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
       return c;
     }
   }
-  if (c.positional.size() != 2)
+  if (c.command == Command::mem_usage) {
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, "--mem-usage takes one VMCORE (or /proc/kcore)");
+    c.dump.input = c.positional[0];
+    c.dump.dump_level = kDlMax;
+    c.dump.dry_run = true;
+    return c;
+  }
+  if (c.split && c.command == Command::dump) {
+    // --split VMCORE DUMPFILE1 DUMPFILE2 ...: kdump-compressed files, one per pfn range.
+    if (c.dump.flatten || c.dump.format == OutputFormat::elf)
+      return make_error(Errc::usage, "--split writes kdump-compressed files: not with -F or -E");
+    if (c.positional.size() < 3)
+      return make_error(Errc::usage, "--split needs VMCORE and at least two DUMPFILEs");
+    if (codecs == 0) c.dump.codec = CodecKind::none;
+    c.dump.input = c.positional[0];
+    c.dump.split_outputs.assign(c.positional.begin() + 1, c.positional.end());
+    c.dump.output = c.dump.split_outputs.front();
+    return c;
+  }
+  if (c.dump.flatten && c.command == Command::dump) {
+    // -F: the stream goes to standard output, so there is no DUMPFILE.
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, c.positional.empty() ? "missing VMCORE"
+                                                          : "-F writes to standard output: no DUMPFILE");
+    if (c.dump.dry_run) return make_error(Errc::usage, "--dry-run and -F do not go together");
+    if (codecs == 0 && c.dump.format == OutputFormat::kdump) c.dump.codec = CodecKind::none;
+    c.dump.input = c.positional[0];
+    return c;
+  }
+  if (c.positional.size() != 2 && !(c.dump.dry_run && c.positional.size() == 1))
     return make_error(Errc::usage, c.positional.size() < 2 ? "missing VMCORE and DUMPFILE"
                                                           : "too many arguments");
+
   if (c.command == Command::dump && codecs == 0) c.dump.codec = CodecKind::none;
   c.dump.input = c.positional[0];
-  c.dump.output = c.positional[1];
+  if (c.positional.size() > 1) c.dump.output = c.positional[1];
   return c;
 }
 
 std::string usage_text() {
-  return "usage: dumpfilter [-c|-l|-z|-p] [-d LEVEL] [-f] [--message-level N] VMCORE DUMPFILE\n"
+  return "usage: dumpfilter [-c|-l|-z|-p|-E] [-d LEVEL] [-f] [--num-threads N] VMCORE DUMPFILE\n"
+         "       dumpfilter -F [-c|-l|-z|-p|-E] [-d LEVEL] VMCORE > STREAM\n"
+         "       dumpfilter --split [-c|-l|-z|-p] [-d LEVEL] VMCORE DUMPFILE1 DUMPFILE2 ...\n"
+         "       dumpfilter --mem-usage VMCORE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
+         "       dumpfilter -R [-f] DUMPFILE < FLATTENED\n"
+         "       dumpfilter --reassemble [-f] DUMPFILE1 ... DUMPFILEN DUMPFILE\n"
          "\n"
-         "Writes a kdump-compressed dump of VMCORE (/proc/vmcore or an ELF vmcore), leaving out the\n"
-         "page classes that LEVEL names (sum of: 1 zero, 2 cache, 4 private cache, 8 user data,\n"
-         "16 free).\n"
+         "Writes a kdump-compressed dump of VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed\n"
+         "or flattened dump to re-filter), leaving out the page classes that LEVEL names (sum of:\n"
+         "1 zero, 2 cache, 4 private cache, 8 user data, 16 free).\n"
          "  -c / -l / -z / -p   compress pages with zlib / lzo / zstd / snappy (default: none)\n"
+         "  -E                  write an ELF core (kept pages only) instead\n"
+         "  -F                  write makedumpfile's flattened stream to standard output\n"
+         "  --num-threads N     compress on N threads (default: one per online CPU)\n"
+         "  --cyclic-buffer KB  memory pass 1 may keep for pass 2 (default 64 MiB or less)\n"
+         "  --dry-run           do everything but write the dump;  --check-params: only parse\n"
+         "  --mem-usage         count pages per class (what each -d bit would leave out)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"
          "  -f                  overwrite an existing DUMPFILE (and report files)\n"
          "  --message-level N   1 progress, 2 messages, 4 errors, 16 report (default 7)\n"
          "  --dump-dmesg        write the kernel log instead of a dump\n"
          "  --report FILE       also (without DUMPFILE: only) write a triage report: text at\n"
          "                      FILE and JSON at FILE.json; a FILE ending in .json gets the JSON\n"
+         "  -R                  rebuild DUMPFILE from the flattened stream (-F) on standard input\n"
+         "  --reassemble        merge the files of a --split set into one DUMPFILE\n"
          "  -D                  debug output\n"
          "  -h, --help          this text;  -v, --version  the version\n";
 }

@@ -1,12 +1,14 @@
 // dump_input.h: the one reader interface for every dump input. The dumper sees physical memory in
 // pfns, the notes (copied verbatim into the output) and vmcoreinfo, whatever file holds them.
-// Today: ELF vmcores (/proc/vmcore, kexec captures, QEMU dump-guest-memory).
+// ELF vmcores (/proc/vmcore, kexec captures, QEMU dump-guest-memory), kdump-compressed dumps
+// (input_kdump.h), either of them in a flattened file (input_flattened.h).
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "elf/elf_core.h"
 #include "kernel/phys_reader.h"
 #include "kernel/vmcoreinfo.h"
 
@@ -36,6 +38,16 @@ class DumpInput : public PhysReader {
   virtual u64 vmcoreinfo_size() const = 0;
   virtual const Vmcoreinfo& vmcoreinfo() const = 0;
   virtual int nr_cpus() const = 0;  // NT_PRSTATUS notes
+  // The input's memory map with virtual addresses (ELF PT_LOADs, kernel text included), which
+  // ELF output carries over; inputs without one (kdump-compressed) give one identity segment.
+  virtual std::vector<LoadSegment> load_segments() const {
+    LoadSegment all;
+    all.memsz = all.filesz = max_pfn() * page_size();
+    return {all};
+  }
+  // The input says it stopped early (a kdump-compressed dump cut by a full disk): pages it could
+  // not hold are absent, so an output made from it should say so too.
+  virtual bool incomplete() const { return false; }
 };
 
 // Opens any supported input; errors name the file ("vmcore.elf: not an ELF file (bad magic)").
