@@ -1,0 +1,276 @@
+// commands.cpp: kdumpctl's first-kernel commands. Each reads as a list of passes; the
+// decisions (what to rebuild, which command line, which kexec options) are made from files
+// read through Host, so they run on fixture trees in the tests.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+
+#include "io/text_file.h"
+#include "kernel/cmdline.h"
+#include "kernel/crashkernel.h"
+#include "kdumpctl/kdumpctl.h"
+
+namespace kk {
+
+namespace {
+
+std::string env_or(const char* name, std::string_view fallback) {
+  const char* v = getenv(name);
+  return v && *v ? std::string(v) : std::string(fallback);
+}
+
+std::vector<std::string> words(std::string_view s) {
+  std::vector<std::string> out;
+  Result<std::vector<std::string>> w = split_cmdline(s);
+  if (w) out = std::move(*w);
+  return out;
+}
+
+Result<bool> crash_loaded(const Host& h) {
+  Result<std::string> v = h.read_value("/sys/kernel/kexec_crash_loaded");
+  if (!v) return std::move(v).error().context("is a capture kernel loaded");
+  return *v == "1";
+}
+
+// Secure boot (the EFI variable's value byte after its 4 attribute bytes) or a kernel lockdown
+// refuses kexec_load: only kexec_file_load (-s), with a signed kernel, is allowed then.
+bool needs_file_load(const Host& h) {
+  Result<std::string> lock = h.read("/sys/kernel/security/lockdown");
+  if (lock && (lock->find("[integrity]") != std::string::npos ||
+               lock->find("[confidentiality]") != std::string::npos))
+    return true;
+  Result<std::string> sb = h.read("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c");
+  return sb && sb->size() >= 5 && (*sb)[4] == 1;
+}
+
+// One line per input of the capture initramfs: when any changes, it is rebuilt.
+std::string input_stamp(const Ctl& c) {
+  std::vector<std::string> inputs = {c.host.path(c.conf_path), c.kernel,
+                                     find_program(env_or("KDUMPKIT_DUMPFILTER", "dumpfilter")),
+                                     find_program(env_or("KDUMPKIT_KDUMPCTL", "kdumpctl"))};
+  for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
+    if (!p->empty()) inputs.push_back(c.host.path(*p));
+  for (const std::string& b : c.conf.extra_bins) inputs.push_back(c.host.path(b));
+  std::string out;
+  for (const std::string& p : inputs) {
+    struct stat st {};
+    if (p.empty() || stat(p.c_str(), &st) != 0) {
+      out += p + " missing\n";
+      continue;
+    }
+    out += p + " " + std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec) + "\n";
+  }
+  return out;
+}
+
+Result<void> build_initramfs(const Ctl& c) {
+  std::string builder = env_or("KDUMPKIT_BUILDER", !find_program("mkinitramfs").empty() ? "mkinitramfs" : "dracut");
+  std::string tmp = c.initrd + ".new";
+  // The hooks find kdump.conf and our binaries through the environment.
+  setenv("KDUMPKIT_CONF", c.host.path(c.conf_path).c_str(), 1);
+  std::vector<std::string> argv;
+  if (builder == "mkinitramfs") {
+    argv = {"mkinitramfs", "-d", data_dir() + "/initramfs-tools", "-o", tmp, c.kver};
+  } else if (builder == "dracut") {
+    argv = {"dracut", "--force", "--quiet", "--hostonly", "--add", "kdumpkit",
+            "--omit", "plymouth resume crypt lvm mdraid dmraid", "--kver", c.kver, tmp};
+  } else {
+    return make_error(Errc::usage, "KDUMPKIT_BUILDER must be mkinitramfs or dracut, not '" + builder + "'");
+  }
+  if (find_program(argv[0]).empty())
+    return make_error(Errc::missing, "neither mkinitramfs (initramfs-tools) nor dracut is installed");
+  KK_TRY(make_dirs(c.initrd.substr(0, c.initrd.rfind('/')), 0700));
+  Result<void> r = run_ok(argv);
+  if (!r) {
+    unlink(tmp.c_str());
+    return std::move(r).error().context("building the capture initramfs");
+  }
+  if (chmod(tmp.c_str(), 0600) != 0 || rename(tmp.c_str(), c.initrd.c_str()) != 0)
+    return sys_error("installing " + c.initrd);
+  return write_file_atomic(c.initrd + ".inputs", input_stamp(c));
+}
+
+// Rebuild when forced, when the image is missing, or when an input changed; never with
+// force_no_rebuild (then the image must exist).
+Result<std::string> rebuild_if_needed(const Ctl& c) {
+  bool have = access(c.initrd.c_str(), R_OK) == 0;
+  if (c.conf.force_no_rebuild) {
+    if (!have) return make_error(Errc::missing, c.initrd + ": no capture initramfs, and force_no_rebuild is set");
+    return std::string("using ") + c.initrd + " (force_no_rebuild)";
+  }
+  Result<std::string> old = read_text_file(c.initrd + ".inputs", 1 << 20);
+  if (have && !c.conf.force_rebuild && old && *old == input_stamp(c)) return std::string("capture initramfs is up to date");
+  KK_TRY(build_initramfs(c));
+  return std::string("rebuilt ") + c.initrd;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+std::string data_dir() { return env_or("KDUMPKIT_DATADIR", KK_DATADIR); }
+
+Result<Outcome> cmd_start(Ctl& c) {
+  // 1. Memory must be reserved, or no capture kernel can be loaded at all.
+  Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
+  if (!size) return std::move(size).error();
+  if (*size == "0" || size->empty())
+    return Outcome{kExitNoReservation, "kdump: no memory reserved for the crash kernel (no crashkernel= on the "
+                                       "command line, or too little RAM for it); run kdumpctl reset-crashkernel and reboot"};
+  Result<bool> loaded = crash_loaded(c.host);
+  if (!loaded) return std::move(loaded).error();
+  if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
+  // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
+  if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
+  Result<std::string> rebuilt = rebuild_if_needed(c);
+  if (!rebuilt) return std::move(rebuilt).error();
+  std::cout << "kdump: " << *rebuilt << "\n";
+  // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
+  Result<std::string> first = c.host.read_value("/proc/cmdline");
+  if (!first) return std::move(first).error();
+  std::string append = env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + hostname();
+  // Network targets: the capture initramfs brings the network up from ip= (DHCP unless the
+  // administrator gave ip= in KDUMP_COMMANDLINE_APPEND).
+  bool network = c.conf.target == DumpTarget::ssh || c.conf.target == DumpTarget::nfs;
+  std::vector<std::string> app_words = words(append);
+  if (network && std::none_of(app_words.begin(), app_words.end(), [](const std::string& w) { return param_name(w) == "ip"; }))
+    append += " ip=dhcp";
+  Result<std::string> cmdline = capture_cmdline(*first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append);
+  if (!cmdline) return std::move(cmdline).error();
+  // 4. Load; kexec_file_load under secure boot or lockdown.
+  std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p"};
+  std::vector<std::string> extra = words(env_or("KDUMP_KEXEC_ARGS", ""));
+  if (needs_file_load(c.host) && std::find(extra.begin(), extra.end(), "-s") == extra.end()) argv.push_back("-s");
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.insert(argv.end(), {"--initrd=" + c.initrd, "--command-line=" + *cmdline, c.kernel});
+  KK_TRY(run_ok(argv));
+  loaded = crash_loaded(c.host);
+  if (!loaded) return std::move(loaded).error();
+  if (!*loaded) return make_error(Errc::io, "kexec -p succeeded but /sys/kernel/kexec_crash_loaded is not 1");
+  return Outcome{kExitOk, "kdump: capture kernel loaded (" + c.kernel + ", " + c.initrd + ")"};
+}
+
+Result<Outcome> cmd_stop(Ctl& c) {
+  Result<bool> loaded = crash_loaded(c.host);
+  if (!loaded) return std::move(loaded).error();
+  if (!*loaded) return Outcome{kExitOk, "kdump: not loaded"};
+  std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p", "-u"};
+  if (needs_file_load(c.host)) argv.push_back("-s");
+  KK_TRY(run_ok(argv));
+  return Outcome{kExitOk, "kdump: capture kernel unloaded"};
+}
+
+Result<Outcome> cmd_status(Ctl& c) {
+  Result<bool> loaded = crash_loaded(c.host);
+  if (!loaded) return std::move(loaded).error();
+  if (*loaded) return Outcome{kExitOk, "kdump: operational (capture kernel loaded)"};
+  return Outcome{kExitNotLoaded, "kdump: not operational (no capture kernel loaded)"};
+}
+
+Result<Outcome> cmd_rebuild(Ctl& c) {
+  KK_TRY(build_initramfs(c));
+  return Outcome{kExitOk, "kdump: rebuilt " + c.initrd};
+}
+
+Result<Outcome> cmd_test(Ctl& c) {
+  Result<bool> loaded = crash_loaded(c.host);
+  if (!loaded) return std::move(loaded).error();
+  if (!*loaded) return Outcome{kExitNotLoaded, "kdump: no capture kernel loaded; run kdumpctl start first"};
+  if (!c.force) {
+    std::cout << "This panics the machine now and saves a dump. Type YES to go on: " << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "YES") return Outcome{kExitDeclined, "kdump: test not confirmed, nothing done"};
+  }
+  sync();
+  // /proc files cannot be replaced by rename: write them in place.
+  for (auto [file, text] : {std::pair{"/proc/sys/kernel/sysrq", "1\n"}, std::pair{"/proc/sysrq-trigger", "c\n"}}) {
+    FILE* f = fopen(c.host.path(file).c_str(), "w");
+    if (!f) return sys_error(c.host.path(file));
+    fputs(text, f);
+    if (fclose(f) != 0) return sys_error(c.host.path(file));
+  }
+  return Outcome{kExitOk, "kdump: sysrq-c written; still running (a fixture root, or the crash did not happen)"};
+}
+
+Result<Outcome> cmd_propagate(Ctl& c) {
+  if (c.conf.target != DumpTarget::ssh)
+    return make_error(Errc::usage, "propagate needs an ssh target in " + c.conf_path);
+  std::string key = c.host.path(c.conf.sshkey);
+  if (access(key.c_str(), R_OK) != 0) {
+    KK_TRY(make_dirs(key.substr(0, key.rfind('/')), 0700));
+    KK_TRY(run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}));
+    std::cout << "kdump: generated " << key << "\n";
+  }
+  KK_TRY(run_ok({"ssh-copy-id", "-i", key + ".pub", c.conf.ssh}));
+  return Outcome{kExitOk, "kdump: " + key + ".pub installed on " + c.conf.ssh};
+}
+
+Result<Outcome> cmd_reset_crashkernel(Ctl& c) {
+  // Fedora's x86_64 default table, extended below 2 GiB; --value overrides it.
+  std::string value = c.value.empty() ? "1G-4G:192M,4G-64G:256M,64G-:512M" : c.value;
+  Result<Crashkernel> ck = parse_crashkernel(value);
+  if (!ck) return std::move(ck).error();
+  if (!c.host.prefixed() && !find_program("grubby").empty()) {
+    KK_TRY(run_ok({"grubby", "--update-kernel=ALL", "--args=crashkernel=" + value}));
+    return Outcome{kExitOk, "kdump: crashkernel=" + value + " set with grubby; reboot to apply"};
+  }
+  std::string grub = c.host.path("/etc/default/grub");
+  Result<std::string> text = read_text_file(grub, 1 << 20);
+  if (!text) return std::move(text).error();
+  Result<std::string> edited = grub_default_set_param(*text, "crashkernel", value);
+  if (!edited) return std::move(edited).error().context(grub);
+  KK_TRY(write_file_atomic(grub, *edited));
+  if (chmod(grub.c_str(), 0644) != 0) return sys_error("chmod " + grub);
+  if (!c.host.prefixed() && !find_program("update-grub").empty()) KK_TRY(run_ok({"update-grub"}));
+  return Outcome{kExitOk, "kdump: crashkernel=" + value + " set in " + grub + "; reboot to apply"};
+}
+
+Result<Outcome> cmd_hook_info(Ctl& c) {
+  std::string out;
+  auto add = [&](std::string_view kind, std::string_view v) { out += std::string(kind) + " " + std::string(v) + "\n"; };
+  switch (c.conf.target) {
+    case DumpTarget::fs: add("module", c.conf.fs_type == "xfs" ? "xfs" : "ext4"); break;
+    case DumpTarget::rootfs: add("module", "ext4"); add("module", "xfs"); break;
+    case DumpTarget::nfs: add("module", "nfs"); add("module", "nfsv3"); add("module", "af_packet"); break;
+    case DumpTarget::ssh: add("module", "af_packet"); add("bin", "ssh"); break;
+    case DumpTarget::raw: break;
+  }
+  if (c.conf.fs_type == "ext4" || c.conf.target == DumpTarget::rootfs) add("module", "crc32c_generic");
+  // The block driver chain of the target device, when this machine can resolve it.
+  if (c.conf.target == DumpTarget::fs || c.conf.target == DumpTarget::raw) {
+    std::string dev = c.conf.device;
+    if (dev.starts_with("UUID=")) dev = "/dev/disk/by-uuid/" + dev.substr(5);
+    if (dev.starts_with("LABEL=")) dev = "/dev/disk/by-label/" + dev.substr(6);
+    char real[4096];
+    if (realpath(c.host.path(dev).c_str(), real)) {
+      std::string sys = c.host.path("/sys/class/block/") + std::string(real).substr(std::string(real).rfind('/') + 1);
+      char dpath[4096];
+      if (realpath(sys.c_str(), dpath)) {
+        for (std::string p = dpath; p.size() > 1; p = p.substr(0, p.rfind('/'))) {
+          char mod[4096];
+          if (realpath((p + "/driver/module").c_str(), mod)) add("module", std::string(mod).substr(std::string(mod).rfind('/') + 1));
+        }
+      }
+    }
+  }
+  for (const std::string& m : c.conf.extra_modules) add("module", m);
+  std::vector<std::string> cw = collector_words(c.conf);
+  add("bin", cw.empty() ? "dumpfilter" : cw[0]);
+  if (cw.empty() || cw[0] != "dumpfilter") add("bin", "dumpfilter");  // logs and report
+  for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
+    if (!p->empty()) add("bin", *p);
+  for (const std::string& b : c.conf.extra_bins) add("bin", b);
+  if (c.conf.target == DumpTarget::ssh) add("file", c.conf.sshkey);
+  return Outcome{kExitOk, out.empty() ? out : out.substr(0, out.size() - 1)};
+}
+
+}  // namespace kk

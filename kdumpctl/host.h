@@ -1,0 +1,50 @@
+// host.h: the thin layer between kdumpctl's logic and the machine. Every file kdumpctl reads
+// or writes under /proc, /sys, /etc, /boot and /var goes through Host::path(), so the tests
+// run the real commands on a fixture tree (--root DIR); every program it starts goes through
+// run(), which takes an argument vector (never a shell string).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/result.h"
+
+namespace kk {
+
+struct RunIo {
+  int in_fd = -1;   // -1: inherit
+  int out_fd = -1;  // -1: inherit
+};
+
+class Host {
+ public:
+  explicit Host(std::string root) : root_(std::move(root)) {}
+  // The path as seen on this machine: root prefix + an absolute path.
+  std::string path(std::string_view abs) const { return root_ + std::string(abs); }
+  bool prefixed() const { return !root_.empty(); }
+
+  bool exists(std::string_view abs) const;
+  Result<std::string> read(std::string_view abs, size_t max = 1u << 20) const;
+  // The first line of a small /proc or /sys file, blanks trimmed.
+  Result<std::string> read_value(std::string_view abs) const;
+
+ private:
+  std::string root_;
+};
+
+// Runs argv[0] (looked up in PATH) and waits; returns its exit status (128+N for signal N).
+// Failing to start it is an error naming the program.
+Result<int> run(const std::vector<std::string>& argv, RunIo io = {});
+// Like run(), but a non-zero status is an error: "PROGRAM exited with status N".
+Result<void> run_ok(const std::vector<std::string>& argv, RunIo io = {});
+// The full path of a program in PATH, or "" when there is none.
+std::string find_program(std::string_view name);
+// Writes data to path through a 0600 temporary beside it, fsync'ed and renamed.
+Result<void> write_file_atomic(const std::string& path, std::string_view data);
+// mkdir -p; the last component gets `mode`, parents 0755.
+Result<void> make_dirs(const std::string& path, unsigned mode);
+// fsync a file or directory by path.
+Result<void> fsync_path(const std::string& path);
+
+}  // namespace kk

@@ -1,0 +1,201 @@
+// kdump_conf.cpp: the strict kdump.conf reader (see kdump_conf.h and man/kdump.conf.5).
+#include "kdump/kdump_conf.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <set>
+
+#include "io/lines.h"
+
+namespace kk {
+
+namespace {
+
+std::vector<std::string> words_of(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\t') ++j;
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool is_abs_path(std::string_view p) { return p.size() > 1 && p.front() == '/'; }
+
+// "/dev/...", "UUID=<hex and dashes>", "LABEL=<anything>"
+std::optional<std::string> check_device(std::string_view d) {
+  if (d.starts_with("/dev/") && d.size() > 5) return std::nullopt;
+  if (d.starts_with("UUID=")) {
+    std::string_view u = d.substr(5);
+    if (!u.empty() && std::all_of(u.begin(), u.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == '-';
+        }))
+      return std::nullopt;
+    return "'" + std::string(d) + "' is not a UUID";
+  }
+  if (d.starts_with("LABEL=") && d.size() > 6) return std::nullopt;
+  return "'" + std::string(d) + "' is not a device (/dev/..., UUID=... or LABEL=...)";
+}
+
+template <class E, size_t N>
+std::optional<E> pick(std::string_view v, const std::array<std::pair<std::string_view, E>, N>& table) {
+  for (const auto& [name, e] : table)
+    if (name == v) return e;
+  return std::nullopt;
+}
+
+constexpr std::array<std::pair<std::string_view, FailureAction>, 5> failure_actions{{
+    {"reboot", FailureAction::reboot}, {"halt", FailureAction::halt},
+    {"poweroff", FailureAction::poweroff}, {"shell", FailureAction::shell},
+    {"dump_to_rootfs", FailureAction::dump_to_rootfs}}};
+constexpr std::array<std::pair<std::string_view, FinalAction>, 3> final_actions{{
+    {"reboot", FinalAction::reboot}, {"halt", FinalAction::halt}, {"poweroff", FinalAction::poweroff}}};
+constexpr std::array<std::string_view, 4> fs_types{"ext2", "ext3", "ext4", "xfs"};
+// Directives that may appear once; extra_modules and extra_bins accumulate.
+constexpr std::array<std::string_view, 10> single{"path", "sshkey", "core_collector", "kdump_pre",
+                                                   "kdump_post", "failure_action", "final_action",
+                                                   "force_rebuild", "force_no_rebuild", "target"};
+
+bool collector_has_flatten(const std::vector<std::string>& w) {
+  return std::any_of(w.begin() + 1, w.end(), [](const std::string& a) {
+    return a == "-F" || (a.size() > 1 && a[0] == '-' && a[1] != '-' && a.find('F') != std::string::npos);
+  });
+}
+
+}  // namespace
+
+std::string_view to_string(FailureAction a) {
+  for (const auto& [n, e] : failure_actions)
+    if (e == a) return n;
+  return "?";
+}
+std::string_view to_string(FinalAction a) {
+  for (const auto& [n, e] : final_actions)
+    if (e == a) return n;
+  return "?";
+}
+std::string_view to_string(DumpTarget t) {
+  switch (t) {
+    case DumpTarget::rootfs: return "rootfs";
+    case DumpTarget::fs: return "fs";
+    case DumpTarget::raw: return "raw";
+    case DumpTarget::ssh: return "ssh";
+    case DumpTarget::nfs: return "nfs";
+  }
+  return "?";
+}
+
+std::vector<std::string> collector_words(const KdumpConf& conf) { return words_of(conf.core_collector); }
+
+Result<KdumpConf> parse_kdump_conf(std::string_view text) {
+  KdumpConf conf;
+  std::set<std::string> seen;
+  size_t collector_line = 0;
+  Lines lines(text);
+  std::string_view raw_line;
+  while (lines.next(&raw_line)) {
+    auto fail = [&](const std::string& what) {
+      return make_error(Errc::corrupt, "line " + std::to_string(lines.number()) + ": " + what);
+    };
+    std::string_view line = raw_line.substr(0, raw_line.find('#'));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    for (char c : line)
+      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return fail("control character in line");
+    std::vector<std::string> w = words_of(line);
+    if (w.empty()) continue;
+    const std::string& key = w[0];
+    // The value is the rest of the line, blanks around it trimmed.
+    std::string value = std::string(line.substr(line.find(key) + key.size()));
+    value.erase(0, value.find_first_not_of(" \t"));
+    value.erase(value.find_last_not_of(" \t") + 1);
+    bool is_target = key == "raw" || key == "ssh" || key == "nfs" ||
+                     std::find(fs_types.begin(), fs_types.end(), key) != fs_types.end();
+    std::string slot = is_target ? "target" : key;
+    if (std::find(single.begin(), single.end(), slot) != single.end() && !seen.insert(slot).second)
+      return fail(is_target ? "a second dump target ('" + key + "'); kdump.conf takes one"
+                            : "'" + key + "' given twice");
+    if (value.empty()) return fail("'" + key + "' needs a value");
+    bool one_word = w.size() == 2;
+    if (key == "path") {
+      if (!one_word || !is_abs_path(value)) return fail("path must be one absolute path, not '" + value + "'");
+      conf.path = value;
+    } else if (std::find(fs_types.begin(), fs_types.end(), key) != fs_types.end()) {
+      if (!one_word) return fail(key + " takes one device");
+      if (std::optional<std::string> e = check_device(value)) return fail(*e);
+      conf.target = DumpTarget::fs;
+      conf.fs_type = key;
+      conf.device = value;
+    } else if (key == "raw") {
+      if (!one_word || !value.starts_with("/dev/") || value.size() <= 5)
+        return fail("raw takes one /dev/ device, not '" + value + "'");
+      conf.target = DumpTarget::raw;
+      conf.device = value;
+    } else if (key == "ssh") {
+      size_t at = value.find('@');
+      if (!one_word || at == 0 || at == std::string::npos || at + 1 == value.size() ||
+          value.find('@', at + 1) != std::string::npos)
+        return fail("ssh takes user@host, not '" + value + "'");
+      conf.target = DumpTarget::ssh;
+      conf.ssh = value;
+    } else if (key == "nfs") {
+      size_t colon = value.find(':');
+      if (!one_word || colon == 0 || colon == std::string::npos || colon + 1 >= value.size() ||
+          value[colon + 1] != '/')
+        return fail("nfs takes host:/export, not '" + value + "'");
+      conf.target = DumpTarget::nfs;
+      conf.nfs = value;
+    } else if (key == "sshkey") {
+      if (!one_word || !is_abs_path(value)) return fail("sshkey must be one absolute path");
+      conf.sshkey = value;
+    } else if (key == "core_collector") {
+      if (w[1] != "dumpfilter" && w[1] != "makedumpfile")
+        return fail("core_collector must run dumpfilter or makedumpfile, not '" + w[1] + "'");
+      conf.core_collector = value;
+      collector_line = lines.number();
+    } else if (key == "kdump_pre" || key == "kdump_post") {
+      if (!one_word || !is_abs_path(value)) return fail(key + " must be one absolute path");
+      (key == "kdump_pre" ? conf.kdump_pre : conf.kdump_post) = value;
+    } else if (key == "extra_modules" || key == "extra_bins") {
+      for (size_t i = 1; i < w.size(); ++i) {
+        if (key == "extra_bins" && !is_abs_path(w[i])) return fail("extra_bins takes absolute paths, not '" + w[i] + "'");
+        if (key == "extra_modules" && w[i].find('/') != std::string::npos)
+          return fail("extra_modules takes module names, not '" + w[i] + "'");
+        (key == "extra_modules" ? conf.extra_modules : conf.extra_bins).push_back(w[i]);
+      }
+    } else if (key == "failure_action") {
+      std::optional<FailureAction> a = one_word ? pick(value, failure_actions) : std::nullopt;
+      if (!a) return fail("failure_action must be reboot, halt, poweroff, shell or dump_to_rootfs, not '" + value + "'");
+      conf.failure_action = *a;
+    } else if (key == "final_action") {
+      std::optional<FinalAction> a = one_word ? pick(value, final_actions) : std::nullopt;
+      if (!a) return fail("final_action must be reboot, halt or poweroff, not '" + value + "'");
+      conf.final_action = *a;
+    } else if (key == "force_rebuild" || key == "force_no_rebuild") {
+      if (value != "0" && value != "1") return fail(key + " must be 0 or 1, not '" + value + "'");
+      (key == "force_rebuild" ? conf.force_rebuild : conf.force_no_rebuild) = value == "1";
+    } else {
+      return fail("unknown directive '" + key + "'");
+    }
+  }
+  // Whole-file checks, after every line has been read.
+  if (conf.force_rebuild && conf.force_no_rebuild)
+    return make_error(Errc::corrupt, "force_rebuild 1 and force_no_rebuild 1 contradict each other");
+  bool flattened = conf.target == DumpTarget::raw || conf.target == DumpTarget::ssh;
+  if (conf.core_collector.empty()) {
+    conf.core_collector = std::string(default_core_collector) + (flattened ? " -F" : "");
+  } else if (flattened && !collector_has_flatten(words_of(conf.core_collector))) {
+    return make_error(Errc::corrupt, "line " + std::to_string(collector_line) + ": a " +
+                                         std::string(to_string(conf.target)) +
+                                         " target needs a core_collector with -F (flattened output)");
+  }
+  if (conf.failure_action == FailureAction::dump_to_rootfs && conf.target == DumpTarget::rootfs)
+    return make_error(Errc::corrupt, "failure_action dump_to_rootfs needs a dump target other than the root file system");
+  return conf;
+}
+
+}  // namespace kk

@@ -1,0 +1,53 @@
+// kdump_conf.h: /etc/kdump.conf (kdump.conf(5)), read strictly: an unknown directive, a
+// malformed value, a second dump target or a repeated single-valued directive is an error
+// naming its line, because a typo found at `kdumpctl start` costs nothing and one found after
+// a crash costs the dump. Pure function over the file's bytes (fuzzed in issue 10).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/result.h"
+
+namespace kk {
+
+enum class DumpTarget {
+  rootfs,  // no target directive: `path` on the root file system
+  fs,      // "ext4 /dev/vdb", "xfs UUID=...", "ext4 LABEL=..."
+  raw,     // "raw /dev/vdc": the flattened stream (-F) written to the device
+  ssh,     // "ssh user@host": the flattened stream piped through ssh
+  nfs,     // "nfs host:/export"
+};
+enum class FailureAction { reboot, halt, poweroff, shell, dump_to_rootfs };
+enum class FinalAction { reboot, halt, poweroff };
+
+inline constexpr std::string_view default_core_collector = "dumpfilter -l --message-level 7 -d 31";
+
+struct KdumpConf {
+  DumpTarget target = DumpTarget::rootfs;
+  std::string fs_type;  // fs: ext2, ext3, ext4 or xfs
+  std::string device;   // fs and raw: /dev/..., UUID=..., LABEL=... (raw: a /dev path)
+  std::string ssh;      // user@host
+  std::string nfs;      // host:/export
+  std::string sshkey = "/root/.ssh/kdump_id_rsa";
+  std::string path = "/var/crash";  // directory on the target
+  // Defaults to default_core_collector, with -F added for raw and ssh targets.
+  std::string core_collector;
+  std::string kdump_pre, kdump_post;  // absolute paths; empty: none
+  std::vector<std::string> extra_modules, extra_bins;
+  FailureAction failure_action = FailureAction::reboot;
+  FinalAction final_action = FinalAction::reboot;
+  bool force_rebuild = false, force_no_rebuild = false;
+};
+
+Result<KdumpConf> parse_kdump_conf(std::string_view text);
+
+std::string_view to_string(FailureAction a);
+std::string_view to_string(FinalAction a);
+std::string_view to_string(DumpTarget t);
+
+// The core_collector's words ("dumpfilter", "-l", ...), split on blanks.
+std::vector<std::string> collector_words(const KdumpConf& conf);
+
+}  // namespace kk

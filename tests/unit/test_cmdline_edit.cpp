@@ -1,0 +1,62 @@
+// Kernel command-line edits for the capture kernel and for /etc/default/grub.
+#include <catch2/catch.hpp>
+
+#include "kernel/cmdline.h"
+
+using namespace kk;
+
+TEST_CASE("cmdline: split keeps quoted words whole", "[cmdline]") {
+  Result<std::vector<std::string>> w = split_cmdline("  root=/dev/sda1\tfoo=\"a b\"  quiet\n");
+  REQUIRE(w);
+  REQUIRE(*w == std::vector<std::string>{"root=/dev/sda1", "foo=\"a b\"", "quiet"});
+  REQUIRE(split_cmdline("")->empty());
+  REQUIRE(!split_cmdline("foo=\"a b"));                       // unterminated quote
+  REQUIRE(!split_cmdline(std::string_view("a\0b", 3)));         // NUL byte
+}
+
+TEST_CASE("cmdline: parameter names", "[cmdline]") {
+  REQUIRE(param_name("nr-cpus=4") == "nr_cpus");
+  REQUIRE(param_name("quiet") == "quiet");
+  REQUIRE(param_name("\"dyndbg=+p\"") == "dyndbg");
+  REQUIRE(param_name("foo.bar-baz=1") == "foo.bar_baz");
+}
+
+TEST_CASE("cmdline: remove_params", "[cmdline]") {
+  const std::string_view names[] = {"crashkernel", "nr-cpus"};
+  Result<std::string> s = remove_params("root=/dev/vda crashkernel=256M nr_cpus=4 crashkernel=1G,low x=\"y z\"", names);
+  REQUIRE(s);
+  REQUIRE(*s == "root=/dev/vda x=\"y z\"");
+}
+
+TEST_CASE("cmdline: the capture kernel's command line", "[cmdline]") {
+  Result<std::string> s = capture_cmdline(
+      "BOOT_IMAGE=/boot/vmlinuz-6.1 root=UUID=abc ro quiet crashkernel=1G-4G:192M,4G-:256M "
+      "hugepages=100 nr_cpus=8 panic=0 console=ttyS0",
+      "quiet", "panic=1 kk.test=1");
+  REQUIRE(s);
+  REQUIRE(s->starts_with("root=UUID=abc ro console=ttyS0 irqpoll nr_cpus=1 reset_devices "));
+  REQUIRE(s->ends_with(" panic=1 kk.test=1"));
+  REQUIRE(s->find("crashkernel") == std::string::npos);
+  REQUIRE(s->find("BOOT_IMAGE") == std::string::npos);
+  REQUIRE(s->find("hugepages") == std::string::npos);
+  REQUIRE(s->find("nr_cpus=8") == std::string::npos);
+  REQUIRE(s->find("quiet") == std::string::npos);
+  REQUIRE(s->find("panic=0") == std::string::npos);
+  REQUIRE(!capture_cmdline("root=\"x", "", ""));
+  REQUIRE(!capture_cmdline("root=x", "", "a=\"b"));
+}
+
+TEST_CASE("cmdline: /etc/default/grub edit", "[cmdline]") {
+  Result<std::string> s = grub_default_set_param(
+      "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"quiet crashkernel=128M\"\nGRUB_TIMEOUT=5\n", "crashkernel",
+      "1G-4G:192M,4G-:256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"quiet crashkernel=1G-4G:192M,4G-:256M\"\nGRUB_TIMEOUT=5\n");
+  s = grub_default_set_param("GRUB_CMDLINE_LINUX=''\n", "crashkernel", "256M");
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+  s = grub_default_set_param("GRUB_DEFAULT=0\n", "crashkernel", "256M");  // no line: added
+  REQUIRE(*s == "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+  REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=\"quiet\n", "crashkernel", "256M"));
+  REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=quiet splash\n", "crashkernel", "256M"));
+  REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=\"a\"b\"\n", "crashkernel", "256M"));
+}

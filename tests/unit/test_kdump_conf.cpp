@@ -1,0 +1,126 @@
+// kdump.conf: every directive read, and every bad line refused with its line number.
+#include <catch2/catch.hpp>
+
+#include "kdump/kdump_conf.h"
+
+using namespace kk;
+
+TEST_CASE("kdump.conf: empty file gives the defaults", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf("# nothing but comments\n\n   \n");
+  REQUIRE(c);
+  REQUIRE(c->target == DumpTarget::rootfs);
+  REQUIRE(c->path == "/var/crash");
+  REQUIRE(c->core_collector == "dumpfilter -l --message-level 7 -d 31");
+  REQUIRE(c->failure_action == FailureAction::reboot);
+  REQUIRE(c->final_action == FinalAction::reboot);
+  REQUIRE(!c->force_rebuild);
+  REQUIRE(!c->force_no_rebuild);
+}
+
+TEST_CASE("kdump.conf: every directive", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf(
+      "path /var/crash/dumps   # trailing comment\n"
+      "ext4 LABEL=kkdump\n"
+      "core_collector dumpfilter -z --message-level 1 -d 17\n"
+      "kdump_pre /usr/local/bin/pre.sh\n"
+      "kdump_post /usr/local/bin/post.sh\r\n"
+      "extra_modules virtio_blk  crc32c_generic\n"
+      "extra_modules nvme\n"
+      "extra_bins /usr/bin/lsblk\n"
+      "sshkey /etc/kdump/id_ed25519\n"
+      "failure_action dump_to_rootfs\n"
+      "final_action poweroff\n"
+      "force_rebuild 1\n"
+      "force_no_rebuild 0\n");
+  REQUIRE(c);
+  REQUIRE(c->path == "/var/crash/dumps");
+  REQUIRE(c->target == DumpTarget::fs);
+  REQUIRE(c->fs_type == "ext4");
+  REQUIRE(c->device == "LABEL=kkdump");
+  REQUIRE(c->core_collector == "dumpfilter -z --message-level 1 -d 17");
+  REQUIRE(collector_words(*c) == std::vector<std::string>{"dumpfilter", "-z", "--message-level", "1", "-d", "17"});
+  REQUIRE(c->kdump_pre == "/usr/local/bin/pre.sh");
+  REQUIRE(c->kdump_post == "/usr/local/bin/post.sh");
+  REQUIRE(c->extra_modules == std::vector<std::string>{"virtio_blk", "crc32c_generic", "nvme"});
+  REQUIRE(c->extra_bins == std::vector<std::string>{"/usr/bin/lsblk"});
+  REQUIRE(c->sshkey == "/etc/kdump/id_ed25519");
+  REQUIRE(c->failure_action == FailureAction::dump_to_rootfs);
+  REQUIRE(c->final_action == FinalAction::poweroff);
+  REQUIRE(c->force_rebuild);
+}
+
+TEST_CASE("kdump.conf: targets", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf("xfs UUID=1b2c-3d4e-99aa\n");
+  REQUIRE((c && c->target == DumpTarget::fs && c->fs_type == "xfs" && c->device == "UUID=1b2c-3d4e-99aa"));
+  c = parse_kdump_conf("ext4 /dev/vdb1\n");
+  REQUIRE((c && c->device == "/dev/vdb1"));
+  c = parse_kdump_conf("raw /dev/vdc\n");
+  REQUIRE((c && c->target == DumpTarget::raw && c->device == "/dev/vdc"));
+  REQUIRE(c->core_collector == "dumpfilter -l --message-level 7 -d 31 -F");  // -F added
+  c = parse_kdump_conf("ssh kdump@10.0.2.2\n");
+  REQUIRE((c && c->target == DumpTarget::ssh && c->ssh == "kdump@10.0.2.2"));
+  REQUIRE(c->core_collector.ends_with(" -F"));
+  c = parse_kdump_conf("ssh root@dumps\ncore_collector makedumpfile -F -l -d 31\n");
+  REQUIRE((c && c->core_collector == "makedumpfile -F -l -d 31"));
+  c = parse_kdump_conf("nfs server:/exports/crash\n");
+  REQUIRE((c && c->target == DumpTarget::nfs && c->nfs == "server:/exports/crash"));
+}
+
+TEST_CASE("kdump.conf: every bad line names its line", "[kdump_conf]") {
+  struct Bad {
+    const char* text;
+    const char* want;  // expected start of the message
+  };
+  const Bad bad[] = {
+      {"path /var/crash\nfrobnicate yes\n", "line 2: unknown directive 'frobnicate'"},
+      {"path\n", "line 1: 'path' needs a value"},
+      {"path var/crash\n", "line 1: path must be one absolute path"},
+      {"path /var/crash /tmp\n", "line 1: path must be one absolute path"},
+      {"path /a\npath /b\n", "line 2: 'path' given twice"},
+      {"ext4 /dev/vdb\nxfs /dev/vdc\n", "line 2: a second dump target ('xfs')"},
+      {"ext4 /dev/vdb\nraw /dev/vdc\n", "line 2: a second dump target ('raw')"},
+      {"ext4 vdb\n", "line 1: 'vdb' is not a device"},
+      {"ext4 /dev/\n", "line 1: '/dev/' is not a device"},
+      {"ext4 UUID=xyz\n", "line 1: 'UUID=xyz' is not a UUID"},
+      {"ext4 LABEL=\n", "line 1: 'LABEL=' is not a device"},
+      {"ext4 /dev/vdb /dev/vdc\n", "line 1: ext4 takes one device"},
+      {"btrfs /dev/vdb\n", "line 1: unknown directive 'btrfs'"},
+      {"raw vdc\n", "line 1: raw takes one /dev/ device"},
+      {"raw LABEL=x\n", "line 1: raw takes one /dev/ device"},
+      {"ssh host\n", "line 1: ssh takes user@host"},
+      {"ssh @host\n", "line 1: ssh takes user@host"},
+      {"ssh user@\n", "line 1: ssh takes user@host"},
+      {"ssh a@b@c\n", "line 1: ssh takes user@host"},
+      {"nfs server\n", "line 1: nfs takes host:/export"},
+      {"nfs server:export\n", "line 1: nfs takes host:/export"},
+      {"nfs :/export\n", "line 1: nfs takes host:/export"},
+      {"sshkey id_rsa\n", "line 1: sshkey must be one absolute path"},
+      {"core_collector cp /proc/vmcore\n", "line 1: core_collector must run dumpfilter or makedumpfile"},
+      {"\n\nraw /dev/vdc\ncore_collector dumpfilter -l -d 31\n", "line 4: a raw target needs a core_collector with -F"},
+      {"ssh a@b\ncore_collector makedumpfile -l\n", "line 2: a ssh target needs a core_collector with -F"},
+      {"core_collector dumpfilter\ncore_collector dumpfilter -l\n", "line 2: 'core_collector' given twice"},
+      {"kdump_pre pre.sh\n", "line 1: kdump_pre must be one absolute path"},
+      {"kdump_post /a /b\n", "line 1: kdump_post must be one absolute path"},
+      {"extra_modules\n", "line 1: 'extra_modules' needs a value"},
+      {"extra_modules kernel/fs/ext4.ko\n", "line 1: extra_modules takes module names"},
+      {"extra_bins lsblk\n", "line 1: extra_bins takes absolute paths"},
+      {"failure_action explode\n", "line 1: failure_action must be reboot, halt, poweroff, shell or dump_to_rootfs"},
+      {"failure_action reboot now\n", "line 1: failure_action must be"},
+      {"failure_action\n", "line 1: 'failure_action' needs a value"},
+      {"final_action shell\n", "line 1: final_action must be reboot, halt or poweroff"},
+      {"final_action reboot\nfinal_action halt\n", "line 2: 'final_action' given twice"},
+      {"force_rebuild yes\n", "line 1: force_rebuild must be 0 or 1"},
+      {"force_no_rebuild 2\n", "line 1: force_no_rebuild must be 0 or 1"},
+      {"force_rebuild 1\nforce_no_rebuild 1\n", "force_rebuild 1 and force_no_rebuild 1 contradict"},
+      {"failure_action dump_to_rootfs\n", "failure_action dump_to_rootfs needs a dump target"},
+      {"path /var/\x01crash\n", "line 1: control character in line"},
+      {"# ok\nPath /var/crash\n", "line 2: unknown directive 'Path'"},
+  };
+  for (const Bad& b : bad) {
+    INFO(b.text);
+    Result<KdumpConf> c = parse_kdump_conf(b.text);
+    REQUIRE(!c);
+    INFO(c.error().msg);
+    REQUIRE(c.error().msg.starts_with(b.want));
+  }
+}
