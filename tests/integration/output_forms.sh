@@ -48,6 +48,12 @@ for n in 1 2 5; do
 done
 same_but_time "$T/t1" "$T/t2" "--num-threads 1 vs 2"
 same_but_time "$T/t1" "$T/t5" "--num-threads 1 vs 5"
+# ... and for the other forms: -E, and -F (the stream, byte for byte but the header time).
+"$DUMPFILTER" -E -d 31 --num-threads 3 "$VMCORE" "$T/e3.elf" || it_fail "-E --num-threads 3"
+cmp "$T/e3.elf" "$T/e.elf" || it_fail "-E differs at 3 threads"
+"$DUMPFILTER" -F -l -d 31 --num-threads 3 "$VMCORE" >"$T/s3.flat" || it_fail "-F --num-threads 3"
+makedumpfile -R "$T/r3.l" <"$T/s3.flat" >/dev/null 2>&1 || it_fail "makedumpfile -R (3 threads)"
+same_but_time "$T/r3.l" "$T/k.l" "-F at 3 threads"
 # A budget too small to keep the bitmap between the passes: pass 2 classifies again.
 "$DUMPFILTER" -c -d 31 --cyclic-buffer 1 "$VMCORE" "$T/small-budget" || it_fail "--cyclic-buffer 1"
 same_but_time "$T/small-budget" "$T/k.c" "--cyclic-buffer 1"
@@ -61,6 +67,8 @@ for p in p1 p2 p3; do [ -s "$T/$p" ] || it_fail "--split left $p empty"; done
 it_crash_facts "$T/p1 $T/p2 $T/p3" "$VMLINUX" "--split set" "$RELEASE" >/dev/null
 makedumpfile --reassemble "$T/p1" "$T/p2" "$T/p3" "$T/joined" >/dev/null 2>&1 || it_fail "makedumpfile --reassemble of our set"
 pages "$T/joined" "$T/k.c" "our --split set, reassembled by makedumpfile"
+"$DUMPFILTER" --reassemble "$T/p3" "$T/p1" "$T/p2" "$T/ourjoin" || it_fail "our --reassemble of our set"
+pages "$T/ourjoin" "$T/k.c" "our --split set, reassembled by us"
 
 # --mem-usage counts what the dump reports.
 usage=$("$DUMPFILTER" --mem-usage "$VMCORE") || it_fail "--mem-usage"
