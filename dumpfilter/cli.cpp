@@ -11,6 +11,7 @@ namespace {
 
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
+  vmlinux, filter_config,
   later,  // makedumpfile has it; we do not yet
 };
 
@@ -37,12 +38,12 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'b', "", true, int(Opt::later)},
     {'g', "", true, int(Opt::later)},
     {'i', "", true, int(Opt::later)},
-    {'x', "", true, int(Opt::later)},
+    {'x', "", true, int(Opt::vmlinux)},
     {'L', "", true, int(Opt::later)},
     {0, "split", false, int(Opt::later)},
     {0, "reassemble", false, int(Opt::later)},
     {0, "num-threads", true, int(Opt::later)},
-    {0, "config", true, int(Opt::later)},
+    {0, "config", true, int(Opt::filter_config)},
     {0, "mem-usage", false, int(Opt::later)},
     {0, "dry-run", false, int(Opt::later)},
     {0, "check-params", false, int(Opt::later)},
@@ -97,6 +98,14 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
       c.dump.report = std::string(value);
       break;
+    case Opt::vmlinux:
+      if (value.empty()) return make_error(Errc::usage, "-x: empty file name");
+      c.dump.vmlinux = std::string(value);
+      break;
+    case Opt::filter_config:
+      if (value.empty()) return make_error(Errc::usage, "--config: empty file name");
+      c.dump.filter_config = std::string(value);
+      break;
     case Opt::message_level: {
       Result<int> v = parse_int("--message-level", value, 0, 31);
       if (!v) return std::move(v).error();
@@ -121,6 +130,10 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
+  if (!c.dump.filter_config.empty() && c.dump.vmlinux.empty())
+    return make_error(Errc::usage, "--config needs -x VMLINUX");  // as in makedumpfile
+  if (!c.dump.filter_config.empty() && c.command != Command::dump)
+    return make_error(Errc::usage, "--config goes with a dump");
   if (!c.dump.report.empty()) {
     if (c.command == Command::dump_dmesg)
       return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");
@@ -141,7 +154,8 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
 }
 
 std::string usage_text() {
-  return "usage: dumpfilter [-c|-l|-z|-p] [-d LEVEL] [-f] [--message-level N] VMCORE DUMPFILE\n"
+  return "usage: dumpfilter [-c|-l|-z|-p] [-d LEVEL] [-f] [--message-level N]\n"
+         "                  [-x VMLINUX --config FILE] VMCORE DUMPFILE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
          "\n"
@@ -151,6 +165,8 @@ std::string usage_text() {
          "  -c / -l / -z / -p   compress pages with zlib / lzo / zstd / snappy (default: none)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"
          "  -f                  overwrite an existing DUMPFILE (and report files)\n"
+         "  --config FILE       erase the kernel data FILE names (makedumpfile.conf(5)); needs -x\n"
+         "  -x VMLINUX          the dump kernel's debug vmlinux, for --config\n"
          "  --message-level N   1 progress, 2 messages, 4 errors, 16 report (default 7)\n"
          "  --dump-dmesg        write the kernel log instead of a dump\n"
          "  --report FILE       also (without DUMPFILE: only) write a triage report: text at\n"

@@ -12,6 +12,7 @@
 
 #include "dumpfilter/dmesg.h"
 #include "dumpfilter/dump_input.h"
+#include "dumpfilter/erase_plan.h"
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/mem_map.h"
 #include "dumpfilter/report.h"
@@ -105,8 +106,8 @@ bool all_zero(std::span<const std::byte> page) {
 class Dumper {
  public:
   Dumper(const DumpInput& in, const DumpOptions& opt, Analysis& a, DiskdumpWriter& w, Progress& p,
-         DumpStats& st)
-      : in_(in), opt_(opt), a_(a), w_(w), progress_(p), st_(st), ps_(in.page_size()) {}
+         DumpStats& st, const ErasePlan* erase)
+      : in_(in), opt_(opt), a_(a), w_(w), progress_(p), st_(st), ps_(in.page_size()), erase_(erase) {}
 
   // Pass 1: for each window, mark present pfns (1st bitmap) and kept ones (2nd bitmap).
   Result<void> classify_all() {
@@ -168,7 +169,8 @@ class Dumper {
         Result<void> r = in_.read_pages(pfn, n, std::span(batch).first(n * ps_));
         if (!r) return std::move(r).error();
         for (u64 i = 0; i < n; ++i) {
-          std::span<const std::byte> page = std::span(batch).subspan(i * ps_, ps_);
+          std::span<std::byte> page = std::span(batch).subspan(i * ps_, ps_);
+          if (erase_) erase_->apply(pfn + i, page);  // --config: before the zero check, as makedumpfile
           if (all_zero(page)) {
             ++st_.zero_pages;
             KK_TRY(w_.add_zero_page());
@@ -232,6 +234,7 @@ class Dumper {
   Progress& progress_;
   DumpStats& st_;
   u64 ps_;
+  const ErasePlan* erase_;
 };
 
 // --- the triage report (report.h): gathered through DumpInput and KernelReader only ----------
@@ -350,11 +353,20 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   meta.vmcoreinfo_size = input.vmcoreinfo_size();
   DiskdumpWriter writer(*out, meta);
 
-  Dumper d(input, opt, *a, writer, progress, st);
+  std::optional<ErasePlan> erase;
+  if (!opt.filter_config.empty()) {
+    if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
+    Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
+    if (!plan) return std::move(plan).error();
+    erase = std::move(*plan);
+    st.erase_pieces = erase->pieces().size();
+  }
+  Dumper d(input, opt, *a, writer, progress, st, erase ? &*erase : nullptr);
   KK_TRY(writer.write_headers());
   KK_TRY(d.classify_all());
   KK_TRY(writer.start_data(st.dumped_pages));
   KK_TRY(d.copy_all(codec.get()));
+  if (erase) KK_TRY(writer.write_eraseinfo(erase->eraseinfo()));
   KK_TRY(writer.finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer.bytes_end();

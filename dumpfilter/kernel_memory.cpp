@@ -38,6 +38,13 @@ Result<std::optional<x86_64::Mapping>> X86KernelMemory::translate(u64 vaddr) con
   return m;
 }
 
+Result<std::optional<u64>> X86KernelMemory::virt_to_phys(u64 vaddr) const {
+  Result<std::optional<x86_64::Mapping>> m = translate(vaddr);
+  if (!m) return std::move(m).error();
+  if (!*m) return std::optional<u64>();
+  return std::optional<u64>((*m)->paddr);
+}
+
 Result<void> X86KernelMemory::read_virt(u64 vaddr, std::span<std::byte> out) const {
   while (!out.empty()) {
     Result<std::optional<x86_64::Mapping>> m = translate(vaddr);

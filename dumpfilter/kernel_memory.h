@@ -28,6 +28,7 @@ class X86KernelMemory final : public KernelReader {
   X86KernelMemory(const PhysReader& phys, X86Paging paging) : phys_(phys), paging_(paging) {}
 
   Result<void> read_virt(u64 vaddr, std::span<std::byte> out) const override;
+  Result<std::optional<u64>> virt_to_phys(u64 vaddr) const override;
   // nullopt when vaddr is not mapped.
   Result<std::optional<x86_64::Mapping>> translate(u64 vaddr) const;
   const X86Paging& paging() const { return paging_; }

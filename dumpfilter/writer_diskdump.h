@@ -59,6 +59,9 @@ class DiskdumpWriter {
   Result<void> add_page(std::span<const std::byte> stored, u32 flags);
   Result<void> add_zero_page();
   Result<void> flush();
+  // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
+  // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
+  Result<void> write_eraseinfo(std::string_view text);
   // Flushes, writes the final status (incomplete flag cleared).
   Result<void> finish();
   u64 pages_written() const { return written_; }

@@ -152,7 +152,7 @@ TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
       {{"--split", "-d", "31", "in", "out1", "out2"}, "not supported yet: --split"},
       {{"--num-threads", "4", "-l", "in", "out"}, "not supported yet: --num-threads"},
       {{"--num-threads=4", "in", "out"}, "not supported yet: --num-threads"},
-      {{"-x", "vmlinux", "in", "out"}, "not supported yet: -x"},
+      {{"--eppic", "macro.c", "in", "out"}, "not supported yet: --eppic"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
       {{"-F", "in"}, "not supported yet: -F"},
       {{"-R", "out"}, "not supported yet: -R"},
@@ -219,4 +219,16 @@ TEST_CASE("cli: --report FILE, alone or with a dump", "[cli]") {
   REQUIRE(dm.code == Errc::usage);
   REQUIRE(dm.msg == "--report goes with a dump or alone, not with --dump-dmesg");
   REQUIRE(usage_text().find("--report FILE") != std::string::npos);
+}
+
+TEST_CASE("cli: --config FILE -x VMLINUX, and --config needs -x", "[cli]") {
+  CliOptions c = parse_ok({"-x", "/usr/lib/debug/vmlinux", "--config", "erase.conf", "-d", "31", "in", "out"});
+  REQUIRE(c.command == Command::dump);
+  REQUIRE(c.dump.vmlinux == "/usr/lib/debug/vmlinux");
+  REQUIRE(c.dump.filter_config == "erase.conf");
+  REQUIRE(parse_ok({"-x", "vmlinux", "in", "out"}).dump.filter_config.empty());
+  Error e = parse_err({"--config", "erase.conf", "in", "out"});
+  REQUIRE(e.code == Errc::usage);
+  REQUIRE(e.msg == "--config needs -x VMLINUX");
+  REQUIRE(parse_err({"-x", "v", "--config", "f", "--dump-dmesg", "in", "out"}).code == Errc::usage);
 }
