@@ -5,8 +5,13 @@
 #include <map>
 #include <string>
 
+#include <unistd.h>
+
 #include "dumpfilter/erase_plan.h"
+#include "dumpfilter/writer_diskdump.h"
 #include "io/byte_cursor.h"
+#include "io/file.h"
+#include "io/text_file.h"
 
 using namespace kk;
 using namespace kk::debuginfo;
@@ -309,4 +314,46 @@ TEST_CASE("erase plan: page edits and the eraseinfo of what was applied", "[eras
           "erase it.key size 4\n"
           "erase it.key size 4\n");
   REQUIRE(ErasePlan().eraseinfo().empty());
+}
+
+TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub-header", "[erase_plan]") {
+  char tmpl[] = "/tmp/kk_test_erase.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string path = std::string(tmpl) + "/dump";
+  std::vector<std::byte> notes(40, std::byte{0x4e});
+  DiskdumpMeta meta;
+  meta.block_size = 4096;
+  meta.max_pfn = 8;
+  meta.codec = CodecKind::none;
+  meta.notes = notes;
+  const std::string info = "erase init_uts_ns.name.nodename size 65\nerase log_buf nullify\n";
+  std::vector<std::byte> file;
+  u64 data_end = 0;
+  {
+    Result<OutputFile> out = OutputFile::create(path, false);
+    REQUIRE(out);
+    DiskdumpWriter w(*out, meta);
+    REQUIRE(w.write_headers());
+    std::vector<std::byte> bm(1, std::byte{0x01});
+    REQUIRE(w.write_bitmaps(0, bm, bm));
+    REQUIRE(w.start_data(1));
+    std::vector<std::byte> page(4096, std::byte{'X'});
+    REQUIRE(w.add_page(page, 0));
+    data_end = w.bytes_end();
+    REQUIRE(w.write_eraseinfo(info));
+    REQUIRE(w.write_eraseinfo(""));  // nothing erased: nothing recorded
+    REQUIRE(w.finish());
+    REQUIRE(w.bytes_end() == data_end + info.size());
+    REQUIRE(out->publish());
+  }
+  Result<std::vector<std::byte>> bytes = read_binary_file(path, 1u << 20);
+  REQUIRE(bytes);
+  ::unlink(path.c_str());
+  ::rmdir(tmpl);
+  REQUIRE(bytes->size() == data_end + info.size());
+  const std::byte* sub = bytes->data() + 4096;
+  REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, offset_eraseinfo)) == data_end);
+  REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, size_eraseinfo)) == info.size());
+  REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, size_note)) == notes.size());  // untouched
+  REQUIRE(std::string(reinterpret_cast<const char*>(bytes->data() + data_end), info.size()) == info);
 }
