@@ -326,6 +326,15 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   Result<Analysis> a = analyse(input, opt, &st.note);
   if (!a) return std::move(a).error();
   st.classified = a->classifier != nullptr;
+  // --config: every erase rule resolved before any file is created (erase_plan.h).
+  std::optional<ErasePlan> erase;
+  if (!opt.filter_config.empty()) {
+    if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
+    Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
+    if (!plan) return std::move(plan).error();
+    erase = std::move(*plan);
+    st.erase_pieces = erase->pieces().size();
+  }
 
   std::optional<ReportFiles> report;
   if (!opt.report.empty()) {
@@ -353,14 +362,6 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   meta.vmcoreinfo_size = input.vmcoreinfo_size();
   DiskdumpWriter writer(*out, meta);
 
-  std::optional<ErasePlan> erase;
-  if (!opt.filter_config.empty()) {
-    if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
-    Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
-    if (!plan) return std::move(plan).error();
-    erase = std::move(*plan);
-    st.erase_pieces = erase->pieces().size();
-  }
   Dumper d(input, opt, *a, writer, progress, st, erase ? &*erase : nullptr);
   KK_TRY(writer.write_headers());
   KK_TRY(d.classify_all());
@@ -419,6 +420,7 @@ std::string format_report(const DumpStats& s, const DumpOptions& opt) {
   r += line("excluded: offline", s.excluded[PageClass::offline]);
   r += line("pages kept", s.present_pages - excluded);
   if (s.unclassified) r += line("kept, struct page unreadable", s.unclassified);
+  if (s.erase_pieces) r += line("erase pieces (--config)", s.erase_pieces);
   r += line("dump file bytes", s.file_size);
   if (!s.classified) r += "  note: pages not classified (" + s.note + ")\n";
   return r;

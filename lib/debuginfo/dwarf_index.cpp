@@ -130,7 +130,7 @@ Result<std::unique_ptr<DwarfIndex>> DwarfIndex::open(const std::string& path) {
   if (impl->fd < 0) return sys_error(path);
   elf_version(EV_CURRENT);
   impl->dbg = dwarf_begin(impl->fd, DWARF_C_READ);
-  if (!impl->dbg) return make_error(Errc::unsupported, path + ": no DWARF debug information (" + dwarf_error_text() + ")");
+  if (!impl->dbg) return make_error(Errc::unsupported, path + ": cannot read its DWARF: " + dwarf_error_text());
   return std::unique_ptr<DwarfIndex>(new DwarfIndex(path, std::move(impl)));
 }
 

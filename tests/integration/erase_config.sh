@@ -85,4 +85,7 @@ rc=0; "$DUMPFILTER" -x "$VMLINUX" --config "$IT_TMP/mod.conf" "$VMCORE" "$IT_TMP
   it_fail "module section: exit $rc, $(cat "$IT_TMP/err")"
 rc=0; "$DUMPFILTER" --config "$CONF" "$VMCORE" "$IT_TMP/bad" 2>"$IT_TMP/err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- "--config needs -x VMLINUX" "$IT_TMP/err" || it_fail "--config without -x: exit $rc"
+rc=0; "$DUMPFILTER" -x /bin/true --config "$CONF" "$VMCORE" "$IT_TMP/bad" 2>"$IT_TMP/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -qx "dumpfilter: /bin/true: cannot read its DWARF: no DWARF information" "$IT_TMP/err" ||
+  it_fail "-x without DWARF: exit $rc, $(cat "$IT_TMP/err")"
 echo "erase_config: ok"
