@@ -29,6 +29,7 @@ constexpr u64 kKernelImageStart = 0xffffffff80000000ULL;
 struct LValue {
   u64 addr = 0;
   TypeId type{};
+  u64 symbol_size = 0;  // a bare global whose DWARF type is incomplete: the ELF symbol's size
 };
 
 const char* kind_name(TypeKind k) {
@@ -106,7 +107,7 @@ class Planner {
     if (!*v) return err(line, "no global variable '" + name + "' in the vmlinux");
     if ((*v)->address < kKernelImageStart)
       return err(line, "'" + name + "' is a per-CPU variable, which erase does not handle");
-    return LValue{(*v)->address + t_.kernel_offset, (*v)->type};
+    return LValue{(*v)->address + t_.kernel_offset, (*v)->type, (*v)->symbol_size};
   }
 
   // Subscripts after a name: arrays index in place, pointers index what they point at.
@@ -263,7 +264,7 @@ class Planner {
           }
         }
       } else if (e.size == EraseSize::natural) {
-        size = d->size;
+        size = d->size ? d->size : lv.symbol_size;
       }
       if (e.size == EraseSize::natural && size == 0 && !pointer)
         return err(e.line, "the size of '" + e.target.text + "' is not known: give one");

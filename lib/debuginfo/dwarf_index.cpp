@@ -74,7 +74,7 @@ struct DwarfIndex::Impl {
   }
 
   // The ELF symbol table's global object of that name, to choose among same-named statics.
-  std::optional<u64> global_symbol(std::string_view name) const {
+  std::optional<GElf_Sym> global_symbol(std::string_view name) const {
     Elf* elf = dwarf_getelf(dbg);
     Elf_Scn* scn = nullptr;
     while ((scn = elf_nextscn(elf, scn))) {
@@ -87,7 +87,7 @@ struct DwarfIndex::Impl {
         if (!gelf_getsym(data, static_cast<int>(i), &s)) break;
         if (GELF_ST_BIND(s.st_info) == STB_LOCAL) continue;
         const char* n = elf_strptr(elf, sh.sh_link, s.st_name);
-        if (n && name == n) return static_cast<u64>(s.st_value);
+        if (n && name == n) return s;
       }
     }
     return std::nullopt;
@@ -187,13 +187,13 @@ Result<std::optional<Variable>> DwarfIndex::variable(std::string_view name) cons
   if (it == impl_->vars.end()) return std::optional<Variable>();
   const VarHits& h = it->second;
   if (h.defined.size() == 1) return std::optional(h.defined[0]);
-  std::optional<u64> sym = impl_->global_symbol(name);
-  if (h.defined.empty()) {
+  std::optional<GElf_Sym> sym = impl_->global_symbol(name);
+  if (h.defined.empty()) {  // only declared in the DWARF (its definition was left out)
     if (!sym || !h.declared_type) return std::optional<Variable>();
-    return std::optional(Variable{*sym, *h.declared_type});
+    return std::optional(Variable{sym->st_value, *h.declared_type, sym->st_size});
   }
   for (const Variable& v : h.defined)
-    if (sym && v.address == *sym) return std::optional(v);
+    if (sym && v.address == sym->st_value) return std::optional(v);
   return make_error(Errc::unsupported, path_ + ": '" + std::string(name) + "' names " +
                                            std::to_string(h.defined.size()) + " static variables");
 }

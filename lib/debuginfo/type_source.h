@@ -39,6 +39,7 @@ struct Member {
 struct Variable {
   u64 address = 0;  ///< link-time address, before any KASLR offset
   TypeId type{};
+  u64 symbol_size = 0;  ///< the ELF symbol's size, when only a declaration (`char x[]`) has a type
 };
 
 class TypeSource {

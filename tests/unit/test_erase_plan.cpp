@@ -27,7 +27,7 @@ constexpr u64 kOddPage = kDirect + 0x101000;      // ... except this page, at ph
 
 // Type ids
 enum : u64 { tChar = 1, tInt, tULong, tCharP, tVoidP, tChar16, tItem, tItemP, tListHead, tListHeadP,
-             tItemPtrs, tBox, tItems };
+             tItemPtrs, tBox, tItems, tCharUnsized };
 
 struct FakeType {
   TypeDesc desc;
@@ -58,12 +58,15 @@ class FakeTypes final : public TypeSource {
     t_[tBox] = {st("box", 40), {{"tag", {0, {tChar16, 0}}}, {"secret", {16, {tVoidP, 0}}},
                                 {"secret_len", {24, {tULong, 0}}}, {"first", {32, {tItemP, 0}}}}};
     t_[tItems] = {arr(tItem, 3, 120), {}};
+    t_[tCharUnsized] = {arr(tChar, 0, 0), {}};  // extern const char banner[];
     vars_["box0"] = {kLink + 0x000, {tBox, 0}};
     vars_["box1"] = {kLink + 0x100, {tBox, 0}};
     vars_["items"] = {kLink + 0x200, {tItems, 0}};
     vars_["item_ptrs"] = {kLink + 0x300, {tItemPtrs, 0}};
     vars_["head"] = {kLink + 0x400, {tListHead, 0}};
     vars_["pcpu"] = {0x1a000, {tInt, 0}};
+    vars_["banner"] = {kLink + 0x500, {tCharUnsized, 0}, 24};  // size from the ELF symbol
+    vars_["unsized"] = {kLink + 0x600, {tCharUnsized, 0}};
   }
   Result<std::optional<Variable>> variable(std::string_view n) const override {
     auto it = vars_.find(std::string(n));
@@ -177,6 +180,18 @@ TEST_CASE("erase plan: an object, a member, an element", "[erase_plan]") {
   REQUIRE(p.pieces()[1].size == 1);
   REQUIRE(p.pieces()[2].paddr == phys(kImage + 0x200 + 40));
   REQUIRE(p.pieces()[2].size == 4);
+}
+
+TEST_CASE("erase plan: an array declared without a size takes the ELF symbol's", "[erase_plan]") {
+  Planned t;
+  ErasePlan p = t.ok("erase banner\n");
+  REQUIRE(p.pieces().size() == 1);
+  REQUIRE(p.pieces()[0].paddr == phys(kImage + 0x500));
+  REQUIRE(p.pieces()[0].size == 24);
+  Result<ErasePlan> none = t.plan("erase unsized\n");
+  REQUIRE(!none);
+  REQUIRE(none.error().msg == "line 1: the size of 'unsized' is not known: give one");
+  REQUIRE(t.ok("erase unsized size 8\n").pieces()[0].size == 8);
 }
 
 TEST_CASE("erase plan: pointers: strings, sizes from the dump, nullify", "[erase_plan]") {
