@@ -186,14 +186,19 @@ Result<std::optional<Variable>> DwarfIndex::variable(std::string_view name) cons
   auto it = impl_->vars.find(name);
   if (it == impl_->vars.end()) return std::optional<Variable>();
   const VarHits& h = it->second;
-  if (h.defined.size() == 1) return std::optional(h.defined[0]);
   std::optional<GElf_Sym> sym = impl_->global_symbol(name);
+  // The symbol's size serves where the DWARF type is incomplete (`extern const char x[]`).
+  auto with_size = [&](Variable v) {
+    if (sym && sym->st_value == v.address) v.symbol_size = sym->st_size;
+    return std::optional(v);
+  };
+  if (h.defined.size() == 1) return with_size(h.defined[0]);
   if (h.defined.empty()) {  // only declared in the DWARF (its definition was left out)
     if (!sym || !h.declared_type) return std::optional<Variable>();
-    return std::optional(Variable{sym->st_value, *h.declared_type, sym->st_size});
+    return with_size(Variable{sym->st_value, *h.declared_type, 0});
   }
   for (const Variable& v : h.defined)
-    if (sym && v.address == sym->st_value) return std::optional(v);
+    if (sym && v.address == sym->st_value) return with_size(v);
   return make_error(Errc::unsupported, path_ + ": '" + std::string(name) + "' names " +
                                            std::to_string(h.defined.size()) + " static variables");
 }

@@ -118,6 +118,7 @@ TEST_CASE("dwarf index: struct types by tag", "[dwarf_index]") {
   REQUIRE(desc(**lh).size == sizeof(list_head));
   REQUIRE(mem(**lh, "prev").offset == offsetof(list_head, prev));
   REQUIRE(desc(var("fixture_list").type).name == "list_head");
+  REQUIRE(var("fixture_list").symbol_size == sizeof(list_head));  // from the ELF symbol table
   Result<std::optional<TypeId>> none = fixture().structure("no_such_struct");
   REQUIRE(none);
   REQUIRE(!*none);
