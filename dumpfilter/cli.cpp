@@ -11,6 +11,8 @@ namespace {
 
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
+  elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
+  mem_usage, show_stats,
   vmlinux, filter_config,
   later,  // makedumpfile has it; we do not yet
 };
@@ -30,8 +32,8 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {0, "message-level", true, int(Opt::message_level)},
     {0, "dump-dmesg", false, int(Opt::dump_dmesg)},
     {0, "report", true, int(Opt::report)},
-    {'E', "", false, int(Opt::later)},
-    {'F', "", false, int(Opt::later)},
+    {'E', "", false, int(Opt::elf)},
+    {'F', "", false, int(Opt::flatten)},
     {'R', "", false, int(Opt::later)},
     {'X', "", false, int(Opt::later)},
     {'e', "", false, int(Opt::later)},
@@ -42,17 +44,17 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'L', "", true, int(Opt::later)},
     {0, "split", false, int(Opt::later)},
     {0, "reassemble", false, int(Opt::later)},
-    {0, "num-threads", true, int(Opt::later)},
+    {0, "num-threads", true, int(Opt::threads)},
     {0, "config", true, int(Opt::filter_config)},
-    {0, "mem-usage", false, int(Opt::later)},
-    {0, "dry-run", false, int(Opt::later)},
-    {0, "check-params", false, int(Opt::later)},
-    {0, "cyclic-buffer", true, int(Opt::later)},
-    {0, "work-dir", true, int(Opt::later)},
-    {0, "non-mmap", false, int(Opt::later)},
-    {0, "non-cyclic", false, int(Opt::later)},
+    {0, "mem-usage", false, int(Opt::mem_usage)},
+    {0, "dry-run", false, int(Opt::dry_run)},
+    {0, "check-params", false, int(Opt::check_params)},
+    {0, "cyclic-buffer", true, int(Opt::cyclic_buffer)},
+    {0, "work-dir", true, int(Opt::work_dir)},
+    {0, "non-mmap", false, int(Opt::non_mmap)},
+    {0, "non-cyclic", false, int(Opt::non_cyclic)},
     {0, "splitblock-size", true, int(Opt::later)},
-    {0, "show-stats", false, int(Opt::later)},
+    {0, "show-stats", false, int(Opt::show_stats)},
     {0, "eppic", true, int(Opt::later)},
     {0, "extension", true, int(Opt::later)},
     {0, "vtop", true, int(Opt::later)},
@@ -113,6 +115,32 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       c.message_level_given = true;
       break;
     }
+    case Opt::elf: c.dump.format = OutputFormat::elf; break;
+    case Opt::flatten: c.dump.flatten = true; break;
+    case Opt::threads: {
+      Result<int> v = parse_int("--num-threads", value, 0, kMaxThreads);
+      if (!v) return std::move(v).error();
+      c.dump.threads = *v;
+      c.threads_given = true;
+      break;
+    }
+    case Opt::cyclic_buffer: {
+      // makedumpfile's unit: KiB of bitmap per cycle. Ours: what pass 1 may keep for pass 2.
+      Result<int> v = parse_int("--cyclic-buffer", value, 1, 1 << 30);
+      if (!v) return std::move(v).error();
+      c.dump.memory_budget = u64(*v) << 10;
+      break;
+    }
+    case Opt::work_dir:
+      if (value.empty()) return make_error(Errc::usage, "--work-dir: empty directory name");
+      c.work_dir = std::string(value);
+      break;
+    case Opt::non_mmap: break;    // we never mmap the input: pread throughout
+    case Opt::non_cyclic: break;  // windows are always used; the budget decides what is kept
+    case Opt::dry_run: c.dump.dry_run = true; break;
+    case Opt::check_params: c.check_params = true; break;
+    case Opt::mem_usage: c.command = Command::mem_usage; break;
+    case Opt::show_stats: c.message_level |= 16; c.message_level_given = true; break;
     case Opt::later:
       return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
   }
@@ -130,6 +158,8 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
+  if (c.dump.format == OutputFormat::elf && c.command == Command::dump && codecs > 0)
+    return make_error(Errc::usage, "-E writes ELF, which is not compressed: drop -c/-l/-z/-p");
   if (!c.dump.filter_config.empty() && c.dump.vmlinux.empty())
     return make_error(Errc::usage, "--config needs -x VMLINUX");  // as in makedumpfile
   if (!c.dump.filter_config.empty() && c.command != Command::dump)
@@ -144,18 +174,39 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
       return c;
     }
   }
-  if (c.positional.size() != 2)
+  if (c.command == Command::mem_usage) {
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, "--mem-usage takes one VMCORE (or /proc/kcore)");
+    c.dump.input = c.positional[0];
+    c.dump.dump_level = kDlMax;
+    c.dump.dry_run = true;
+    return c;
+  }
+  if (c.dump.flatten && c.command == Command::dump) {
+    // -F: the stream goes to standard output, so there is no DUMPFILE.
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, c.positional.empty() ? "missing VMCORE"
+                                                          : "-F writes to standard output: no DUMPFILE");
+    if (c.dump.dry_run) return make_error(Errc::usage, "--dry-run and -F do not go together");
+    if (codecs == 0 && c.dump.format == OutputFormat::kdump) c.dump.codec = CodecKind::none;
+    c.dump.input = c.positional[0];
+    return c;
+  }
+  if (c.positional.size() != 2 && !(c.dump.dry_run && c.positional.size() == 1))
     return make_error(Errc::usage, c.positional.size() < 2 ? "missing VMCORE and DUMPFILE"
                                                           : "too many arguments");
+
   if (c.command == Command::dump && codecs == 0) c.dump.codec = CodecKind::none;
   c.dump.input = c.positional[0];
-  c.dump.output = c.positional[1];
+  if (c.positional.size() > 1) c.dump.output = c.positional[1];
   return c;
 }
 
 std::string usage_text() {
-  return "usage: dumpfilter [-c|-l|-z|-p] [-d LEVEL] [-f] [--message-level N]\n"
-         "                  [-x VMLINUX --config FILE] VMCORE DUMPFILE\n"
+  return "usage: dumpfilter [-c|-l|-z|-p|-E] [-d LEVEL] [-f] [--num-threads N] VMCORE DUMPFILE\n"
+         "       dumpfilter -F [-c|-l|-z|-p|-E] [-d LEVEL] VMCORE > STREAM\n"
+         "       dumpfilter --mem-usage VMCORE\n"
+         "       dumpfilter -x VMLINUX --config FILE [dump options] VMCORE DUMPFILE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
          "\n"
@@ -163,6 +214,12 @@ std::string usage_text() {
          "page classes that LEVEL names (sum of: 1 zero, 2 cache, 4 private cache, 8 user data,\n"
          "16 free).\n"
          "  -c / -l / -z / -p   compress pages with zlib / lzo / zstd / snappy (default: none)\n"
+         "  -E                  write an ELF core (kept pages only) instead\n"
+         "  -F                  write makedumpfile's flattened stream to standard output\n"
+         "  --num-threads N     compress on N threads (default: one per online CPU)\n"
+         "  --cyclic-buffer KB  memory pass 1 may keep for pass 2 (default 64 MiB or less)\n"
+         "  --dry-run           do everything but write the dump;  --check-params: only parse\n"
+         "  --mem-usage         count pages per class (what each -d bit would leave out)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"
          "  -f                  overwrite an existing DUMPFILE (and report files)\n"
          "  --config FILE       erase the kernel data FILE names (makedumpfile.conf(5)); needs -x\n"

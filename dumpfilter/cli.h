@@ -9,7 +9,10 @@
 
 namespace kk {
 
-enum class Command { dump, dump_dmesg, report, help, version };  // report: --report, one operand
+// report: --report with one operand; mem_usage: --mem-usage (page counts, no dump).
+enum class Command { dump, dump_dmesg, report, mem_usage, help, version };
+
+inline constexpr int kMaxThreads = 256;
 
 struct CliOptions {
   Command command = Command::dump;
@@ -17,6 +20,9 @@ struct CliOptions {
   int message_level = 7;  // makedumpfile's default: progress, common messages, errors
   bool message_level_given = false;
   bool debug = false;
+  bool threads_given = false;  // else: one worker per online CPU
+  bool check_params = false;   // --check-params: validate the command line only
+  std::string work_dir;        // --work-dir: accepted; pass 1 keeps nothing on disk
   std::vector<std::string> positional;
 };
 

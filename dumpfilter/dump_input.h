@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "elf/elf_core.h"
 #include "kernel/phys_reader.h"
 #include "kernel/vmcoreinfo.h"
 
@@ -36,6 +37,13 @@ class DumpInput : public PhysReader {
   virtual u64 vmcoreinfo_size() const = 0;
   virtual const Vmcoreinfo& vmcoreinfo() const = 0;
   virtual int nr_cpus() const = 0;  // NT_PRSTATUS notes
+  // The input's memory map with virtual addresses (ELF PT_LOADs, kernel text included), which
+  // ELF output carries over; inputs without one (kdump-compressed) give one identity segment.
+  virtual std::vector<LoadSegment> load_segments() const {
+    LoadSegment all;
+    all.memsz = all.filesz = max_pfn() * page_size();
+    return {all};
+  }
 };
 
 // Opens any supported input; errors name the file ("vmcore.elf: not an ELF file (bad magic)").

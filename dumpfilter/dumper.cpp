@@ -1,10 +1,12 @@
-// dumper.cpp: the dump command. Memory is bounded by the window (kWindowPfns struct pages, two
-// bitmap chunks, one read batch), never by the crashed machine's size: both bitmaps go to the
-// output file in pass 1 and the 2nd is read back from there in pass 2.
+// dumper.cpp: the dump command. Pass 1 classifies a window of pfns at a time and hands the
+// bitmaps to the writer; pass 2 streams the kept pages through the page pipeline (threads read
+// and compress) to the writer in pfn order. Memory is bounded by the window, the pipeline's job
+// slots and the --cyclic-buffer budget, never by the crashed machine's size.
 #include "dumpfilter/dumper.h"
 
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <memory>
@@ -14,56 +16,23 @@
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/kernel_memory.h"
-#include "dumpfilter/mem_map.h"
 #include "dumpfilter/report.h"
+#include "dumpfilter/flattened_sink.h"
+#include "dumpfilter/page_pipeline.h"
+#include "dumpfilter/page_selector.h"
 #include "dumpfilter/writer_diskdump.h"
+#include "dumpfilter/writer_elf.h"
 #include "io/byte_cursor.h"
 
 namespace kk {
 
 namespace {
 
-// 32768 pfns: one 128 MiB x86_64 section, 2 MiB of struct pages, 4 KiB of each bitmap.
-constexpr u64 kWindowPfns = 32768;
-// Pages read and compressed per batch in pass 2 (1 MiB with 4 KiB pages).
-constexpr u64 kBatchPages = 256;
-// On an unreadable stretch of mem_map, retry in pieces this big so one bad page costs little.
-constexpr u64 kRetryPfns = 64;
-
-struct Analysis {
-  std::unique_ptr<KernelReader> kmem;
-  std::unique_ptr<MemMap> mem_map;
-  std::unique_ptr<PageClassifier> classifier;
-  u64 phys_base = 0;
-};
-
-// Sets up translation and the classifier. At -d 0/1 a kernel we cannot analyse is still dumped
-// whole; any higher level needs the analysis and its errors are fatal.
-Result<Analysis> analyse(const DumpInput& in, const DumpOptions& opt, std::string* note) {
-  Analysis a;
-  const Vmcoreinfo& vi = in.vmcoreinfo();
-  auto attempt = [&]() -> Result<void> {
-    Result<KernelMemory> km = open_kernel_memory(in);
-    if (!km) return std::move(km).error();
-    a.phys_base = km->phys_base;
-    a.kmem = std::move(km->reader);
-    Result<SparseLayout> sl = sparse_layout_from(vi, in.page_size());
-    if (!sl) return std::move(sl).error();
-    Result<PageLayout> pl = page_layout_from(vi);
-    if (!pl) return std::move(pl).error();
-    a.mem_map = std::make_unique<MemMap>(*sl, *a.kmem);
-    a.classifier = std::make_unique<PageClassifier>(*pl, opt.dump_level);
-    return {};
-  };
-  Result<void> r = attempt();
-  if (!r) {
-    if (opt.dump_level & ~kDlZero) return std::move(r).error().context(in.path());
-    *note = r.error().msg;
-    a.mem_map.reset();
-    a.classifier.reset();
-  }
-  return a;
-}
+// Pass 1 keeps the 2nd bitmap in memory when it fits this share of the budget; otherwise pass 2
+// classifies each window again (same input, same verdicts) instead of holding max_pfn bits.
+constexpr u64 kBitmapShare = 2;  // half the budget
+// Pages checked per read in pass 1's zero scan (ELF output with -d bit 1).
+constexpr u64 kScanPages = 256;
 
 void copy_uts_field(std::array<char, diskdump::kUtsLen>& dst, std::string_view s) {
   std::memset(dst.data(), 0, dst.size());
@@ -87,154 +56,183 @@ diskdump::NewUtsname read_utsname(const DumpInput& in, const KernelReader* kmem)
   }
   copy_uts_field(u.sysname, "Linux");
   copy_uts_field(u.release, vi.osrelease());
-  copy_uts_field(u.machine, "x86_64");
+  copy_uts_field(u.machine, in.arch() == Arch::x86_64 ? "x86_64" : "aarch64");
   return u;
 }
 
-void set_bit(std::vector<std::byte>& bm, u64 i) { bm[i / 8] |= std::byte(1u << (i % 8)); }
-bool test_bit(std::span<const std::byte> bm, u64 i) {
-  return (std::to_integer<unsigned>(bm[i / 8]) >> (i % 8)) & 1;
-}
-
-bool all_zero(std::span<const std::byte> page) {
+bool page_is_zero(std::span<const std::byte> page) {
   const std::byte* p = page.data();
   for (size_t i = 0; i < page.size(); i += 8)
     if (load_le<u64>(p + i) != 0) return false;
   return true;
 }
 
+// Discards everything: --dry-run and --mem-usage run the whole dump without an output.
+class NullSink final : public ByteSink {
+ public:
+  Result<void> write_at(u64, std::span<const std::byte>) override { return {}; }
+  Result<void> finish() override { return {}; }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::string name_ = "(no output)";
+};
+
 class Dumper {
  public:
-  Dumper(const DumpInput& in, const DumpOptions& opt, Analysis& a, DiskdumpWriter& w, Progress& p,
-         DumpStats& st, const ErasePlan* erase)
-      : in_(in), opt_(opt), a_(a), w_(w), progress_(p), st_(st), ps_(in.page_size()), erase_(erase) {}
+  Dumper(const DumpInput& in, const DumpOptions& opt, const Analysis& a, DumpWriter& w, Progress& p,
+         DumpStats& st)
+      : in_(in), opt_(opt), a_(a), w_(w), progress_(p), st_(st), ps_(in.page_size()),
+        selector_(in, a) {}
 
   // Pass 1: for each window, mark present pfns (1st bitmap) and kept ones (2nd bitmap).
-  Result<void> classify_all() {
-    std::vector<PageClass> verdict(kWindowPfns);
-    std::vector<std::byte> bm1(kWindowPfns / 8), bm2(kWindowPfns / 8);
-    u64 struct_size = a_.mem_map ? a_.mem_map->layout().struct_page_size : 0;
-    std::vector<std::byte> pages(struct_size * (kWindowPfns + 1));
+  Result<void> select_all() {
+    std::vector<std::byte> bm1(kWindowPfns / 8), bm2(kWindowPfns / 8), zero(kWindowPfns / 8);
+    u64 bitmap_bytes = div_round_up(st_.max_pfn, 8);
+    if (bitmap_bytes <= opt_.memory_budget / kBitmapShare) kept_.assign(bitmap_bytes, std::byte{0});
+    zero_in_pass1_ = w_.needs_zero_pages_in_pass1();
+    std::vector<std::byte> scan(zero_in_pass1_ ? kScanPages * ps_ : 0);
     progress_.start("Excluding pages", st_.max_pfn);
     for (u64 w0 = 0; w0 < st_.max_pfn; w0 += kWindowPfns) {
       u64 w1 = std::min(w0 + kWindowPfns, st_.max_pfn);
-      std::fill(bm1.begin(), bm1.end(), std::byte{0});
-      std::fill(bm2.begin(), bm2.end(), std::byte{0});
-      for (const PfnRun& run : in_.present_runs(w0, w1)) {
-        std::span<PageClass> v(verdict.data() + (run.start - w0), run.end - run.start);
-        std::fill(v.begin(), v.end(), PageClass::kept);
-        if (a_.classifier) KK_TRY(classify_run(run, v, pages));
-        for (u64 pfn = run.start; pfn < run.end; ++pfn) {
-          PageClass c = verdict[pfn - w0];
-          set_bit(bm1, pfn - w0);
-          ++st_.present_pages;
-          if (c == PageClass::kept || c == PageClass::unclassified) {
-            set_bit(bm2, pfn - w0);
-            ++st_.dumped_pages;
-            if (c == PageClass::unclassified) ++st_.unclassified;
-          } else {
-            ++st_.excluded[c];
-          }
-        }
-      }
       size_t nbytes = div_round_up(w1 - w0, 8);
-      KK_TRY(w_.write_bitmaps(w0, std::span(bm1).first(nbytes), std::span(bm2).first(nbytes)));
+      SelectionCounts c;
+      KK_TRY(selector_.select(w0, w1, std::span(bm1).first(nbytes), std::span(bm2).first(nbytes), c));
+      st_.present_pages += c.present;
+      st_.dumped_pages += c.kept;
+      st_.unclassified += c.unclassified;
+      st_.excluded.add(c.excluded);
+      std::span<std::byte> z;
+      if (zero_in_pass1_) {
+        z = std::span(zero).first(nbytes);
+        KK_TRY(find_zero_pages(w0, w1, std::span(bm2).first(nbytes), z, scan));
+      }
+      KK_TRY(w_.add_bitmaps(w0, std::span(bm1).first(nbytes), std::span(bm2).first(nbytes), z));
+      if (!kept_.empty()) std::copy_n(bm2.begin(), nbytes, kept_.begin() + static_cast<long>(w0 / 8));
       progress_.update(w1, 0);
     }
     progress_.finish();
     return {};
   }
 
-  // Pass 2: copy every page the 2nd bitmap keeps, in pfn order.
-  // codec == nullptr: pages are stored raw (no -c/-l/-z/-p).
-  Result<void> copy_all(Codec* codec) {
-    std::vector<std::byte> bm2(kWindowPfns / 8);
-    std::vector<std::byte> batch(kBatchPages * ps_);
-    std::vector<std::byte> packed(codec ? codec->bound(ps_) : 0);
-    u32 flag = codec ? diskdump_codec_flag(codec->kind()) : 0;
-    u64 done = 0;
+  // Pass 2: every kept page, in pfn order, through the pipeline to the writer.
+  Result<void> copy_all() {
+    PipelineSettings ps;
+    ps.input = &in_;
+    ps.codec = w_.stores_compressed() ? opt_.codec : CodecKind::none;
+    ps.codec_flag = diskdump_codec_flag(ps.codec);
+    ps.threads = opt_.threads;
+    ps.edit = opt_.edit;
+    u64 done = 0, bytes = 0;
     progress_.start("Copying data", st_.dumped_pages);
-    for (u64 w0 = 0; w0 < st_.max_pfn; w0 += kWindowPfns) {
-      u64 w1 = std::min(w0 + kWindowPfns, st_.max_pfn);
-      size_t nbytes = div_round_up(w1 - w0, 8);
-      KK_TRY(w_.read_bitmap2(w0, std::span(bm2).first(nbytes)));
-      u64 pfn = w0;
-      while (pfn < w1) {
-        if (!test_bit(bm2, pfn - w0)) {
-          ++pfn;
-          continue;
+    auto consume = [&](std::span<const PageResult> pages) -> Result<void> {
+      for (const PageResult& r : pages) {
+        if (r.zero) {
+          if (!zero_in_pass1_) ++st_.zero_pages;
+          KK_TRY(w_.add_zero_page(r.pfn));
+        } else {
+          KK_TRY(w_.add_page(r.pfn, r.stored, r.flags));
         }
-        u64 n = 1;
-        while (pfn + n < w1 && n < kBatchPages && test_bit(bm2, pfn + n - w0)) ++n;
-        Result<void> r = in_.read_pages(pfn, n, std::span(batch).first(n * ps_));
-        if (!r) return std::move(r).error();
-        for (u64 i = 0; i < n; ++i) {
-          std::span<std::byte> page = std::span(batch).subspan(i * ps_, ps_);
-          if (erase_) erase_->apply(pfn + i, page);  // --config: before the zero check, as makedumpfile
-          if (all_zero(page)) {
-            ++st_.zero_pages;
-            KK_TRY(w_.add_zero_page());
-            continue;
-          }
-          Result<size_t> c = codec ? codec->compress(page, packed) : Result<size_t>(size_t{0});
-          if (!c) return std::move(c).error();
-          if (*c) KK_TRY(w_.add_page(std::span(packed).first(*c), flag));
-          else KK_TRY(w_.add_page(page, 0));
-        }
-        pfn += n;
-        done += n;
-        progress_.update(done, done * ps_);
       }
-    }
+      done += pages.size();
+      bytes += pages.size() * ps_;
+      progress_.update(done, bytes);
+      return {};
+    };
+    KK_TRY(run_page_pipeline(ps, [this](PageJob& j) { return next_job(j); }, consume));
+    if (gen_error_) return std::move(*gen_error_);
     progress_.finish();
     return {};
   }
 
  private:
-  // Classifies one present run, section by section (mem_map is contiguous only inside one).
-  Result<void> classify_run(const PfnRun& run, std::span<PageClass> v, std::vector<std::byte>& pages) {
-    const SparseLayout& sl = a_.mem_map->layout();
-    u64 pfn = run.start;
-    while (pfn < run.end) {
-      u64 sec_end = (pfn / sl.pfns_per_section() + 1) * sl.pfns_per_section();
-      u64 end = std::min(run.end, sec_end);
-      std::span<PageClass> part = v.subspan(pfn - run.start, end - pfn);
-      // One struct page more than needed, when it exists, to read a compound head's order.
-      u64 extra = end < sec_end ? 1 : 0;
-      Result<bool> got = a_.mem_map->read_struct_pages(
-          pfn, end - pfn + extra, std::span(pages).first((end - pfn + extra) * sl.struct_page_size));
-      if (got && *got) {
-        a_.classifier->classify(pfn, std::span(pages).first((end - pfn + extra) * sl.struct_page_size),
-                                part);
-      } else if (got) {
-        a_.classifier->skip_unreadable(pfn, part);  // section without mem_map
-      } else {
-        classify_piecewise(pfn, end, part, pages);  // damaged mem_map: keep what we cannot read
+  // Marks the window's all-zero kept pages (formats whose layout depends on them).
+  Result<void> find_zero_pages(u64 w0, u64 w1, std::span<const std::byte> bm2, std::span<std::byte> zero,
+                               std::vector<std::byte>& scan) {
+    std::fill(zero.begin(), zero.end(), std::byte{0});
+    for (u64 pfn = w0; pfn < w1;) {
+      if (!test_bit(bm2, pfn - w0)) {
+        ++pfn;
+        continue;
       }
-      pfn = end;
+      u64 n = 1;
+      while (pfn + n < w1 && n < kScanPages && test_bit(bm2, pfn + n - w0)) ++n;
+      KK_TRY(in_.read_pages(pfn, n, std::span(scan).first(n * ps_)));
+      for (u64 i = 0; i < n; ++i) {
+        std::span<std::byte> page = std::span(scan).subspan(i * ps_, ps_);
+        if (opt_.edit) opt_.edit(pfn + i, page);
+        if (!page_is_zero(page)) continue;
+        set_bit(zero, pfn + i - w0);
+        ++st_.zero_pages;
+      }
+      pfn += n;
     }
     return {};
   }
 
-  void classify_piecewise(u64 pfn, u64 end, std::span<PageClass> part, std::vector<std::byte>& pages) {
-    const u64 sz = a_.mem_map->layout().struct_page_size;
-    for (u64 p = pfn; p < end; p += kRetryPfns) {
-      u64 n = std::min(kRetryPfns, end - p);
-      std::span<PageClass> piece = part.subspan(p - pfn, n);
-      Result<bool> got = a_.mem_map->read_struct_pages(p, n, std::span(pages).first(n * sz));
-      if (got && *got) a_.classifier->classify(p, std::span(pages).first(n * sz), piece);
-      else a_.classifier->skip_unreadable(p, piece);
+  // The window's kept bits: from pass 1's copy, or classified again.
+  Result<void> load_window(u64 w0, u64 w1) {
+    size_t nbytes = div_round_up(w1 - w0, 8);
+    win_.resize(nbytes);
+    if (!kept_.empty()) {
+      std::copy_n(kept_.begin() + static_cast<long>(w0 / 8), nbytes, win_.begin());
+      return {};
     }
+    bm1_scratch_.resize(nbytes);
+    SelectionCounts ignored;
+    return selector_.select(w0, w1, bm1_scratch_, win_, ignored);
+  }
+
+  bool next_job(PageJob& job) {
+    while (job.pages < kJobPages) {
+      if (pos_ >= win1_) {
+        if (next_w0_ >= st_.max_pfn) break;
+        win0_ = next_w0_;
+        win1_ = std::min(win0_ + kWindowPfns, st_.max_pfn);
+        next_w0_ = win1_;
+        pos_ = win0_;
+        Result<void> r = load_window(win0_, win1_);
+        if (!r) {
+          gen_error_ = std::move(r).error();
+          return false;
+        }
+        continue;
+      }
+      // Skip clear bits a byte at a time where we can.
+      u64 i = pos_ - win0_;
+      if (i % 8 == 0 && win_[i / 8] == std::byte{0}) {
+        pos_ += 8;
+        continue;
+      }
+      if (!test_bit(win_, i)) {
+        ++pos_;
+        continue;
+      }
+      u64 start = pos_;
+      while (pos_ < win1_ && job.pages < kJobPages && test_bit(win_, pos_ - win0_)) {
+        ++pos_;
+        ++job.pages;
+      }
+      if (!job.runs.empty() && job.runs.back().end == start) job.runs.back().end = pos_;
+      else job.runs.push_back({start, pos_});
+    }
+    return job.pages > 0;
   }
 
   const DumpInput& in_;
   const DumpOptions& opt_;
-  Analysis& a_;
-  DiskdumpWriter& w_;
+  const Analysis& a_;
+  DumpWriter& w_;
   Progress& progress_;
   DumpStats& st_;
   u64 ps_;
-  const ErasePlan* erase_;
+  PageSelector selector_;
+  bool zero_in_pass1_ = false;
+  std::vector<std::byte> kept_;  // the whole 2nd bitmap, when it fits the budget
+  // Pass 2's job generator.
+  std::vector<std::byte> win_, bm1_scratch_;
+  u64 win0_ = 0, win1_ = 0, next_w0_ = 0, pos_ = 0;
+  std::optional<Error> gen_error_;
 };
 
 // --- the triage report (report.h): gathered through DumpInput and KernelReader only ----------
@@ -310,11 +308,9 @@ Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, 
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   DumpStats st;
-  std::unique_ptr<Codec> codec;
   if (opt.codec != CodecKind::none) {
-    Result<std::unique_ptr<Codec>> c = make_codec(opt.codec);
+    Result<std::unique_ptr<Codec>> c = make_codec(opt.codec);  // unavailable codec: fail first
     if (!c) return std::move(c).error();
-    codec = std::move(*c);
   }
   Result<std::unique_ptr<DumpInput>> in = open_dump_input(opt.input);
   if (!in) return std::move(in).error();
@@ -323,17 +319,20 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   st.page_size = input.page_size();
   st.max_pfn = input.max_pfn();
 
-  Result<Analysis> a = analyse(input, opt, &st.note);
+  Result<Analysis> a = analyse(input, opt.dump_level, &st.note);
   if (!a) return std::move(a).error();
   st.classified = a->classifier != nullptr;
-  // --config: every erase rule resolved before any file is created (erase_plan.h).
+  // --config: every erase rule resolved before any file is created (erase_plan.h); the plan
+  // edits each kept page in pass 1's zero scan and in the pipeline.
   std::optional<ErasePlan> erase;
+  DumpOptions run_opt = opt;
   if (!opt.filter_config.empty()) {
     if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
     Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
     if (!plan) return std::move(plan).error();
     erase = std::move(*plan);
     st.erase_pieces = erase->pieces().size();
+    run_opt.edit = [&erase](u64 pfn, std::span<std::byte> page) { erase->apply(pfn, page); };
   }
 
   std::optional<ReportFiles> report;
@@ -342,37 +341,64 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     if (!rf) return std::move(rf).error();
     report = std::move(*rf);
   }
-  Result<OutputFile> out = OutputFile::create(opt.output, opt.force);
-  if (!out) return std::move(out).error();
+  std::unique_ptr<ByteSink> sink;
+  if (opt.dry_run) {
+    sink = std::make_unique<NullSink>();
+  } else if (opt.flatten) {
+    if (::isatty(STDOUT_FILENO))
+      return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
+    sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
+  } else {
+    Result<OutputFile> out = OutputFile::create(opt.output, opt.force);
+    if (!out) return std::move(out).error();
+    sink = std::make_unique<FileSink>(std::move(*out));
+  }
 
-  DiskdumpMeta meta;
-  meta.utsname = read_utsname(input, a->kmem.get());
-  struct timeval tv;
-  ::gettimeofday(&tv, nullptr);
-  meta.tv_sec = tv.tv_sec;
-  meta.tv_usec = tv.tv_usec;
-  meta.nr_cpus = std::max(1, input.nr_cpus());
-  meta.block_size = input.page_size();
-  meta.max_pfn = input.max_pfn();
-  meta.phys_base = a->phys_base;
-  meta.dump_level = opt.dump_level;
-  meta.codec = opt.codec;
-  meta.notes = input.note_bytes();
-  meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
-  meta.vmcoreinfo_size = input.vmcoreinfo_size();
-  DiskdumpWriter writer(*out, meta);
+  std::unique_ptr<DumpWriter> writer;
+  DiskdumpWriter* kdump_writer = nullptr;  // the format with a place for the eraseinfo
+  if (opt.format == OutputFormat::elf) {
+    ElfMeta em;
+    em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
+    em.page_size = input.page_size();
+    em.notes = input.note_bytes();
+    em.segments = input.load_segments();
+    em.exclude_zero = (opt.dump_level & kDlZero) != 0;
+    writer = std::make_unique<ElfWriter>(*sink, std::move(em));
+  } else {
+    DiskdumpMeta meta;
+    meta.utsname = read_utsname(input, a->kmem.get());
+    struct timeval tv;
+    ::gettimeofday(&tv, nullptr);
+    meta.tv_sec = tv.tv_sec;
+    meta.tv_usec = tv.tv_usec;
+    meta.nr_cpus = std::max(1, input.nr_cpus());
+    meta.block_size = input.page_size();
+    meta.max_pfn = input.max_pfn();
+    meta.phys_base = a->phys_base;
+    meta.dump_level = opt.dump_level;
+    meta.codec = opt.codec;
+    meta.notes = input.note_bytes();
+    meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
+    meta.vmcoreinfo_size = input.vmcoreinfo_size();
+    auto w = std::make_unique<DiskdumpWriter>(*sink, meta);
+    kdump_writer = w.get();
+    writer = std::move(w);
+  }
 
-  Dumper d(input, opt, *a, writer, progress, st, erase ? &*erase : nullptr);
-  KK_TRY(writer.write_headers());
-  KK_TRY(d.classify_all());
-  KK_TRY(writer.start_data(st.dumped_pages));
-  KK_TRY(d.copy_all(codec.get()));
-  if (erase) KK_TRY(writer.write_eraseinfo(erase->eraseinfo()));
-  KK_TRY(writer.finish());
+  Dumper d(input, run_opt, *a, *writer, progress, st);
+  KK_TRY(writer->write_headers());
+  KK_TRY(d.select_all());
+  KK_TRY(writer->start_data(st.dumped_pages));
+  KK_TRY(d.copy_all());
+  if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
+  KK_TRY(writer->finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
-  st.file_size = writer.bytes_end();
-  KK_TRY(out->publish());
-  if (report) KK_TRY(write_report(input, DumpSummary{st, opt.output, opt.codec, opt.dump_level}, *report));
+  st.file_size = writer->bytes_end();
+  KK_TRY(sink->finish());
+  if (report)
+    KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
+                                           opt.dump_level},
+                        *report));
   return st;
 }
 
@@ -423,6 +449,43 @@ std::string format_report(const DumpStats& s, const DumpOptions& opt) {
   if (s.erase_pieces) r += line("erase pieces (--config)", s.erase_pieces);
   r += line("dump file bytes", s.file_size);
   if (!s.classified) r += "  note: pages not classified (" + s.note + ")\n";
+  return r;
+}
+
+std::string format_mem_usage(const DumpStats& s) {
+  struct Row {
+    const char* type;
+    u64 pages;
+    const char* excludable;
+    const char* what;
+  };
+  u64 excluded = 0;
+  for (u64 n : s.excluded.n) excluded += n;
+  const Row rows[] = {
+      {"ZERO", s.excluded[PageClass::zero], "yes", "Pages filled with zero"},
+      {"NON_PRI_CACHE", s.excluded[PageClass::cache], "yes", "Cache pages without private flag"},
+      {"PRI_CACHE", s.excluded[PageClass::cache_private], "yes", "Cache pages with private flag"},
+      {"USER", s.excluded[PageClass::user], "yes", "User process pages"},
+      {"FREE", s.excluded[PageClass::free], "yes", "Free pages"},
+      {"KERN_DATA", s.present_pages - excluded, "no", "Dumpable kernel data"},
+  };
+  std::string r = "TYPE            PAGES                   EXCLUDABLE      DESCRIPTION\n";
+  r += std::string(70, '-') + "\n";
+  char b[160];
+  for (const Row& row : rows) {
+    std::snprintf(b, sizeof b, "%-16s%-24llu%-16s%s\n", row.type,
+                  static_cast<unsigned long long>(row.pages), row.excludable, row.what);
+    r += b;
+  }
+  std::snprintf(b, sizeof b, "\npage size:              %llu\nTotal pages on system:  %llu\n"
+                "Total size on system:   %llu Byte\n",
+                static_cast<unsigned long long>(s.page_size),
+                static_cast<unsigned long long>(s.present_pages),
+                static_cast<unsigned long long>(s.present_pages * s.page_size));
+  r += b;
+  if (s.excluded[PageClass::hwpoison] || s.excluded[PageClass::offline])
+    r += "(also left out always: " + std::to_string(s.excluded[PageClass::hwpoison]) +
+         " hwpoison, " + std::to_string(s.excluded[PageClass::offline]) + " offline pages)\n";
   return r;
 }
 

@@ -2,6 +2,8 @@
 // classify every pfn from mem_map (writing both bitmaps), copy the kept pages, publish the file.
 #pragma once
 
+#include <functional>
+#include <span>
 #include <string>
 
 #include "compress/codec.h"
@@ -10,12 +12,22 @@
 
 namespace kk {
 
+enum class OutputFormat { kdump, elf };
+
 struct DumpOptions {
   std::string input;
   std::string output;
   CodecKind codec = CodecKind::zlib;
   int dump_level = 0;
   bool force = false;
+  OutputFormat format = OutputFormat::kdump;  // -E: elf
+  bool flatten = false;                       // -F: the flattened stream on standard output
+  bool dry_run = false;                       // --dry-run: everything but the output
+  int threads = 1;                            // page pipeline workers (--num-threads)
+  // Bytes pass 1 may keep between the passes (--cyclic-buffer); above it pass 2 classifies again.
+  u64 memory_budget = 64ull << 20;
+  // --config erase rules: edits a kept page before it is checked and compressed.
+  std::function<void(u64 pfn, std::span<std::byte> page)> edit;
   std::string report;  // --report FILE: the triage report (report.h) too; "" for none
   std::string vmlinux;        // -x VMLINUX: debug symbols, for --config
   std::string filter_config;  // --config FILE: erase rules (filter_config.h); needs -x
@@ -42,6 +54,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress);
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force);
 
 std::string format_report(const DumpStats& s, const DumpOptions& opt);
+// --mem-usage: pages per class, as a table like makedumpfile's.
+std::string format_mem_usage(const DumpStats& s);
 
 // --report FILE VMCORE: only the triage report of opt.input, at opt.report (see report_paths()).
 // run_dump() writes it too when opt.report is set, after the dump, with the dump's statistics.

@@ -1,10 +1,28 @@
 // main.cpp: dumpfilter's entry point. Parses, runs one command, prints one line on error.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <string>
 
 #include "dumpfilter/cli.h"
 #include "kk_config.h"
+
+namespace {
+
+// MemAvailable in bytes, 0 when /proc/meminfo cannot say.
+unsigned long long mem_available() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  unsigned long long kb = 0;
+  std::string unit;
+  while (f >> key >> kb >> unit)
+    if (key == "MemAvailable:") return kb << 10;
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kk;
@@ -18,7 +36,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "dumpfilter: %s\n", e.msg.c_str());
     return 2;
   }
-  const CliOptions& c = *cli;
+  CliOptions& c = *cli;
+  if (!c.work_dir.empty()) {
+    struct stat sb;
+    if (::stat(c.work_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+      std::fprintf(stderr, "dumpfilter: --work-dir %s: not a directory\n", c.work_dir.c_str());
+      return 2;
+    }
+  }
+  if (c.check_params) return 0;
+  if (!c.threads_given) c.dump.threads = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+  if (c.dump.threads < 1) c.dump.threads = 1;  // makedumpfile's 0: no extra threads
+  // A capture kernel has little memory: keep at most a quarter of what is available.
+  if (unsigned long long avail = mem_available(); avail && c.dump.memory_budget > avail / 4)
+    c.dump.memory_budget = avail / 4;
   switch (c.command) {
     case Command::help: std::fputs(usage_text().c_str(), stdout); return 0;
     case Command::version: std::printf("dumpfilter (kdumpkit) %s\n", KK_VERSION); return 0;
@@ -43,6 +74,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
       return 0;
     }
+    case Command::mem_usage: {
+      Progress quiet(Progress::Mode::off, stderr);
+      Result<DumpStats> st = run_dump(c.dump, quiet);
+      if (!st) {
+        std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+        return 1;
+      }
+      std::fputs(format_mem_usage(*st).c_str(), stdout);
+      return 0;
+    }
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.
@@ -57,7 +98,7 @@ int main(int argc, char** argv) {
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
   if (c.message_level_given && (c.message_level & 16))
     std::fputs(format_report(*st, c.dump).c_str(), stderr);
-  if (chatty && (c.message_level & 2))
+  if (chatty && (c.message_level & 2) && !c.dump.flatten && !c.dump.dry_run)
     std::fprintf(stderr, "dumpfilter: dump saved to %s\n", c.dump.output.c_str());
   if (chatty && (c.message_level & 2) && !c.dump.report.empty())
     std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());

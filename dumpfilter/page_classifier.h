@@ -80,6 +80,12 @@ class PageClassifier {
   // Returns nothing: every verdict is written into `verdict`.
   void classify(u64 first_pfn, std::span<const std::byte> pages, std::span<PageClass> verdict);
 
+  // Back to pfn 0 for another walk (pass 2 classifying again): forgets the carry-over.
+  void restart() {
+    carry_end_ = 0;
+    carry_class_ = PageClass::kept;
+  }
+
   // For pfns whose struct pages could not be read: applies a pending carry-over, keeps the rest.
   void skip_unreadable(u64 first_pfn, std::span<PageClass> verdict);
 

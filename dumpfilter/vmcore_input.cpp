@@ -124,6 +124,7 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
                                                 "QEMU dump taken without -device vmcoreinfo)");
   if (v->vmcoreinfo_.page_size() != 0) v->page_size_ = v->vmcoreinfo_.page_size();
 
+  v->all_loads_ = layout->loads;
   v->by_paddr_ = without_overlaps(std::move(layout->loads));
   v->runs_ = runs_of(v->by_paddr_, v->page_size_);
   for (const LoadSegment& s : v->by_paddr_)

@@ -30,6 +30,7 @@ class ElfVmcore final : public DumpInput {
   int nr_cpus() const override { return nr_cpus_; }
 
   const std::vector<LoadSegment>& loads() const { return by_paddr_; }
+  std::vector<LoadSegment> load_segments() const override { return all_loads_; }
 
  private:
   explicit ElfVmcore(InputFile f) : file_(std::move(f)) {}
@@ -40,6 +41,7 @@ class ElfVmcore final : public DumpInput {
   u64 page_size_ = 4096;
   u64 max_pfn_ = 0;
   std::vector<LoadSegment> by_paddr_;  // sorted by paddr, overlaps (kernel text) removed
+  std::vector<LoadSegment> all_loads_;  // as the file has them
   std::vector<PfnRun> runs_;
   std::vector<std::byte> notes_;
   u64 vmcoreinfo_pos_ = 0;

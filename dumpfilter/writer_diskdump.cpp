@@ -37,7 +37,7 @@ u32 diskdump_codec_flag(CodecKind kind) {
   return 0;
 }
 
-DiskdumpWriter::DiskdumpWriter(OutputFile& out, const DiskdumpMeta& meta)
+DiskdumpWriter::DiskdumpWriter(ByteSink& out, const DiskdumpMeta& meta)
     : out_(out), meta_(meta),
       layout_(plan_diskdump_layout(meta.block_size, meta.notes.size(), meta.max_pfn)) {}
 
@@ -78,14 +78,10 @@ Result<void> DiskdumpWriter::write_headers() {
   return {};
 }
 
-Result<void> DiskdumpWriter::write_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
-                                           std::span<const std::byte> bm2) {
+Result<void> DiskdumpWriter::add_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
+                                         std::span<const std::byte> bm2, std::span<const std::byte>) {
   KK_TRY(out_.write_at(layout_.bitmap1_offset + first_pfn / 8, bm1));
   return out_.write_at(layout_.bitmap2_offset + first_pfn / 8, bm2);
-}
-
-Result<void> DiskdumpWriter::read_bitmap2(u64 first_pfn, std::span<std::byte> out) const {
-  return out_.read_back(layout_.bitmap2_offset + first_pfn / 8, out);
 }
 
 Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
@@ -113,7 +109,7 @@ Result<void> DiskdumpWriter::put_desc(const diskdump::PageDesc& d) {
   return {};
 }
 
-Result<void> DiskdumpWriter::add_page(std::span<const std::byte> stored, u32 flags) {
+Result<void> DiskdumpWriter::add_page(u64, std::span<const std::byte> stored, u32 flags) {
   diskdump::PageDesc d{};
   d.offset = static_cast<i64>(data_end_);
   d.size = static_cast<u32>(stored.size());
@@ -123,7 +119,7 @@ Result<void> DiskdumpWriter::add_page(std::span<const std::byte> stored, u32 fla
   return put_desc(d);
 }
 
-Result<void> DiskdumpWriter::add_zero_page() { return put_desc(zero_desc_); }
+Result<void> DiskdumpWriter::add_zero_page(u64) { return put_desc(zero_desc_); }
 
 Result<void> DiskdumpWriter::flush() {
   if (!data_buf_.empty()) {

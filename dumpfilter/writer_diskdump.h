@@ -9,7 +9,8 @@
 
 #include "compress/codec.h"
 #include "dumpfilter/diskdump_format.h"
-#include "io/file.h"
+#include "dumpfilter/dump_writer.h"
+#include "io/sink.h"
 
 namespace kk {
 
@@ -41,37 +42,36 @@ struct DiskdumpMeta {
   u64 vmcoreinfo_size = 0;
 };
 
-class DiskdumpWriter {
+class DiskdumpWriter final : public DumpWriter {
  public:
-  DiskdumpWriter(OutputFile& out, const DiskdumpMeta& meta);
+  DiskdumpWriter(ByteSink& out, const DiskdumpMeta& meta);
   const DiskdumpLayout& layout() const { return layout_; }
 
+  bool stores_compressed() const override { return meta_.codec != CodecKind::none; }
+  bool needs_zero_pages_in_pass1() const override { return false; }  // one shared zero block
   // Writes header and sub-header with the notes (status says incomplete until finish()).
-  Result<void> write_headers();
-  // Bitmap bytes for pfns [first_pfn, first_pfn + 8 * bytes.size()); first_pfn % 8 == 0.
-  Result<void> write_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
-                             std::span<const std::byte> bm2);
-  Result<void> read_bitmap2(u64 first_pfn, std::span<std::byte> out) const;
+  Result<void> write_headers() override;
+  Result<void> add_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
+                           std::span<const std::byte> bm2, std::span<const std::byte> zero = {}) override;
   // After the bitmaps: fixes where data starts and writes the shared zero page.
-  Result<void> start_data(u64 dumped_pages);
-  // In pfn order, one call per dumped page. `stored` is the compressed form, or the raw page when
-  // flags == 0.
-  Result<void> add_page(std::span<const std::byte> stored, u32 flags);
-  Result<void> add_zero_page();
+  Result<void> start_data(u64 dumped_pages) override;
+  // `stored` is the compressed form, or the raw page when flags == 0.
+  Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
+  Result<void> add_zero_page(u64 pfn) override;
   Result<void> flush();
   // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
   // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
   Result<void> write_eraseinfo(std::string_view text);
   // Flushes, writes the final status (incomplete flag cleared).
-  Result<void> finish();
+  Result<void> finish() override;
+  u64 bytes_end() const override { return data_end_; }
   u64 pages_written() const { return written_; }
-  u64 bytes_end() const { return data_end_; }
 
  private:
   Result<void> write_header(u32 status);
   Result<void> put_desc(const diskdump::PageDesc& d);
 
-  OutputFile& out_;
+  ByteSink& out_;
   DiskdumpMeta meta_;
   DiskdumpLayout layout_;
   u64 dumped_ = 0;

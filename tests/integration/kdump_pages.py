@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""kdump_pages.py: an independent reader of kdump-compressed dumps for the integration tests.
+"""kdump_pages.py: an independent reader of kdump-compressed dumps (and ELF cores) for the tests.
 
 Written from the format description (makedumpfile's IMPLEMENTATION), not from our C++ code, so it
 checks our writer rather than agreeing with it. Reads raw and zlib pages (use -c for comparisons).
 
   kdump_pages.py summary DUMP            header fields as JSON
   kdump_pages.py compare OURS THEIRS     compares kept non-zero pages; exit 1 beyond 0.5 %
+  kdump_pages.py same A B                the same non-zero pages with the same bytes, exactly
+Either file may be an ELF core (-E output, a vmcore): its PT_LOAD file bytes are its pages.
 """
 import hashlib
 import json
@@ -74,6 +76,56 @@ class Dump:
             yield pfn, data
 
 
+class ElfDump:
+    """PT_LOAD file bytes by physical page; p_memsz beyond p_filesz reads as zeros (skipped)."""
+    EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+    PHDR = struct.Struct("<IIQQQQQQ")
+
+    def __init__(self, path):
+        self.f = open(path, "rb")
+        e = self.EHDR.unpack(self.f.read(self.EHDR.size))
+        phoff, shoff, phnum = e[5], e[6], e[10]
+        if phnum == 0xFFFF:  # PN_XNUM: the count is sh_info of section header 0
+            self.f.seek(shoff + 44)
+            phnum = struct.unpack("<I", self.f.read(4))[0]
+        self.f.seek(phoff)
+        self.loads = []
+        for _ in range(phnum):
+            typ, _fl, off, _va, pa, filesz, _memsz, _al = self.PHDR.unpack(self.f.read(self.PHDR.size))
+            if typ == 1 and filesz:
+                self.loads.append((pa, off, filesz))
+        self.block_size = 4096
+
+    def pages(self):
+        ps = self.block_size
+        partial = {}
+        seen = set()
+        for pa, off, size in sorted(self.loads):
+            pos = pa
+            while pos < pa + size:
+                pfn = pos // ps
+                n = min(pa + size, (pfn + 1) * ps) - pos
+                self.f.seek(off + pos - pa)
+                data = self.f.read(n)
+                if n == ps:
+                    if pfn not in seen:
+                        seen.add(pfn)
+                        yield pfn, data
+                else:
+                    buf = partial.setdefault(pfn, bytearray(ps))
+                    buf[pos % ps:pos % ps + n] = data
+                pos += n
+        for pfn, buf in sorted(partial.items()):
+            if pfn not in seen:
+                yield pfn, bytes(buf)
+
+
+def open_dump(path):
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    return ElfDump(path) if magic == b"\x7fELF" else Dump(path)
+
+
 def nonzero_digests(dump):
     zero = bytes(dump.block_size)
     return {pfn: hashlib.sha1(d).digest() for pfn, d in dump.pages() if d != zero}
@@ -87,7 +139,7 @@ def main():
                           "nr_cpus": d.nr_cpus, "dumped": sum(1 for _ in d.dumped_pfns())}))
         return 0
     if sys.argv[1] == "compare":
-        ours, theirs = nonzero_digests(Dump(sys.argv[2])), nonzero_digests(Dump(sys.argv[3]))
+        ours, theirs = nonzero_digests(open_dump(sys.argv[2])), nonzero_digests(open_dump(sys.argv[3]))
         only_ours = ours.keys() - theirs.keys()
         only_theirs = theirs.keys() - ours.keys()
         both = ours.keys() & theirs.keys()
@@ -100,6 +152,12 @@ def main():
         if differ:
             print("first differing pfns:", " ".join(hex(p) for p in sorted(differ)[:10]))
         return 0 if pct <= 0.5 and not differ else 1
+    if sys.argv[1] == "same":
+        a, b = nonzero_digests(open_dump(sys.argv[2])), nonzero_digests(open_dump(sys.argv[3]))
+        differ = [p for p in a.keys() & b.keys() if a[p] != b[p]]
+        print(f"non-zero pages: {len(a)} and {len(b)}, only first {len(a.keys() - b.keys())}, "
+              f"only second {len(b.keys() - a.keys())}, same pfn different bytes {len(differ)}")
+        return 0 if a == b else 1
     raise SystemExit(__doc__)
 
 

@@ -148,24 +148,55 @@ TEST_CASE("cli: missing operands and values", "[cli]") {
 
 TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
   auto [args, msg] = GENERATE(table<Args, std::string>({
-      {{"-E", "-d", "31", "in", "out"}, "not supported yet: -E"},
       {{"--split", "-d", "31", "in", "out1", "out2"}, "not supported yet: --split"},
-      {{"--num-threads", "4", "-l", "in", "out"}, "not supported yet: --num-threads"},
-      {{"--num-threads=4", "in", "out"}, "not supported yet: --num-threads"},
       {{"--eppic", "macro.c", "in", "out"}, "not supported yet: --eppic"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
-      {{"-F", "in"}, "not supported yet: -F"},
       {{"-R", "out"}, "not supported yet: -R"},
       {{"--reassemble", "a", "b", "out"}, "not supported yet: --reassemble"},
-      {{"--mem-usage", "/proc/kcore"}, "not supported yet: --mem-usage"},
-      {{"--dry-run", "in", "out"}, "not supported yet: --dry-run"},
-      {{"-cE", "in", "out"}, "not supported yet: -E"},
       {{"-d", "11,31", "in", "out"}, "not supported yet: -d with a list of levels"},
   }));
   INFO(msg);
   Error e = parse_err(args);
   REQUIRE(e.code == Errc::unsupported);
   REQUIRE(e.msg == msg);
+}
+
+TEST_CASE("cli: -E, -F and the pipeline options", "[cli]") {
+  CliOptions e = parse_ok({"-E", "-d", "31", "in", "out"});
+  REQUIRE(e.dump.format == OutputFormat::elf);
+  REQUIRE(e.dump.codec == CodecKind::none);
+  REQUIRE(e.dump.output == "out");
+  REQUIRE(parse_err({"-cE", "in", "out"}).code == Errc::usage);  // ELF is never compressed
+
+  CliOptions f = parse_ok({"-F", "-l", "-d", "31", "/proc/vmcore"});
+  REQUIRE(f.dump.flatten);
+  REQUIRE(f.dump.codec == CodecKind::lzo);
+  REQUIRE(f.dump.input == "/proc/vmcore");
+  REQUIRE(f.dump.output.empty());
+  REQUIRE(parse_ok({"-F", "-E", "in"}).dump.format == OutputFormat::elf);
+  REQUIRE(parse_err({"-F", "in", "out"}).msg == "-F writes to standard output: no DUMPFILE");
+  REQUIRE(parse_err({"-F", "--dry-run", "in"}).code == Errc::usage);
+
+  CliOptions t = parse_ok({"--num-threads", "4", "-l", "in", "out"});
+  REQUIRE(t.dump.threads == 4);
+  REQUIRE(t.threads_given);
+  REQUIRE(parse_ok({"--num-threads=0", "in", "out"}).dump.threads == 0);
+  REQUIRE(parse_err({"--num-threads", "-1", "in", "out"}).code == Errc::usage);
+  REQUIRE(parse_err({"--num-threads", "100000", "in", "out"}).code == Errc::usage);
+  REQUIRE(parse_ok({"--cyclic-buffer", "1024", "in", "out"}).dump.memory_budget == 1024u * 1024);
+  REQUIRE(parse_ok({"--work-dir", "/tmp", "--non-mmap", "--non-cyclic", "in", "out"}).work_dir == "/tmp");
+  REQUIRE(parse_ok({"--check-params", "-c", "in", "out"}).check_params);
+  REQUIRE((parse_ok({"--show-stats", "in", "out"}).message_level & 16) != 0);
+
+  CliOptions d = parse_ok({"--dry-run", "-c", "-d", "31", "in"});
+  REQUIRE(d.dump.dry_run);
+  REQUIRE(d.dump.input == "in");
+
+  CliOptions m = parse_ok({"--mem-usage", "/proc/kcore"});
+  REQUIRE(m.command == Command::mem_usage);
+  REQUIRE(m.dump.input == "/proc/kcore");
+  REQUIRE(m.dump.dump_level == kDlMax);
+  REQUIRE(parse_err({"--mem-usage", "a", "b"}).code == Errc::usage);
 }
 
 TEST_CASE("cli: --dump-dmesg VMCORE LOGFILE", "[cli]") {

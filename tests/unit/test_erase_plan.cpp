@@ -11,6 +11,7 @@
 #include "dumpfilter/writer_diskdump.h"
 #include "io/byte_cursor.h"
 #include "io/file.h"
+#include "io/sink.h"
 #include "io/text_file.h"
 
 using namespace kk;
@@ -347,19 +348,20 @@ TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub
   {
     Result<OutputFile> out = OutputFile::create(path, false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.write_headers());
     std::vector<std::byte> bm(1, std::byte{0x01});
-    REQUIRE(w.write_bitmaps(0, bm, bm));
+    REQUIRE(w.add_bitmaps(0, bm, bm, {}));
     REQUIRE(w.start_data(1));
     std::vector<std::byte> page(4096, std::byte{'X'});
-    REQUIRE(w.add_page(page, 0));
+    REQUIRE(w.add_page(0, page, 0));
     data_end = w.bytes_end();
     REQUIRE(w.write_eraseinfo(info));
     REQUIRE(w.write_eraseinfo(""));  // nothing erased: nothing recorded
     REQUIRE(w.finish());
     REQUIRE(w.bytes_end() == data_end + info.size());
-    REQUIRE(out->publish());
+    REQUIRE(sink.finish());
   }
   Result<std::vector<std::byte>> bytes = read_binary_file(path, 1u << 20);
   REQUIRE(bytes);

@@ -223,7 +223,8 @@ TEST_CASE("diskdump: a tiny dump reads back field by field", "[writer_diskdump]"
   {
     Result<OutputFile> out = OutputFile::create(path, false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     lay = w.layout();
     REQUIRE(lay.sub_hdr_blocks == 1u);
     REQUIRE(lay.bitmap1_offset == 8192u);
@@ -232,24 +233,24 @@ TEST_CASE("diskdump: a tiny dump reads back field by field", "[writer_diskdump]"
     REQUIRE(w.write_headers());
     // Until finish(), the header says the dump is incomplete.
     std::array<std::byte, 4> status{};
-    REQUIRE(out->read_back(offsetof(DiskDumpHeader, status), status));
+    REQUIRE(sink.file().read_back(offsetof(DiskDumpHeader, status), status));
     REQUIRE(load_le<u32>(status.data()) == (kIncomplete | kCompressedZlib));
 
-    REQUIRE(w.write_bitmaps(0, bm1, bm2));
+    REQUIRE(w.add_bitmaps(0, bm1, bm2));
     std::vector<std::byte> back(2);
-    REQUIRE(w.read_bitmap2(0, back));
+    REQUIRE(sink.file().read_back(w.layout().bitmap2_offset, back));
     REQUIRE(back == bm2);
 
     REQUIRE(w.start_data(4));
     REQUIRE(w.layout().data_offset == 16384u + 4 * 24);
-    REQUIRE(w.add_page(raw, 0));                     // pfn 0
-    REQUIRE(w.add_zero_page());                      // pfn 1
-    REQUIRE(w.add_page(packed, kCompressedZlib));    // pfn 2
-    REQUIRE(w.add_zero_page());                      // pfn 5
+    REQUIRE(w.add_page(0, raw, 0));                     // pfn 0
+    REQUIRE(w.add_zero_page(0));                      // pfn 1
+    REQUIRE(w.add_page(0, packed, kCompressedZlib));    // pfn 2
+    REQUIRE(w.add_zero_page(0));                      // pfn 5
     REQUIRE(w.pages_written() == 4u);
     REQUIRE(w.finish());
     end = w.bytes_end();
-    REQUIRE(out->publish());
+    REQUIRE(sink.finish());
   }
   const u64 data = 16384 + 4 * 24;
   REQUIRE(end == data + kPage + kPage + packed.size());
@@ -336,19 +337,20 @@ TEST_CASE("diskdump: uncompressed dump, no notes, bitmaps written window by wind
   {
     Result<OutputFile> out = OutputFile::create(path, false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.write_headers());
     // Three windows of 8 pfns: every pfn present, pfns 8..15 excluded.
-    REQUIRE(w.write_bitmaps(0, bits({0xff}), bits({0xff})));
-    REQUIRE(w.write_bitmaps(8, bits({0xff}), bits({0x00})));
-    REQUIRE(w.write_bitmaps(16, bits({0xff}), bits({0xff})));
+    REQUIRE(w.add_bitmaps(0, bits({0xff}), bits({0xff})));
+    REQUIRE(w.add_bitmaps(8, bits({0xff}), bits({0x00})));
+    REQUIRE(w.add_bitmaps(16, bits({0xff}), bits({0xff})));
     std::vector<std::byte> b2(3);
-    REQUIRE(w.read_bitmap2(0, b2));
+    REQUIRE(sink.file().read_back(w.layout().bitmap2_offset, b2));
     REQUIRE(b2 == bits({0xff, 0x00, 0xff}));
     REQUIRE(w.start_data(16));
-    for (u64 i = 0; i < 16; ++i) REQUIRE(w.add_page(pattern_page(i), 0));
+    for (u64 i = 0; i < 16; ++i) REQUIRE(w.add_page(0, pattern_page(i), 0));
     REQUIRE(w.finish());
-    REQUIRE(out->publish());
+    REQUIRE(sink.finish());
   }
   std::vector<std::byte> file = read_file(path);
   DiskDumpHeader h = read_struct<DiskDumpHeader>(file, 0);
@@ -383,17 +385,18 @@ TEST_CASE("diskdump: more than a MiB of pages goes through the buffers intact", 
   {
     Result<OutputFile> out = OutputFile::create(path, false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.write_headers());
     std::vector<std::byte> ones(50, std::byte{0xff});
-    REQUIRE(w.write_bitmaps(0, ones, ones));
+    REQUIRE(w.add_bitmaps(0, ones, ones));
     REQUIRE(w.start_data(n));
     for (u64 i = 0; i < n; ++i) {
-      if (i % 3 == 1) REQUIRE(w.add_zero_page());
-      else REQUIRE(w.add_page(pattern_page(i), 0));
+      if (i % 3 == 1) REQUIRE(w.add_zero_page(0));
+      else REQUIRE(w.add_page(0, pattern_page(i), 0));
     }
     REQUIRE(w.finish());
-    REQUIRE(out->publish());
+    REQUIRE(sink.finish());
   }
   std::vector<std::byte> file = read_file(path);
   const u64 desc = plan_diskdump_layout(4096, notes.bytes.size(), 400).desc_offset;
@@ -419,11 +422,12 @@ TEST_CASE("diskdump: the page count must match what start_data promised", "[writ
   SECTION("too many") {
     Result<OutputFile> out = OutputFile::create(dir.file("over"), false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.write_headers());
     REQUIRE(w.start_data(1));
-    REQUIRE(w.add_zero_page());
-    Result<void> r = w.add_page(pattern_page(0), 0);
+    REQUIRE(w.add_zero_page(0));
+    Result<void> r = w.add_page(0, pattern_page(0), 0);
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::corrupt);
     REQUIRE(r.error().msg == "diskdump writer: more pages than the bitmap promised");
@@ -431,19 +435,20 @@ TEST_CASE("diskdump: the page count must match what start_data promised", "[writ
   SECTION("too few") {
     Result<OutputFile> out = OutputFile::create(dir.file("under"), false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.write_headers());
     REQUIRE(w.start_data(4));
-    REQUIRE(w.add_zero_page());
-    REQUIRE(w.add_page(pattern_page(0), 0));
-    REQUIRE(w.add_zero_page());
+    REQUIRE(w.add_zero_page(0));
+    REQUIRE(w.add_page(0, pattern_page(0), 0));
+    REQUIRE(w.add_zero_page(0));
     Result<void> r = w.finish();
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::corrupt);
     REQUIRE(r.error().msg == "diskdump writer: 3 of 4 pages written");
     // The header still says incomplete.
     std::array<std::byte, 4> status{};
-    REQUIRE(out->read_back(offsetof(DiskDumpHeader, status), status));
+    REQUIRE(sink.file().read_back(offsetof(DiskDumpHeader, status), status));
     REQUIRE((load_le<u32>(status.data()) & kIncomplete) != 0u);
   }
 }
@@ -459,15 +464,16 @@ TEST_CASE("diskdump: large notes take more sub-header blocks", "[writer_diskdump
   {
     Result<OutputFile> out = OutputFile::create(path, false);
     REQUIRE(out);
-    DiskdumpWriter w(*out, meta);
+    FileSink sink(std::move(*out));
+    DiskdumpWriter w(sink, meta);
     REQUIRE(w.layout().sub_hdr_blocks == 2u);
     REQUIRE(w.layout().bitmap1_offset == 3 * 4096u);
     REQUIRE(w.write_headers());
-    REQUIRE(w.write_bitmaps(0, bits({0x01}), bits({0x01})));
+    REQUIRE(w.add_bitmaps(0, bits({0x01}), bits({0x01})));
     REQUIRE(w.start_data(1));
-    REQUIRE(w.add_zero_page());
+    REQUIRE(w.add_zero_page(0));
     REQUIRE(w.finish());
-    REQUIRE(out->publish());
+    REQUIRE(sink.finish());
   }
   std::vector<std::byte> file = read_file(path);
   DiskDumpHeader h = read_struct<DiskDumpHeader>(file, 0);

@@ -1,0 +1,38 @@
+// dump_writer.h: the one writer interface for every output format (kdump-compressed, ELF; either
+// into a file or, through FlattenedSink, onto a stream). The dumper drives every writer the same
+// way: headers, then the bitmaps of pass 1 window by window, then the kept pages in pfn order.
+#pragma once
+
+#include <span>
+
+#include "io/result.h"
+#include "io/types.h"
+
+namespace kk {
+
+class DumpWriter {
+ public:
+  virtual ~DumpWriter() = default;
+
+  // Pages reach add_page() compressed (true) or raw (false).
+  virtual bool stores_compressed() const = 0;
+  // True when all-zero pages must be known in pass 1 (they change the file's layout).
+  virtual bool needs_zero_pages_in_pass1() const = 0;
+
+  virtual Result<void> write_headers() = 0;
+  // Pass 1: bitmaps of pfns [first_pfn, first_pfn + 8 * bm1.size()); first_pfn % 8 == 0. bm2
+  // marks the pages add_page()/add_zero_page() will be called for, in order; `zero` (same size,
+  // only when needs_zero_pages_in_pass1()) marks which of them are all zeros.
+  virtual Result<void> add_bitmaps(u64 first_pfn, std::span<const std::byte> bm1,
+                                   std::span<const std::byte> bm2,
+                                   std::span<const std::byte> zero) = 0;
+  virtual Result<void> start_data(u64 dumped_pages) = 0;
+  // Pass 2, in pfn order. flags: the kdump-compressed codec flag, 0 for a raw page.
+  virtual Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) = 0;
+  virtual Result<void> add_zero_page(u64 pfn) = 0;
+  // Everything written and the format's "complete" mark set; the sink is finished by the caller.
+  virtual Result<void> finish() = 0;
+  virtual u64 bytes_end() const = 0;  // size of the dump file
+};
+
+}  // namespace kk

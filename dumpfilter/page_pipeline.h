@@ -1,0 +1,45 @@
+// page_pipeline.h: pass 2's engine. The caller hands out jobs (runs of kept pfns, about
+// kJobPages pages each) in pfn order; worker threads read the pages, apply edits, spot all-zero
+// pages and compress; the caller gets the results back in the order it handed the jobs out, so
+// one writer keeps the output order. Memory: 2 * threads + 1 job slots of kJobPages pages (raw
+// and compressed), whatever the size of the dump.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "compress/codec.h"
+#include "dumpfilter/dump_input.h"
+
+namespace kk {
+
+inline constexpr u64 kJobPages = 128;  // 512 KiB of 4 KiB pages per job
+
+struct PageJob {
+  std::vector<PfnRun> runs;  // in increasing order
+  u64 pages = 0;
+};
+
+struct PageResult {
+  u64 pfn = 0;
+  bool zero = false;
+  u32 flags = 0;                      // 0: stored raw
+  std::span<const std::byte> stored;  // compressed bytes, or the raw page
+};
+
+struct PipelineSettings {
+  const DumpInput* input = nullptr;
+  CodecKind codec = CodecKind::none;  // none: pages stay raw
+  u32 codec_flag = 0;                 // what a compressed page's flags say
+  int threads = 1;
+  // Optional: changes a kept page before it is checked and compressed (--config erase rules).
+  std::function<void(u64 pfn, std::span<std::byte> page)> edit;
+};
+
+// next(job) fills the next job and returns false when there is none. consume(results) gets one
+// job's pages in pfn order. The first error (reading, compressing, or from consume) stops
+// everything and is returned.
+Result<void> run_page_pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
+                               const std::function<Result<void>(std::span<const PageResult>)>& consume);
+
+}  // namespace kk

@@ -1,0 +1,201 @@
+#include "dumpfilter/writer_elf.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace kk {
+
+namespace {
+constexpr size_t kBufferLimit = 1u << 20;
+
+template <class T>
+std::span<const std::byte> bytes_of(const T& v) {
+  return {reinterpret_cast<const std::byte*>(&v), sizeof v};
+}
+
+std::vector<LoadSegment> sorted(std::vector<LoadSegment> s) {
+  std::erase_if(s, [](const LoadSegment& x) { return x.memsz == 0; });
+  std::stable_sort(s.begin(), s.end(),
+                   [](const LoadSegment& a, const LoadSegment& b) { return a.paddr < b.paddr; });
+  return s;
+}
+}  // namespace
+
+ElfPieceTracker::ElfPieceTracker(std::vector<LoadSegment> segments, u64 page_size,
+                                 std::function<Result<void>(const ElfPiece&)> emit)
+    : segs_(sorted(std::move(segments))), ps_(page_size), emit_(std::move(emit)) {}
+
+Result<void> ElfPieceTracker::add(u64 pfn, bool zero, u64 data_offset) {
+  // A data page after the zero tail, or after a gap, starts a new piece.
+  bool extends = open_ && pfn == run_end_ && (zero || data_end_ == run_end_);
+  if (!extends) {
+    KK_TRY(close());
+    open_ = true;
+    run_start_ = data_end_ = pfn;
+    run_offset_ = data_offset;
+  }
+  run_end_ = pfn + 1;
+  if (!zero) data_end_ = pfn + 1;
+  return {};
+}
+
+Result<void> ElfPieceTracker::close() {
+  if (!open_) return {};
+  open_ = false;
+  u64 lo_run = run_start_ * ps_, hi_run = run_end_ * ps_, data_hi = data_end_ * ps_;
+  // Runs come in increasing order, so segments that end before this one are done for good; stop
+  // at the first that is not (a long System RAM segment keeps everything after it in play).
+  while (first_seg_ < segs_.size() && segs_[first_seg_].paddr + segs_[first_seg_].memsz <= lo_run)
+    ++first_seg_;
+  for (size_t i = first_seg_; i < segs_.size() && segs_[i].paddr < hi_run; ++i) {
+    const LoadSegment& s = segs_[i];
+    u64 lo = std::max(s.paddr, lo_run), hi = std::min(s.paddr + s.memsz, hi_run);
+    if (lo >= hi) continue;
+    ElfPiece p;
+    p.paddr = lo;
+    p.vaddr = s.vaddr + (lo - s.paddr);
+    p.memsz = hi - lo;
+    p.filesz = data_hi > lo ? std::min(data_hi, hi) - lo : 0;
+    p.offset = run_offset_ + (std::min(lo, data_hi) - lo_run);
+    KK_TRY(emit_(p));
+  }
+  return {};
+}
+
+ElfWriter::ElfWriter(ByteSink& out, ElfMeta meta)
+    : out_(out), meta_(std::move(meta)),
+      counter_(meta_.segments, meta_.page_size,
+               [this](const ElfPiece&) -> Result<void> {
+                 ++planned_;
+                 return {};
+               }),
+      tracker_(meta_.segments, meta_.page_size,
+               [this](const ElfPiece& p) { return put_phdr(p); }) {}
+
+Result<void> ElfWriter::write_ehdr(u32 flags) {
+  Elf64Ehdr e{};
+  const u8 ident[16] = {0x7f, 'E', 'L', 'F', 2 /*ELFCLASS64*/, 1 /*LSB*/, 1 /*EV_CURRENT*/};
+  std::memcpy(e.ident.data(), ident, sizeof ident);
+  e.type = kEtCore;
+  e.machine = meta_.machine;
+  e.version = 1;
+  e.phoff = phoff_;
+  e.flags = flags;
+  e.ehsize = sizeof(Elf64Ehdr);
+  e.phentsize = sizeof(Elf64Phdr);
+  u64 phnum = 1 + planned_;
+  if (phnum >= kPnXnum) {
+    // More headers than e_phnum holds: the count goes in section header 0 (ELF's PN_XNUM rule).
+    e.phnum = kPnXnum;
+    e.shoff = shoff_;
+    e.shentsize = sizeof(Elf64Shdr);
+    e.shnum = 1;
+  } else {
+    e.phnum = static_cast<u16>(phnum);
+  }
+  return out_.write_at(0, bytes_of(e));
+}
+
+Result<void> ElfWriter::write_headers() { return write_ehdr(kElfDumpIncomplete); }
+
+Result<void> ElfWriter::add_bitmaps(u64 first_pfn, std::span<const std::byte>,
+                                    std::span<const std::byte> bm2, std::span<const std::byte> zero) {
+  if (meta_.exclude_zero && zero.size() != bm2.size())
+    return make_error(Errc::corrupt, "ELF writer: pass 1 gave no zero-page bitmap");
+  for (size_t i = 0; i < bm2.size(); ++i) {
+    unsigned b = std::to_integer<unsigned>(bm2[i]);
+    unsigned z = meta_.exclude_zero ? std::to_integer<unsigned>(zero[i]) : 0;
+    while (b) {
+      unsigned bit = static_cast<unsigned>(__builtin_ctz(b));
+      b &= b - 1;
+      KK_TRY(counter_.add(first_pfn + i * 8 + bit, (z >> bit) & 1, 0));
+    }
+  }
+  return {};
+}
+
+Result<void> ElfWriter::start_data(u64) {
+  KK_TRY(counter_.close());
+  u64 phnum = 1 + planned_;
+  phoff_ = sizeof(Elf64Ehdr);
+  u64 end = phoff_ + phnum * sizeof(Elf64Phdr);
+  if (phnum >= kPnXnum) {
+    shoff_ = end;
+    end += sizeof(Elf64Shdr);
+    Elf64Shdr sh{};
+    sh.info = static_cast<u32>(phnum);
+    KK_TRY(out_.write_at(shoff_, bytes_of(sh)));
+  }
+  note_off_ = end;
+  if (!meta_.notes.empty()) KK_TRY(out_.write_at(note_off_, meta_.notes));
+  data_off_ = align_up(note_off_ + meta_.notes.size(), meta_.page_size);
+  data_end_ = data_off_;
+  data_buf_start_ = data_off_;
+  Elf64Phdr note{};
+  note.type = kPtNote;
+  note.offset = note_off_;
+  note.filesz = meta_.notes.size();
+  note.memsz = meta_.notes.size();
+  KK_TRY(out_.write_at(phoff_, bytes_of(note)));
+  ph_buf_first_ = 0;
+  return write_ehdr(kElfDumpIncomplete);  // now with the header counts
+}
+
+Result<void> ElfWriter::put_phdr(const ElfPiece& p) {
+  if (emitted_ >= planned_)
+    return make_error(Errc::corrupt, "ELF writer: more memory pieces than pass 1 counted");
+  Elf64Phdr h{};
+  h.type = kPtLoad;
+  h.flags = 7;  // RWX, as kernels write vmcore headers
+  h.offset = p.offset;
+  h.vaddr = p.vaddr;
+  h.paddr = p.paddr;
+  h.filesz = p.filesz;
+  h.memsz = p.memsz;
+  h.align = 0;
+  auto b = bytes_of(h);
+  ph_buf_.insert(ph_buf_.end(), b.begin(), b.end());
+  ++emitted_;
+  return {};
+}
+
+Result<void> ElfWriter::flush() {
+  if (!data_buf_.empty()) {
+    KK_TRY(out_.write_at(data_buf_start_, data_buf_));
+    data_buf_start_ += data_buf_.size();
+    data_buf_.clear();
+  }
+  if (!ph_buf_.empty()) {
+    KK_TRY(out_.write_at(phoff_ + (1 + ph_buf_first_) * sizeof(Elf64Phdr), ph_buf_));
+    ph_buf_first_ += ph_buf_.size() / sizeof(Elf64Phdr);
+    ph_buf_.clear();
+  }
+  return {};
+}
+
+Result<void> ElfWriter::add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) {
+  if (flags != 0 || stored.size() != meta_.page_size)
+    return make_error(Errc::corrupt, "ELF writer: pages must come uncompressed");
+  KK_TRY(tracker_.add(pfn, false, data_end_));
+  data_buf_.insert(data_buf_.end(), stored.begin(), stored.end());
+  data_end_ += stored.size();
+  if (data_buf_.size() >= kBufferLimit || ph_buf_.size() >= kBufferLimit) return flush();
+  return {};
+}
+
+Result<void> ElfWriter::add_zero_page(u64 pfn) {
+  if (meta_.exclude_zero) return tracker_.add(pfn, true, data_end_);  // no data: p_memsz covers it
+  if (zero_.size() != meta_.page_size) zero_.assign(meta_.page_size, std::byte{0});
+  return add_page(pfn, zero_, 0);
+}
+
+Result<void> ElfWriter::finish() {
+  KK_TRY(tracker_.close());
+  KK_TRY(flush());
+  if (emitted_ != planned_)
+    return make_error(Errc::corrupt, "ELF writer: " + std::to_string(emitted_) + " of " +
+                                         std::to_string(planned_) + " memory pieces written");
+  return write_ehdr(0);
+}
+
+}  // namespace kk

@@ -1,0 +1,37 @@
+// sink.h: where a dump's bytes go. Writers place bytes at file offsets; a sink either writes them
+// into a file (temporary name, published when complete) or turns them into a stream (the
+// flattened format on standard output). finish() is the only way output becomes "complete".
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "io/file.h"
+
+namespace kk {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Result<void> write_at(u64 offset, std::span<const std::byte> data) = 0;
+  // Makes the output final: the file gets its name, the stream its end marker.
+  virtual Result<void> finish() = 0;
+  virtual const std::string& name() const = 0;
+};
+
+// A regular file: OutputFile's temporary, renamed by finish().
+class FileSink final : public ByteSink {
+ public:
+  explicit FileSink(OutputFile file) : file_(std::move(file)) {}
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    return file_.write_at(offset, data);
+  }
+  Result<void> finish() override { return file_.publish(); }
+  const std::string& name() const override { return file_.path(); }
+  OutputFile& file() { return file_; }
+
+ private:
+  OutputFile file_;
+};
+
+}  // namespace kk

@@ -1,0 +1,204 @@
+// ELF pieces, the flattened stream and the page pipeline: the pure parts of -E, -F and threads.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <map>
+
+#include "dumpfilter/flattened_format.h"
+#include "dumpfilter/flattened_sink.h"
+#include "dumpfilter/page_pipeline.h"
+#include "dumpfilter/writer_elf.h"
+
+using namespace kk;
+
+namespace {
+
+constexpr u64 kPs = 4096;
+
+LoadSegment seg(u64 paddr, u64 size, u64 vaddr) {
+  LoadSegment s;
+  s.paddr = paddr;
+  s.memsz = s.filesz = size;
+  s.vaddr = vaddr;
+  return s;
+}
+
+std::vector<ElfPiece> pieces_of(std::vector<LoadSegment> segs,
+                                std::vector<std::pair<u64, bool>> pages) {
+  std::vector<ElfPiece> out;
+  ElfPieceTracker t(std::move(segs), kPs, [&](const ElfPiece& p) -> Result<void> {
+    out.push_back(p);
+    return {};
+  });
+  u64 off = 0x10000;
+  for (auto [pfn, zero] : pages) {
+    REQUIRE(t.add(pfn, zero, off));
+    if (!zero) off += kPs;
+  }
+  REQUIRE(t.close());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("elf pieces: runs of kept pages, zero tails in p_memsz", "[elf]") {
+  // pfns 1,2 data, 3 zero (tail), 4 data (new piece: data after zeros), 6 zero alone (gap).
+  auto p = pieces_of({seg(0, 16 * kPs, 0xffff800000000000)},
+                     {{1, false}, {2, false}, {3, true}, {4, false}, {6, true}});
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].paddr == kPs);
+  CHECK(p[0].vaddr == 0xffff800000000000 + kPs);
+  CHECK(p[0].filesz == 2 * kPs);
+  CHECK(p[0].memsz == 3 * kPs);
+  CHECK(p[0].offset == 0x10000);
+  CHECK(p[1].paddr == 4 * kPs);
+  CHECK(p[1].filesz == kPs);
+  CHECK(p[1].offset == 0x10000 + 2 * kPs);
+  CHECK(p[2].paddr == 6 * kPs);
+  CHECK(p[2].filesz == 0);
+  CHECK(p[2].memsz == kPs);
+}
+
+TEST_CASE("elf pieces: cut at segment edges; overlapping text shares the data", "[elf]") {
+  // RAM [0, 0x9fc00) and [1 MiB, 8 MiB); kernel text mapped over [2 MiB, 3 MiB).
+  std::vector<LoadSegment> segs = {seg(0, 0x9fc00, 0xffff888000000000),
+                                   seg(0x100000, 0x700000, 0xffff888000100000),
+                                   seg(0x200000, 0x100000, 0xffffffff81000000)};
+  std::vector<std::pair<u64, bool>> pages;
+  for (u64 pfn = 0x9e; pfn < 0xa0; ++pfn) pages.push_back({pfn, false});      // edge of low RAM
+  for (u64 pfn = 0x1ff; pfn < 0x202; ++pfn) pages.push_back({pfn, false});    // into the text
+  auto p = pieces_of(segs, pages);
+  REQUIRE(p.size() == 3);
+  CHECK(p[0].paddr == 0x9e000);
+  CHECK(p[0].memsz == 0x9fc00 - 0x9e000);  // clipped to the segment, mid-page
+  CHECK(p[0].filesz == p[0].memsz);
+  CHECK(p[1].paddr == 0x1ff000);
+  CHECK(p[1].memsz == 3 * kPs);
+  CHECK(p[1].vaddr == 0xffff8880001ff000);
+  CHECK(p[2].paddr == 0x200000);
+  CHECK(p[2].vaddr == 0xffffffff81000000);
+  CHECK(p[2].memsz == 2 * kPs);
+  CHECK(p[2].offset == p[1].offset + kPs);  // the same bytes as the RAM piece
+}
+
+TEST_CASE("flattened sink: header, merged records, end marker", "[flattened]") {
+  char path[] = "/tmp/kk-flat-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  {
+    FlattenedSink s(fd, "test stream");
+    std::vector<std::byte> a(100, std::byte{1}), b(50, std::byte{2}), c(10, std::byte{3});
+    REQUIRE(s.write_at(4096, a));
+    REQUIRE(s.write_at(4196, b));  // continues the record
+    REQUIRE(s.write_at(0, c));     // a new record
+    REQUIRE(s.finish());
+    REQUIRE_FALSE(s.write_at(0, c));  // nothing after the end
+  }
+  std::vector<std::byte> all(static_cast<size_t>(::lseek(fd, 0, SEEK_END)));
+  REQUIRE(::pread(fd, all.data(), all.size(), 0) == static_cast<ssize_t>(all.size()));
+  ::close(fd);
+  ::unlink(path);
+  REQUIRE(all.size() == 4096 + 16 + 150 + 16 + 10 + 16);
+  REQUIRE(std::memcmp(all.data(), "makedumpfile", 12) == 0);
+  flattened::RecordHeader r{};
+  std::memcpy(&r, all.data() + 4096, sizeof r);
+  CHECK(r.offset == 4096);
+  CHECK(r.size == 150);
+  std::memcpy(&r, all.data() + 4096 + 16 + 150, sizeof r);
+  CHECK(r.offset == 0);
+  CHECK(r.size == 10);
+  std::memcpy(&r, all.data() + all.size() - 16, sizeof r);
+  CHECK(r.offset == -1);
+  CHECK(r.size == -1);
+}
+
+namespace {
+
+// Pages whose first byte is the pfn's low byte; pfns divisible by 5 are all zeros; pfn 999 fails.
+class FakeInput final : public DumpInput {
+ public:
+  const std::string& path() const override { return path_; }
+  Arch arch() const override { return Arch::x86_64; }
+  u64 page_size() const override { return kPs; }
+  u64 max_pfn() const override { return 4096; }
+  std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override { return {{lo, hi}}; }
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    std::memset(out.data(), 0, out.size());
+    for (u64 i = 0; i < count; ++i) {
+      if (pfn + i == 999) return make_error(Errc::io, "fake: bad page 999");
+      if ((pfn + i) % 5) out[i * kPs] = std::byte(static_cast<u8>(pfn + i));
+    }
+    return {};
+  }
+  Result<void> read_phys(u64, std::span<std::byte>) const override { return {}; }
+  std::span<const std::byte> note_bytes() const override { return {}; }
+  u64 vmcoreinfo_offset_in_notes() const override { return 0; }
+  u64 vmcoreinfo_size() const override { return 0; }
+  const Vmcoreinfo& vmcoreinfo() const override { return vi_; }
+  int nr_cpus() const override { return 1; }
+
+ private:
+  std::string path_ = "fake";
+  Vmcoreinfo vi_;
+};
+
+}  // namespace
+
+TEST_CASE("page pipeline: results in job order at any thread count", "[pipeline]") {
+  FakeInput in;
+  for (int threads : {1, 3, 8}) {
+    PipelineSettings s;
+    s.input = &in;
+    s.codec = CodecKind::zlib;
+    s.codec_flag = 1;
+    s.threads = threads;
+    u64 next_pfn = 0;
+    auto next = [&](PageJob& j) {
+      if (next_pfn >= 900) return false;
+      j.runs.push_back({next_pfn, next_pfn + 7});  // two runs per job, with a gap
+      j.runs.push_back({next_pfn + 10, next_pfn + 12});
+      j.pages = 9;
+      next_pfn += 20;
+      return true;
+    };
+    std::vector<u64> seen;
+    u64 zeros = 0, packed = 0;
+    auto consume = [&](std::span<const PageResult> rs) -> Result<void> {
+      for (const PageResult& r : rs) {
+        seen.push_back(r.pfn);
+        if (r.zero) ++zeros;
+        else if (r.flags == 1) ++packed;
+      }
+      return {};
+    };
+    REQUIRE(run_page_pipeline(s, next, consume));
+    REQUIRE(seen.size() == 45 * 9);
+    for (size_t i = 1; i < seen.size(); ++i) REQUIRE(seen[i] > seen[i - 1]);
+    CHECK(zeros > 0);
+    CHECK(packed == seen.size() - zeros);
+  }
+}
+
+TEST_CASE("page pipeline: a read error stops it and is returned", "[pipeline]") {
+  FakeInput in;
+  PipelineSettings s;
+  s.input = &in;
+  s.threads = 4;
+  u64 next_pfn = 0;
+  auto next = [&](PageJob& j) {
+    if (next_pfn >= 4096) return false;
+    j.runs.push_back({next_pfn, next_pfn + 64});
+    j.pages = 64;
+    next_pfn += 64;
+    return true;
+  };
+  u64 consumed = 0;
+  Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+    consumed += rs.size();
+    return {};
+  });
+  REQUIRE_FALSE(r);
+  CHECK(r.error().msg == "fake: bad page 999");
+  CHECK(consumed == 960);  // every job before the bad one, nothing after
+}
