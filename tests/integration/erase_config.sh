@@ -61,6 +61,18 @@ plain=$(printf 'p init_uts_ns.name.nodename\nquit\n' |
         timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$IT_TMP/plain" 2>&1) || it_fail "crash failed (plain)"
 grep -qF "$x65" <<<"$plain" && it_fail "crash: the plain dump is erased too"
 
+# ELF output (-E) is erased the same way (it has no eraseinfo: makedumpfile's ELF note is not written).
+"$DUMPFILTER" -E -d 31 -x "$VMLINUX" --config "$CONF" "$VMCORE" "$IT_TMP/erased.elf" || it_fail "dumpfilter -E --config"
+elf=$(printf 'p init_uts_ns.name.nodename\nquit\n' |
+      timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$IT_TMP/erased.elf" 2>&1) || it_fail "crash failed (-E)"
+grep -qF "= \"$x65\"" <<<"$elf" || it_fail "crash -E: nodename is not 65 X"
+rm -f "$IT_TMP/erased.elf"
+# A flattened stream (-F) carries the eraseinfo through makedumpfile -R.
+"$DUMPFILTER" -F -c -d 31 -x "$VMLINUX" --config "$CONF" "$VMCORE" >"$IT_TMP/erased.flat" || it_fail "dumpfilter -F --config"
+makedumpfile -R "$IT_TMP/erased.rebuilt" <"$IT_TMP/erased.flat" >/dev/null 2>&1 || it_fail "makedumpfile -R"
+$PY "$CHECK" eraseinfo "$IT_TMP/erased.rebuilt" | diff - "$IT_TMP/ei.ours" >&2 || it_fail "-F: eraseinfo differs"
+rm -f "$IT_TMP/erased.flat" "$IT_TMP/erased.rebuilt"
+
 # 4. makedumpfile, same config, same vmcore: the same eraseinfo and the same bytes.
 makedumpfile -c -d 31 -x "$VMLINUX" --config "$CONF" "$VMCORE" "$IT_TMP/theirs" >/dev/null 2>&1 ||
   it_fail "makedumpfile --config"
