@@ -355,7 +355,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
 
   std::unique_ptr<DumpWriter> writer;
-  DiskdumpWriter* kdump_writer = nullptr;  // the format with a place for the eraseinfo
+  DiskdumpWriter* kdump_writer = nullptr;  // the eraseinfo goes after the pages
+  ElfWriter* elf_writer = nullptr;         // ... or into a note reserved before them
   if (opt.format == OutputFormat::elf) {
     ElfMeta em;
     em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
@@ -363,7 +364,10 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.notes = input.note_bytes();
     em.segments = input.load_segments();
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
-    writer = std::make_unique<ElfWriter>(*sink, std::move(em));
+    em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
+    auto w = std::make_unique<ElfWriter>(*sink, std::move(em));
+    elf_writer = w.get();
+    writer = std::move(w);
   } else {
     DiskdumpMeta meta;
     meta.utsname = read_utsname(input, a->kmem.get());
@@ -391,6 +395,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   KK_TRY(writer->start_data(st.dumped_pages));
   KK_TRY(d.copy_all());
   if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
+  if (erase && elf_writer) KK_TRY(elf_writer->write_eraseinfo(erase->eraseinfo()));
   KK_TRY(writer->finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();

@@ -401,11 +401,15 @@ void ErasePlan::apply(u64 pfn, std::span<std::byte> page) const {
   }
 }
 
-std::string ErasePlan::eraseinfo() const {
+std::string ErasePlan::eraseinfo() const { return format(false); }
+
+u64 ErasePlan::eraseinfo_bound() const { return format(true).size(); }
+
+std::string ErasePlan::format(bool all) const {
   std::vector<u64> bytes(entries_.size(), 0);
   std::vector<bool> hit(entries_.size(), false);
   for (size_t i = 0; i < pieces_.size(); ++i) {
-    if (!applied_[i].load(std::memory_order_relaxed)) continue;
+    if (!all && !applied_[i].load(std::memory_order_relaxed)) continue;
     bytes[pieces_[i].entry] += pieces_[i].size;
     hit[pieces_[i].entry] = true;
   }

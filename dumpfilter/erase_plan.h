@@ -61,12 +61,15 @@ class ErasePlan {
   // After the dump: the eraseinfo of every entry some applied piece belongs to, sizes summed over
   // the pieces applied ("" when nothing was erased).
   std::string eraseinfo() const;
+  // The longest eraseinfo() can be (every piece applied): what ELF output reserves before the pages.
+  u64 eraseinfo_bound() const;
 
  private:
   std::vector<ErasePiece> pieces_;  // sorted by paddr, none crossing a page boundary
   std::vector<EraseEntry> entries_;
   u64 page_size_ = 4096;
   std::unique_ptr<std::atomic<bool>[]> applied_;  // per piece
+  std::string format(bool all) const;
 };
 
 struct EraseTarget {

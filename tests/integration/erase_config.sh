@@ -61,11 +61,13 @@ plain=$(printf 'p init_uts_ns.name.nodename\nquit\n' |
         timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$IT_TMP/plain" 2>&1) || it_fail "crash failed (plain)"
 grep -qF "$x65" <<<"$plain" && it_fail "crash: the plain dump is erased too"
 
-# ELF output (-E) is erased the same way (it has no eraseinfo: makedumpfile's ELF note is not written).
+# ELF output (-E) is erased the same way; the eraseinfo goes into an ERASEINFO note, as makedumpfile -E does.
 "$DUMPFILTER" -E -d 31 -x "$VMLINUX" --config "$CONF" "$VMCORE" "$IT_TMP/erased.elf" || it_fail "dumpfilter -E --config"
 elf=$(printf 'p init_uts_ns.name.nodename\nquit\n' |
       timeout 300 env -u MALLOC_PERTURB_ crash -s "$VMLINUX" "$IT_TMP/erased.elf" 2>&1) || it_fail "crash failed (-E)"
 grep -qF "= \"$x65\"" <<<"$elf" || it_fail "crash -E: nodename is not 65 X"
+grep -q "Kernel data has been erased from this dumpfile" <<<"$elf" || it_fail "crash -E: no erased-data warning"
+$PY "$CHECK" elf-eraseinfo "$IT_TMP/erased.elf" | diff - "$IT_TMP/ei.ours" >&2 || it_fail "-E: ERASEINFO note differs"
 rm -f "$IT_TMP/erased.elf"
 # A flattened stream (-F) carries the eraseinfo through makedumpfile -R.
 "$DUMPFILTER" -F -c -d 31 -x "$VMLINUX" --config "$CONF" "$VMCORE" >"$IT_TMP/erased.flat" || it_fail "dumpfilter -F --config"

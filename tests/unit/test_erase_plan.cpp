@@ -9,6 +9,7 @@
 
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/writer_diskdump.h"
+#include "dumpfilter/writer_elf.h"
 #include "io/byte_cursor.h"
 #include "io/file.h"
 #include "io/sink.h"
@@ -330,6 +331,13 @@ TEST_CASE("erase plan: page edits and the eraseinfo of what was applied", "[eras
           "erase it.key size 4\n"
           "erase it.key size 4\n");
   REQUIRE(ErasePlan().eraseinfo().empty());
+  // What ELF output reserves: the eraseinfo with every piece applied, never less than the real one.
+  REQUIRE(p.eraseinfo_bound() == std::string("erase box0.tag size 16\n"
+                                             "erase box0.secret nullify\n"
+                                             "erase box0.secret size 512\n").size() +
+                                     3 * std::string("erase it.key size 4\n").size());
+  REQUIRE(p.eraseinfo_bound() >= p.eraseinfo().size());
+  REQUIRE(ErasePlan().eraseinfo_bound() == 0);
 }
 
 TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub-header", "[erase_plan]") {
@@ -373,4 +381,53 @@ TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub
   REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, size_eraseinfo)) == info.size());
   REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, size_note)) == notes.size());  // untouched
   REQUIRE(std::string(reinterpret_cast<const char*>(bytes->data() + data_end), info.size()) == info);
+}
+
+TEST_CASE("erase plan: ELF output keeps makedumpfile's ERASEINFO note after the notes", "[erase_plan]") {
+  char tmpl[] = "/tmp/kk_test_erase_elf.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string path = std::string(tmpl) + "/core";
+  std::vector<std::byte> notes(22, std::byte{0x4e});  // not a multiple of 4: the note is aligned
+  const std::string info = "erase log_buf size 4096\n";
+  ElfMeta em;
+  em.notes = notes;
+  LoadSegment s;
+  s.paddr = 0;
+  s.vaddr = 0xffff888000000000ull;
+  s.filesz = s.memsz = 4096;
+  em.segments = {s};
+  em.eraseinfo_reserve = 30;  // the bound: more than the text
+  {
+    Result<OutputFile> out = OutputFile::create(path, false);
+    REQUIRE(out);
+    FileSink sink(std::move(*out));
+    ElfWriter w(sink, em);
+    REQUIRE(w.write_headers());
+    std::vector<std::byte> bm(1, std::byte{0x01});
+    REQUIRE(w.add_bitmaps(0, bm, bm, {}));
+    REQUIRE(w.start_data(1));
+    std::vector<std::byte> page(4096, std::byte{'X'});
+    REQUIRE(w.add_page(0, page, 0));
+    REQUIRE(!w.write_eraseinfo(std::string(31, 'e')));  // past the reservation
+    REQUIRE(w.write_eraseinfo(info));
+    REQUIRE(w.finish());
+    REQUIRE(sink.finish());
+  }
+  Result<std::vector<std::byte>> bytes = read_binary_file(path, 1u << 20);
+  REQUIRE(bytes);
+  ::unlink(path.c_str());
+  ::rmdir(tmpl);
+  const std::byte* f = bytes->data();
+  u64 phoff = load_le<u64>(f + 32);
+  REQUIRE(load_le<u32>(f + phoff) == 4u);  // PT_NOTE first
+  u64 note_off = load_le<u64>(f + phoff + 8);
+  u64 note_size = load_le<u64>(f + phoff + 32);
+  REQUIRE(note_size == 22 + 2 + 12 + 12 + 32);  // notes, alignment, Nhdr, "ERASEINFO\0" + pad, text room
+  const std::byte* nh = f + note_off + 24;
+  REQUIRE(load_le<u32>(nh) == 10u);
+  REQUIRE(load_le<u32>(nh + 4) == 30u);
+  REQUIRE(load_le<u32>(nh + 8) == 0u);
+  REQUIRE(std::string(reinterpret_cast<const char*>(nh + 12)) == "ERASEINFO");
+  REQUIRE(std::string(reinterpret_cast<const char*>(nh + 24), info.size()) == info);
+  REQUIRE(nh[24 + info.size()] == std::byte{0});  // unused room stays zero
 }
