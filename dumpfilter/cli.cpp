@@ -12,7 +12,7 @@ namespace {
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
   elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
-  mem_usage, show_stats,
+  mem_usage, show_stats, split, rearrange, reassemble,
   vmlinux, filter_config,
   later,  // makedumpfile has it; we do not yet
 };
@@ -34,7 +34,7 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {0, "report", true, int(Opt::report)},
     {'E', "", false, int(Opt::elf)},
     {'F', "", false, int(Opt::flatten)},
-    {'R', "", false, int(Opt::later)},
+    {'R', "", false, int(Opt::rearrange)},
     {'X', "", false, int(Opt::later)},
     {'e', "", false, int(Opt::later)},
     {'b', "", true, int(Opt::later)},
@@ -42,8 +42,8 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'i', "", true, int(Opt::later)},
     {'x', "", true, int(Opt::vmlinux)},
     {'L', "", true, int(Opt::later)},
-    {0, "split", false, int(Opt::later)},
-    {0, "reassemble", false, int(Opt::later)},
+    {0, "split", false, int(Opt::split)},
+    {0, "reassemble", false, int(Opt::reassemble)},
     {0, "num-threads", true, int(Opt::threads)},
     {0, "config", true, int(Opt::filter_config)},
     {0, "mem-usage", false, int(Opt::mem_usage)},
@@ -96,6 +96,8 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::help: c.command = Command::help; break;
     case Opt::version: c.command = Command::version; break;
     case Opt::dump_dmesg: c.command = Command::dump_dmesg; break;
+    case Opt::rearrange: c.command = Command::rearrange; break;
+    case Opt::reassemble: c.command = Command::reassemble; break;
     case Opt::report:
       if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
       c.dump.report = std::string(value);
@@ -116,6 +118,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       break;
     }
     case Opt::elf: c.dump.format = OutputFormat::elf; break;
+    case Opt::split: c.split = true; break;
     case Opt::flatten: c.dump.flatten = true; break;
     case Opt::threads: {
       Result<int> v = parse_int("--num-threads", value, 0, kMaxThreads);
@@ -147,6 +150,19 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
   return {};
 }
 
+// -R DUMPFILE and --reassemble PIECE... DUMPFILE: file-level commands, no dump options.
+Result<CliOptions> file_command(CliOptions c) {
+  if (!c.dump.report.empty()) return make_error(Errc::usage, "--report does not go with -R or --reassemble");
+  if (c.command == Command::rearrange) {
+    if (c.positional.size() != 1)
+      return make_error(Errc::usage, c.positional.empty() ? "-R: missing DUMPFILE" : "-R takes one DUMPFILE");
+  } else if (c.positional.size() < 3) {
+    return make_error(Errc::usage, "--reassemble needs two or more split files and the DUMPFILE to write");
+  }
+  c.dump.output = c.positional.back();
+  return c;
+}
+
 }  // namespace
 
 Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
@@ -158,6 +174,7 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
+  if (c.command == Command::rearrange || c.command == Command::reassemble) return file_command(std::move(c));
   if (c.dump.format == OutputFormat::elf && c.command == Command::dump && codecs > 0)
     return make_error(Errc::usage, "-E writes ELF, which is not compressed: drop -c/-l/-z/-p");
   if (!c.dump.filter_config.empty() && c.dump.vmlinux.empty())
@@ -180,6 +197,18 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
     c.dump.input = c.positional[0];
     c.dump.dump_level = kDlMax;
     c.dump.dry_run = true;
+    return c;
+  }
+  if (c.split && c.command == Command::dump) {
+    // --split VMCORE DUMPFILE1 DUMPFILE2 ...: kdump-compressed files, one per pfn range.
+    if (c.dump.flatten || c.dump.format == OutputFormat::elf)
+      return make_error(Errc::usage, "--split writes kdump-compressed files: not with -F or -E");
+    if (c.positional.size() < 3)
+      return make_error(Errc::usage, "--split needs VMCORE and at least two DUMPFILEs");
+    if (codecs == 0) c.dump.codec = CodecKind::none;
+    c.dump.input = c.positional[0];
+    c.dump.split_outputs.assign(c.positional.begin() + 1, c.positional.end());
+    c.dump.output = c.dump.split_outputs.front();
     return c;
   }
   if (c.dump.flatten && c.command == Command::dump) {
@@ -205,14 +234,17 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
 std::string usage_text() {
   return "usage: dumpfilter [-c|-l|-z|-p|-E] [-d LEVEL] [-f] [--num-threads N] VMCORE DUMPFILE\n"
          "       dumpfilter -F [-c|-l|-z|-p|-E] [-d LEVEL] VMCORE > STREAM\n"
+         "       dumpfilter --split [-c|-l|-z|-p] [-d LEVEL] VMCORE DUMPFILE1 DUMPFILE2 ...\n"
          "       dumpfilter --mem-usage VMCORE\n"
          "       dumpfilter -x VMLINUX --config FILE [dump options] VMCORE DUMPFILE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
+         "       dumpfilter -R [-f] DUMPFILE < FLATTENED\n"
+         "       dumpfilter --reassemble [-f] DUMPFILE1 ... DUMPFILEN DUMPFILE\n"
          "\n"
-         "Writes a kdump-compressed dump of VMCORE (/proc/vmcore or an ELF vmcore), leaving out the\n"
-         "page classes that LEVEL names (sum of: 1 zero, 2 cache, 4 private cache, 8 user data,\n"
-         "16 free).\n"
+         "Writes a kdump-compressed dump of VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed\n"
+         "or flattened dump to re-filter), leaving out the page classes that LEVEL names (sum of:\n"
+         "1 zero, 2 cache, 4 private cache, 8 user data, 16 free).\n"
          "  -c / -l / -z / -p   compress pages with zlib / lzo / zstd / snappy (default: none)\n"
          "  -E                  write an ELF core (kept pages only) instead\n"
          "  -F                  write makedumpfile's flattened stream to standard output\n"
@@ -228,6 +260,8 @@ std::string usage_text() {
          "  --dump-dmesg        write the kernel log instead of a dump\n"
          "  --report FILE       also (without DUMPFILE: only) write a triage report: text at\n"
          "                      FILE and JSON at FILE.json; a FILE ending in .json gets the JSON\n"
+         "  -R                  rebuild DUMPFILE from the flattened stream (-F) on standard input\n"
+         "  --reassemble        merge the files of a --split set into one DUMPFILE\n"
          "  -D                  debug output\n"
          "  -h, --help          this text;  -v, --version  the version\n";
 }

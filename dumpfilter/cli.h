@@ -9,8 +9,9 @@
 
 namespace kk {
 
-// report: --report with one operand; mem_usage: --mem-usage (page counts, no dump).
-enum class Command { dump, dump_dmesg, report, mem_usage, help, version };
+// report: --report with one operand; mem_usage: --mem-usage (page counts, no dump);
+// rearrange: -R DUMPFILE; reassemble: --reassemble PIECES... DUMPFILE
+enum class Command { dump, dump_dmesg, report, mem_usage, help, version, rearrange, reassemble };
 
 inline constexpr int kMaxThreads = 256;
 
@@ -22,6 +23,7 @@ struct CliOptions {
   bool debug = false;
   bool threads_given = false;  // else: one worker per online CPU
   bool check_params = false;   // --check-params: validate the command line only
+  bool split = false;          // --split
   std::string work_dir;        // --work-dir: accepted; pass 1 keeps nothing on disk
   std::vector<std::string> positional;
 };

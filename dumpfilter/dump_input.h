@@ -1,6 +1,7 @@
 // dump_input.h: the one reader interface for every dump input. The dumper sees physical memory in
 // pfns, the notes (copied verbatim into the output) and vmcoreinfo, whatever file holds them.
-// Today: ELF vmcores (/proc/vmcore, kexec captures, QEMU dump-guest-memory).
+// ELF vmcores (/proc/vmcore, kexec captures, QEMU dump-guest-memory), kdump-compressed dumps
+// (input_kdump.h), either of them in a flattened file (input_flattened.h).
 #pragma once
 
 #include <memory>
@@ -44,6 +45,9 @@ class DumpInput : public PhysReader {
     all.memsz = all.filesz = max_pfn() * page_size();
     return {all};
   }
+  // The input says it stopped early (a kdump-compressed dump cut by a full disk): pages it could
+  // not hold are absent, so an output made from it should say so too.
+  virtual bool incomplete() const { return false; }
 };
 
 // Opens any supported input; errors name the file ("vmcore.elf: not an ELF file (bad magic)").

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "dumpfilter/page_selector.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
+#include "dumpfilter/writer_split.h"
 #include "io/byte_cursor.h"
 
 namespace kk {
@@ -33,6 +35,9 @@ namespace {
 constexpr u64 kBitmapShare = 2;  // half the budget
 // Pages checked per read in pass 1's zero scan (ELF output with -d bit 1).
 constexpr u64 kScanPages = 256;
+// --split cuts at multiples of this many pfns (a window holds a whole number of them).
+constexpr u64 kSplitBlock = 512;
+static_assert(kWindowPfns % kSplitBlock == 0);
 
 void copy_uts_field(std::array<char, diskdump::kUtsLen>& dst, std::string_view s) {
   std::memset(dst.data(), 0, dst.size());
@@ -109,10 +114,25 @@ class Dumper {
       }
       KK_TRY(w_.add_bitmaps(w0, std::span(bm1).first(nbytes), std::span(bm2).first(nbytes), z));
       if (!kept_.empty()) std::copy_n(bm2.begin(), nbytes, kept_.begin() + static_cast<long>(w0 / 8));
+      if (!opt_.split_outputs.empty()) count_blocks(std::span(bm2).first(nbytes));
       progress_.update(w1, 0);
     }
     progress_.finish();
     return {};
+  }
+
+  // --split: pfn boundaries with about equal kept pages between them (at kSplitBlock granularity),
+  // and the kept count of each range.
+  std::pair<std::vector<u64>, std::vector<u64>> split_ranges(size_t parts) const {
+    std::vector<u64> prefix(block_kept_.size() + 1, 0);
+    for (size_t i = 0; i < block_kept_.size(); ++i) prefix[i + 1] = prefix[i] + block_kept_[i];
+    u64 nblocks = block_kept_.size();
+    std::vector<u64> blocks = split_boundaries(nblocks, prefix.back(), parts,
+                                               [&](u64 b) { return prefix[b]; });
+    std::vector<u64> bounds, kept;
+    for (u64 b : blocks) bounds.push_back(std::min(b * kSplitBlock, st_.max_pfn));
+    for (size_t i = 0; i + 1 < blocks.size(); ++i) kept.push_back(prefix[blocks[i + 1]] - prefix[blocks[i]]);
+    return {bounds, kept};
   }
 
   // Pass 2: every kept page, in pfn order, through the pipeline to the writer.
@@ -168,6 +188,15 @@ class Dumper {
       pfn += n;
     }
     return {};
+  }
+
+  void count_blocks(std::span<const std::byte> bm2) {
+    for (size_t i = 0; i < bm2.size(); i += kSplitBlock / 8) {
+      u32 n = 0;
+      for (size_t k = i; k < std::min(bm2.size(), i + kSplitBlock / 8); ++k)
+        n += static_cast<u32>(std::popcount(std::to_integer<unsigned>(bm2[k])));
+      block_kept_.push_back(n);
+    }
   }
 
   // The window's kept bits: from pass 1's copy, or classified again.
@@ -229,6 +258,7 @@ class Dumper {
   PageSelector selector_;
   bool zero_in_pass1_ = false;
   std::vector<std::byte> kept_;  // the whole 2nd bitmap, when it fits the budget
+  std::vector<u32> block_kept_;   // --split: kept pages per kSplitBlock pfns (4 bytes per 2 MiB)
   // Pass 2's job generator.
   std::vector<std::byte> win_, bm1_scratch_;
   u64 win0_ = 0, win1_ = 0, next_w0_ = 0, pos_ = 0;
@@ -318,6 +348,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   st.release = input.vmcoreinfo().osrelease();
   st.page_size = input.page_size();
   st.max_pfn = input.max_pfn();
+  st.input_incomplete = input.incomplete();
 
   Result<Analysis> a = analyse(input, opt.dump_level, &st.note);
   if (!a) return std::move(a).error();
@@ -342,7 +373,15 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     report = std::move(*rf);
   }
   std::unique_ptr<ByteSink> sink;
-  if (opt.dry_run) {
+  std::vector<std::unique_ptr<ByteSink>> split_sinks;
+  for (const std::string& path : opt.split_outputs) {
+    Result<OutputFile> out = OutputFile::create(path, opt.force);
+    if (!out) return std::move(out).error();
+    split_sinks.push_back(std::make_unique<FileSink>(std::move(*out)));
+  }
+  if (!split_sinks.empty()) {
+    sink = std::make_unique<NullSink>();  // the files are the split sinks
+  } else if (opt.dry_run) {
     sink = std::make_unique<NullSink>();
   } else if (opt.flatten) {
     if (::isatty(STDOUT_FILENO))
@@ -364,6 +403,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.notes = input.note_bytes();
     em.segments = input.load_segments();
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
+    em.input_incomplete = input.incomplete();
     em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
     auto w = std::make_unique<ElfWriter>(*sink, std::move(em));
     elf_writer = w.get();
@@ -384,14 +424,25 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     meta.notes = input.note_bytes();
     meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
     meta.vmcoreinfo_size = input.vmcoreinfo_size();
-    auto w = std::make_unique<DiskdumpWriter>(*sink, meta);
-    kdump_writer = w.get();
-    writer = std::move(w);
+    meta.input_incomplete = input.incomplete();
+    if (split_sinks.empty()) {
+      auto w = std::make_unique<DiskdumpWriter>(*sink, meta);
+      kdump_writer = w.get();
+      writer = std::move(w);
+    } else {
+      std::vector<ByteSink*> sinks;
+      for (auto& s : split_sinks) sinks.push_back(s.get());
+      writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
+    }
   }
 
   Dumper d(input, run_opt, *a, *writer, progress, st);
   KK_TRY(writer->write_headers());
   KK_TRY(d.select_all());
+  if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
+    auto [bounds, kept] = d.split_ranges(split_sinks.size());
+    sw->set_ranges(bounds, kept);
+  }
   KK_TRY(writer->start_data(st.dumped_pages));
   KK_TRY(d.copy_all());
   if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
@@ -400,6 +451,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();
   KK_TRY(sink->finish());
+  for (auto& s : split_sinks) KK_TRY(s->finish());
   if (report)
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
                                            opt.dump_level},

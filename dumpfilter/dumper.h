@@ -5,6 +5,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "compress/codec.h"
 #include "dumpfilter/page_classifier.h"
@@ -23,6 +24,7 @@ struct DumpOptions {
   OutputFormat format = OutputFormat::kdump;  // -E: elf
   bool flatten = false;                       // -F: the flattened stream on standard output
   bool dry_run = false;                       // --dry-run: everything but the output
+  std::vector<std::string> split_outputs;     // --split: one file per part (output unused)
   int threads = 1;                            // page pipeline workers (--num-threads)
   // Bytes pass 1 may keep between the passes (--cyclic-buffer); above it pass 2 classifies again.
   u64 memory_budget = 64ull << 20;
@@ -45,6 +47,7 @@ struct DumpStats {
   u64 file_size = 0;
   u64 erase_pieces = 0;   // --config: planned page pieces to overwrite
   bool classified = false;
+  bool input_incomplete = false;  // the input stopped early; the output says so too
   std::string note;       // why classification was skipped, when it was
 };
 

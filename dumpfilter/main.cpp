@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dumpfilter/cli.h"
+#include "dumpfilter/file_commands.h"
 #include "kk_config.h"
 
 namespace {
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
       std::fputs(format_mem_usage(*st).c_str(), stdout);
       return 0;
     }
+    case Command::rearrange:
+    case Command::reassemble: return run_file_command(c);
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.
@@ -95,6 +98,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
     return 1;
   }
+  if (st->input_incomplete)
+    std::fprintf(stderr, "dumpfilter: warning: %s is an incomplete dump; the output is marked incomplete\n",
+                 c.dump.input.c_str());
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
   if (c.message_level_given && (c.message_level & 16))
     std::fputs(format_report(*st, c.dump).c_str(), stderr);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dumpfilter/input_flattened.h"
+#include "dumpfilter/input_kdump.h"
 #include "io/byte_cursor.h"
 
 namespace kk {
@@ -54,13 +56,17 @@ std::vector<PfnRun> runs_of(const std::vector<LoadSegment>& segs, u64 page_size)
 }  // namespace
 
 Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
-  std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(file)));
-  const InputFile& f = v->file_;
+  return open(std::make_unique<FileSource>(std::move(file)));
+}
+
+Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> src) {
+  std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(src)));
+  const ByteSource& f = *v->file_;
 
   std::byte ehdr_bytes[sizeof(Elf64Ehdr)];
-  Result<size_t> got = f.read_some_at(0, ehdr_bytes);
-  if (!got) return std::move(got).error();
-  Result<ElfCoreHead> head = parse_elf_core_head(std::span(ehdr_bytes, *got));
+  size_t got = static_cast<size_t>(std::min<u64>(f.size(), sizeof ehdr_bytes));
+  KK_TRY(f.read_at(0, std::span(ehdr_bytes, got)));
+  Result<ElfCoreHead> head = parse_elf_core_head(std::span(ehdr_bytes, got));
   if (!head) return std::move(head).error().context(f.path());
   if (head->need_shdr0) {
     std::byte sh[sizeof(Elf64Shdr)];
@@ -153,12 +159,12 @@ Result<void> ElfVmcore::read_phys(u64 paddr, std::span<std::byte> out) const {
   while (!out.empty()) {
     const LoadSegment* s = find(paddr);
     if (!s)
-      return make_error(Errc::missing, file_.path() + ": physical address " + hex(paddr) +
+      return make_error(Errc::missing, file_->path() + ": physical address " + hex(paddr) +
                                            " is not in the dump");
     u64 in_seg = paddr - s->paddr;
     u64 n = std::min<u64>(out.size(), s->memsz - in_seg);
     u64 from_file = in_seg < s->filesz ? std::min(n, s->filesz - in_seg) : 0;
-    if (from_file) KK_TRY(file_.read_at(s->offset + in_seg, out.first(from_file)));
+    if (from_file) KK_TRY(file_->read_at(s->offset + in_seg, out.first(from_file)));
     if (from_file < n) std::memset(out.data() + from_file, 0, n - from_file);
     out = out.subspan(n);
     paddr += n;
@@ -183,7 +189,7 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
       u64 in_seg = paddr - s->paddr;
       n = std::min(end - paddr, s->memsz - in_seg);
       u64 from_file = in_seg < s->filesz ? std::min(n, s->filesz - in_seg) : 0;
-      if (from_file) KK_TRY(file_.read_at(s->offset + in_seg, std::span(dst, from_file)));
+      if (from_file) KK_TRY(file_->read_at(s->offset + in_seg, std::span(dst, from_file)));
       if (from_file < n) std::memset(dst + from_file, 0, n - from_file);
     }
     dst += n;
@@ -192,11 +198,18 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
   return {};
 }
 
+// Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.
 Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
-  Result<InputFile> f = InputFile::open(path);
-  if (!f) return std::move(f).error();
-  if (f->size() == 0) return make_error(Errc::truncated, path + ": empty file");
-  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*f));
+  Result<std::unique_ptr<ByteSource>> src = open_dump_source(path);
+  if (!src) return std::move(src).error();
+  std::byte magic[8] = {};
+  KK_TRY((*src)->read_at(0, std::span(magic, std::min<u64>((*src)->size(), sizeof magic))));
+  if (is_kdump_signature(magic)) {
+    Result<std::unique_ptr<KdumpInput>> k = KdumpInput::open(std::move(*src));
+    if (!k) return std::move(k).error();
+    return std::unique_ptr<DumpInput>(std::move(*k));
+  }
+  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*src));
   if (!v) return std::move(v).error();
   return std::unique_ptr<DumpInput>(std::move(*v));
 }

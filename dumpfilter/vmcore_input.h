@@ -3,6 +3,7 @@
 #pragma once
 
 #include "dumpfilter/dump_input.h"
+#include "dumpfilter/input_source.h"
 #include "elf/elf_core.h"
 #include "io/file.h"
 
@@ -15,8 +16,10 @@ inline constexpr u64 kMaxNoteBytes = 64ull << 20;       // all notes together
 class ElfVmcore final : public DumpInput {
  public:
   static Result<std::unique_ptr<ElfVmcore>> open(InputFile file);
+  // Any byte source: a plain file, or a flattened stream through its index (-E -F output).
+  static Result<std::unique_ptr<ElfVmcore>> open(std::unique_ptr<ByteSource> src);
 
-  const std::string& path() const override { return file_.path(); }
+  const std::string& path() const override { return file_->path(); }
   Arch arch() const override { return arch_; }
   u64 page_size() const override { return page_size_; }
   u64 max_pfn() const override { return max_pfn_; }
@@ -33,10 +36,10 @@ class ElfVmcore final : public DumpInput {
   std::vector<LoadSegment> load_segments() const override { return all_loads_; }
 
  private:
-  explicit ElfVmcore(InputFile f) : file_(std::move(f)) {}
+  explicit ElfVmcore(std::unique_ptr<ByteSource> f) : file_(std::move(f)) {}
   const LoadSegment* find(u64 paddr) const;
 
-  InputFile file_;
+  std::unique_ptr<ByteSource> file_;
   Arch arch_ = Arch::x86_64;
   u64 page_size_ = 4096;
   u64 max_pfn_ = 0;

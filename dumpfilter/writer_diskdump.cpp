@@ -63,6 +63,13 @@ Result<void> DiskdumpWriter::write_headers() {
   kh.phys_base = meta_.phys_base;
   kh.dump_level = meta_.dump_level;
   kh.max_mapnr_64 = meta_.max_pfn;
+  if (meta_.split) {
+    kh.split = 1;
+    kh.start_pfn = meta_.start_pfn;
+    kh.end_pfn = meta_.end_pfn;
+    kh.start_pfn_64 = meta_.start_pfn;
+    kh.end_pfn_64 = meta_.end_pfn;
+  }
   u64 note_off = layout_.block_size + sizeof kh;
   if (!meta_.notes.empty()) {
     kh.offset_note = static_cast<i64>(note_off);
@@ -155,7 +162,7 @@ Result<void> DiskdumpWriter::finish() {
   if (written_ != dumped_)
     return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
                                          std::to_string(dumped_) + " pages written");
-  return write_header(0);
+  return write_header(meta_.input_incomplete ? diskdump::kIncomplete : 0);
 }
 
 }  // namespace kk

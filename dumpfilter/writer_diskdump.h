@@ -40,6 +40,12 @@ struct DiskdumpMeta {
   std::span<const std::byte> notes;
   u64 vmcoreinfo_pos = 0;  // in notes
   u64 vmcoreinfo_size = 0;
+  // One file of a --split set: it holds the pages of pfns [start_pfn, end_pfn) only (both
+  // bitmaps stay whole, as readers of split sets expect).
+  bool split = false;
+  u64 start_pfn = 0, end_pfn = 0;
+  // Made from an input that stopped early: the finished dump keeps the incomplete flag.
+  bool input_incomplete = false;
 };
 
 class DiskdumpWriter final : public DumpWriter {
@@ -66,6 +72,11 @@ class DiskdumpWriter final : public DumpWriter {
   Result<void> finish() override;
   u64 bytes_end() const override { return data_end_; }
   u64 pages_written() const { return written_; }
+  // --split: the pfn range this file holds (written by the next write_headers()).
+  void set_range(u64 start_pfn, u64 end_pfn) {
+    meta_.start_pfn = start_pfn;
+    meta_.end_pfn = end_pfn;
+  }
 
  private:
   Result<void> write_header(u32 status);

@@ -213,7 +213,7 @@ Result<void> ElfWriter::finish() {
   if (emitted_ != planned_)
     return make_error(Errc::corrupt, "ELF writer: " + std::to_string(emitted_) + " of " +
                                          std::to_string(planned_) + " memory pieces written");
-  return write_ehdr(0);
+  return write_ehdr(meta_.input_incomplete ? kElfDumpIncomplete : 0);
 }
 
 Result<void> ElfWriter::write_eraseinfo(std::string_view text) {

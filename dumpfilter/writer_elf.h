@@ -50,6 +50,7 @@ struct ElfMeta {
   std::span<const std::byte> notes;
   std::vector<LoadSegment> segments;  // the input's memory map, kernel text included
   bool exclude_zero = false;          // -d with bit 1: zero pages get no data and no header
+  bool input_incomplete = false;      // made from a dump that stopped early: stays flagged
   // --config: room for an "ERASEINFO" note after the notes, as makedumpfile -E reserves it (the
   // text is known only after the pages; unused room stays zero). 0: no such note.
   u64 eraseinfo_reserve = 0;

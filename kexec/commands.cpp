@@ -9,6 +9,7 @@
 
 #include "io/file.h"
 #include "io/text_file.h"
+#include "kexec/crash_x86_64.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
 #include "kexec/syscalls.h"
@@ -61,14 +62,6 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   return e;
 }
 
-Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
-  if (out.empty())
-    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
-  return out;
-}
-
 // Where kexec_load(KEXEC_ON_CRASH) accepts segments: crashk_res only, every segment inside it
 // (else EADDRNOTAVAIL). /proc/iomem names crashk_low_res "Crash kernel" too; the kernel reserves
 // that one (below 4 GiB, for the capture kernel's DMA) only when crashk_res itself lies above
@@ -79,61 +72,6 @@ PhysRange crash_segment_range(const std::vector<PhysRange>& crash) {
   for (const PhysRange& r : crash)
     if (r.start > best.start) best = r;
   return best;
-}
-
-std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem) {
-  std::vector<PhysRange> out;
-  for (const IomemRange& r : iomem_system_ram(iomem)) out.push_back({r.start, r.end + 1});
-  return merge_ranges(out);
-}
-
-// The facts a capture kernel's ELF core header is made of.
-Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
-                                        const std::vector<PhysRange>& crash) {
-  CrashMemory m;
-  m.machine = kEmX86_64;
-  // The capture kernel runs in the low 1 MiB as well (capture_memory_map gives it that RAM), so
-  // what is there at dump time is not the crashed kernel's; kexec_file_load leaves it out too.
-  std::vector<PhysRange> not_dumped = crash;
-  not_dumped.push_back({0, kLowMemEnd});
-  m.ram = subtract_ranges(system_ram(iomem), not_dumped);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
-  m.page_offset = kDefaultPageOffset;
-  Result<KcoreFacts> k = read_kcore_facts(p);
-  if (k) {
-    m.kernel_text = k->text;
-    if (k->page_offset) m.page_offset = *k->page_offset;
-  }
-  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
-  // kernel text segment: the capture still works (readers go by physical address and
-  // VMCOREINFO), but say so rather than write wrong addresses silently.
-  if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
-                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
-                 static_cast<unsigned long long>(kDefaultPageOffset));
-  return m;
-}
-
-// The capture kernel's memory map: the firmware's non-RAM ranges as they are, RAM only in the
-// crash reservation and below 1 MiB (what the boot path needs there; since Linux 5.13 the first
-// kernel keeps that memory to itself, so nothing of the crashed kernel is lost).
-std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820Entry>& firmware,
-                                                  const std::vector<IomemRange>& iomem,
-                                                  const std::vector<PhysRange>& crash) {
-  std::vector<x86_64::E820Entry> out;
-  for (const x86_64::E820Entry& e : firmware)
-    if (e.type != x86_64::kE820Ram) out.push_back(e);
-  std::vector<PhysRange> low;
-  for (const PhysRange& r : system_ram(iomem))
-    if (r.start < kLowMemEnd) low.push_back({r.start, std::min(r.end, kLowMemEnd)});
-  for (const PhysRange& r : merge_ranges(low)) out.push_back({r.start, r.size(), x86_64::kE820Ram});
-  for (const PhysRange& r : crash) out.push_back({r.start, r.size(), x86_64::kE820Ram});
-  return out;
 }
 
 void print_plan(const X86Plan& plan) {
@@ -191,28 +129,37 @@ Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, c
   in.cmdline = cmdline;
   in.panic = opt.panic;
   in.acpi_rsdp = read_acpi_rsdp(p);
+  // Unreadable EFI facts cost the next kernel its EFI runtime services, not the load.
+  if (Result<std::optional<x86_64::EfiFirmware>> efi = read_efi_firmware(p))
+    in.efi = std::move(*efi);
+  else
+    std::fprintf(stderr, "kexec: warning: EFI: %s; the kernel boots without EFI runtime services\n",
+                 efi.error().msg.c_str());
   if (opt.panic) {
     Result<std::vector<PhysRange>> crash = crash_ranges(*iomem);
     if (!crash) return std::move(crash).error();
     Result<CrashMemory> mem = gather_crash_memory(p, *iomem, *crash);
     if (!mem) return std::move(mem).error();
-    in.elfcorehdr = build_elfcorehdr(*mem);
+    in.crash = std::move(*mem);
     in.placement = {crash_segment_range(*crash)};
     in.e820 = capture_memory_map(*firmware, *iomem, *crash);
   } else {
     in.placement = subtract_ranges(system_ram(*iomem), {{0, kLowMemEnd}});
     in.e820 = *firmware;
   }
-  PurgatoryBuilder purgatory = [&](u64 entry, u64 bp, const std::vector<Segment>& checked,
+  PurgatoryBuilder purgatory = [&](u64 entry, u64 bp, const BackupCopy& backup,
+                                   const std::vector<Segment>& checked,
                                    Allocator& alloc) -> Result<Segment> {
     PurgatoryRequest req{entry, bp, kConsolePort, opt.no_checks, /*allow_above_4g=*/true};
     req.spoil_digest = opt.test_spoil_digest;
+    req.backup = backup;
     Result<Segment> seg = make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
     if (seg && opt.debug) print_purgatory_digest(*seg, checked, opt.test_spoil_digest);
     return seg;
   };
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
   if (!plan) return std::move(plan).error().context(opt.kernel);
+  for (const std::string& w : plan->warnings) std::fprintf(stderr, "kexec: warning: %s\n", w.c_str());
   if (opt.debug) print_plan(*plan);
   return sys_kexec_load(plan->plan, kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
 }
@@ -271,6 +218,45 @@ Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
 }
 
 }  // namespace
+
+Result<std::vector<PhysRange>> crash_ranges(const std::vector<IomemRange>& iomem) {
+  std::vector<PhysRange> out;
+  for (const IomemRange& r : iomem_find(iomem, "Crash kernel")) out.push_back({r.start, r.end + 1});
+  if (out.empty())
+    return make_error(Errc::missing, "no memory is reserved for a crash kernel (boot with crashkernel=...)");
+  return out;
+}
+
+Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
+                                        const std::vector<PhysRange>& crash) {
+  CrashMemory m;
+  m.machine = kEmX86_64;
+  // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
+  // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
+  // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
+  m.ram = subtract_ranges(system_ram(iomem), crash);
+  m.backup_src = x86_backup_source(iomem);
+  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
+  if (!notes) return std::move(notes).error();
+  m.cpu_notes = std::move(*notes);
+  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
+  if (!vi) return std::move(vi).error();
+  m.vmcoreinfo = *vi;
+  m.page_offset = kDefaultPageOffset;
+  Result<KcoreFacts> k = read_kcore_facts(p);
+  if (k) {
+    m.kernel_text = k->text;
+    if (k->page_offset) m.page_offset = *k->page_offset;
+  }
+  // Without these the header's PT_LOAD vaddrs use the non-KASLR direct map and it lacks the
+  // kernel text segment: the capture still works (readers go by physical address and
+  // VMCOREINFO), but say so rather than write wrong addresses silently.
+  if (!k || !k->page_offset)
+    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
+                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
+                 static_cast<unsigned long long>(kDefaultPageOffset));
+  return m;
+}
 
 std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline) {
   auto trim_end = [](std::string& s) {

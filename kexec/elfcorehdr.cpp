@@ -31,7 +31,9 @@ std::vector<std::byte> build_elfcorehdr(const CrashMemory& mem) {
     Elf64Phdr p{};
     p.type = kPtLoad;
     p.flags = kPfR | kPfW | kPfX;
-    p.offset = paddr;
+    bool in_backup = mem.backup_src.size() && paddr >= mem.backup_src.start &&
+                     paddr + size <= mem.backup_src.end;
+    p.offset = in_backup ? mem.backup_dst + (paddr - mem.backup_src.start) : paddr;
     p.vaddr = vaddr;
     p.paddr = paddr;
     p.filesz = size;

@@ -31,6 +31,11 @@ struct CrashMemory {
   NoteBuffer vmcoreinfo;
   std::optional<KernelText> kernel_text;
   u64 page_offset = 0;                // direct-map base, for the RAM PT_LOADs' p_vaddr
+  // x86_64 kexec_load: low memory the purgatory copies into the reservation just before the
+  // capture kernel (which boots through it) reuses it. RAM PT_LOADs inside backup_src read the
+  // copy at backup_dst instead (kexec-tools' layout). Empty: no copy, every p_offset = p_paddr.
+  PhysRange backup_src;
+  u64 backup_dst = 0;
 };
 
 // One kexec segment holds it; the capture kernel finds it through elfcorehdr=.

@@ -6,6 +6,8 @@
 #include <functional>
 
 #include "arch/x86_64/boot_params.h"
+#include "kexec/elfcorehdr.h"
+#include "kexec/purgatory_image.h"
 #include "kexec/segments.h"
 
 namespace kk {
@@ -16,9 +18,16 @@ struct X86LoadInput {
   std::string cmdline;
   bool panic = false;
   std::vector<PhysRange> placement;  // where segments may go: RAM for -l, the crash range(s) for -p
-  std::vector<x86_64::E820Entry> e820;  // the new kernel's memory map (for -p before the cut below)
-  std::vector<std::byte> elfcorehdr;    // -p only; cut out of the map and named by elfcorehdr=
+  std::vector<x86_64::E820Entry> e820;  // the new kernel's memory map (for -p before the cuts below)
+  // -p only: what the ELF core header describes. When its backup_src is not empty, a backup
+  // segment is planned in the reservation, the purgatory copies backup_src there before the jump
+  // and the header points at the copy. Backup and header are cut out of the map; elfcorehdr=
+  // names the header.
+  std::optional<CrashMemory> crash;
   u64 acpi_rsdp = 0;
+  // The first kernel booted through EFI: pass its runtime map and tables on (SETUP_EFI) when the
+  // image says it takes them (XLF_EFI_KEXEC), so the next kernel keeps EFI runtime services.
+  std::optional<x86_64::EfiFirmware> efi;
 };
 
 struct X86Plan {
@@ -26,12 +35,17 @@ struct X86Plan {
   u64 kernel_addr = 0;
   u64 boot_params_addr = 0;
   u64 elfcorehdr_addr = 0;
+  BackupCopy backup;    // -p: what the purgatory copies before the jump (len 0: nothing)
   std::string cmdline;  // as the new kernel will see it
+  bool efi_passed = false;            // SETUP_EFI and the runtime map went to the new kernel
+  std::vector<std::string> warnings;  // what was left out and why, for the user
 };
 
 // Builds the purgatory segment once the others are placed: it gets the kernel entry, the
-// boot_params address and the segments to check, and takes its own room from the allocator.
+// boot_params address, the copy to make before the jump and the segments to check, and takes
+// its own room from the allocator.
 using PurgatoryBuilder = std::function<Result<Segment>(u64 entry, u64 boot_params,
+                                                       const BackupCopy& backup,
                                                        const std::vector<Segment>& checked,
                                                        Allocator& alloc)>;
 

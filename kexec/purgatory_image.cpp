@@ -38,6 +38,9 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   p.arg = req.arg;
   p.console_port = req.console_port;
   p.skip_checks = req.skip_checks ? 1 : 0;
+  p.backup_src = req.backup.src;
+  p.backup_dst = req.backup.dst;
+  p.backup_len = req.backup.len;
   p.nr_regions = 0;
   for (const Segment& s : checked) {
     if (s.data.empty()) continue;

@@ -10,6 +10,14 @@
 
 namespace kk {
 
+// A copy the purgatory makes after its checks pass, just before it jumps (kexec -p on x86_64:
+// the low memory the capture kernel is about to reuse). len 0: none.
+struct BackupCopy {
+  u64 src = 0;
+  u64 dst = 0;
+  u64 len = 0;
+};
+
 struct PurgatoryRequest {
   u64 entry = 0;         // kernel entry (x86_64: startup_64)
   u64 arg = 0;           // x86_64: boot_params (%rsi)
@@ -22,6 +30,7 @@ struct PurgatoryRequest {
   // (bit 0 of byte 0) in the parameter block, so the purgatory's own SHA-256 cannot match and it
   // must refuse to enter the kernel. Regions and everything else stay as they would be.
   bool spoil_digest = false;
+  BackupCopy backup{};
 };
 
 // One SHA-256 over every segment's data in order. Only the data: the kernel zero-fills the rest

@@ -175,6 +175,60 @@ u64 read_acpi_rsdp(const SysPaths& p) {
   return 0;
 }
 
+Result<std::optional<x86_64::EfiFirmware>> read_efi_firmware(const SysPaths& p) {
+  using Fw = std::optional<x86_64::EfiFirmware>;
+  Result<std::string> systab = read_text_file(p.at(p.efi_systab), 65536);
+  if (!systab) return Fw{};  // not an EFI boot
+  std::string dir = p.at(p.efi);
+  // boot_params.efi_info as the first kernel got it: signature, systab, descriptor version.
+  Result<std::vector<std::byte>> bp = read_binary_file(p.at(p.boot_params), 65536);
+  if (!bp) return std::move(bp).error();
+  if (bp->size() < x86_64::kEfiInfoOffset + x86_64::kEfiInfoSize)
+    return make_error(Errc::corrupt, p.at(p.boot_params) + ": shorter than boot_params");
+  x86_64::EfiFirmware fw;
+  fw.boot_info = x86_64::parse_efi_info(
+      std::span<const std::byte, x86_64::kEfiInfoSize>(bp->data() + x86_64::kEfiInfoOffset, x86_64::kEfiInfoSize));
+  fw.smbios = x86_64::parse_systab_value(*systab, "SMBIOS").value_or(0);
+  auto hex_file = [&](const std::string& path) -> Result<u64> {
+    Result<std::string> t = read_text_file(path, 4096);
+    if (!t) return std::move(t).error();
+    std::optional<u64> v = x86_64::parse_efi_hex(*t);
+    if (!v) return make_error(Errc::corrupt, path + ": not a 0x... number: '" + std::string(trim(*t)) + "'");
+    return *v;
+  };
+  struct Table { const char* name; u64* to; };
+  for (Table t : {Table{"fw_vendor", &fw.fw_vendor}, Table{"runtime", &fw.runtime},
+                  Table{"config_table", &fw.config_table}}) {
+    Result<u64> v = hex_file(dir + "/" + t.name);
+    if (!v) return std::move(v).error();
+    *t.to = *v;
+  }
+  // runtime-map/0, 1, ...: read in numeric order, the order the first kernel listed them.
+  std::vector<u64> ids;
+  if (DIR* d = ::opendir((dir + "/runtime-map").c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (std::optional<u64> n = parse_u64(e->d_name, 10)) ids.push_back(*n);
+    ::closedir(d);
+  }
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > 4096) return make_error(Errc::corrupt, dir + "/runtime-map: more than 4096 entries");
+  for (u64 id : ids) {
+    std::string e = dir + "/runtime-map/" + std::to_string(id) + "/";
+    x86_64::EfiMemDesc md;
+    Result<u64> type = hex_file(e + "type"), phys = hex_file(e + "phys_addr"), virt = hex_file(e + "virt_addr"),
+                pages = hex_file(e + "num_pages"), attr = hex_file(e + "attribute");
+    for (Result<u64>* r : {&type, &phys, &virt, &pages, &attr})
+      if (!*r) return std::move(*r).error();
+    md.type = static_cast<u32>(*type);
+    md.phys_addr = *phys;
+    md.virt_addr = *virt;
+    md.num_pages = *pages;
+    md.attribute = *attr;
+    fw.runtime_map.push_back(md);
+  }
+  return Fw{std::move(fw)};
+}
+
 std::string read_lockdown(const SysPaths& p) {
   Result<std::string> t = read_text_file(p.at(p.lockdown), 4096);
   if (!t) return "none";

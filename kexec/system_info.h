@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
+#include "arch/x86_64/efi.h"
 #include "kexec/elfcorehdr.h"
 #include "kernel/iomem.h"
 
@@ -22,6 +23,7 @@ struct SysPaths {
   std::string kcore = "/proc/kcore";
   std::string cmdline = "/proc/cmdline";
   std::string efi_systab = "/sys/firmware/efi/systab";
+  std::string efi = "/sys/firmware/efi";  // fw_vendor, runtime, config_table, runtime-map/N/
   std::string boot_params = "/sys/kernel/boot_params/data";
   std::string kexec_loaded = "/sys/kernel/kexec_loaded";
   std::string kexec_crash_loaded = "/sys/kernel/kexec_crash_loaded";
@@ -47,6 +49,9 @@ struct KcoreFacts {
 Result<KcoreFacts> read_kcore_facts(const SysPaths& p);
 // The ACPI RSDP: EFI systab ACPI20=/ACPI=, else the boot_params the kernel booted with; 0 if neither.
 u64 read_acpi_rsdp(const SysPaths& p);
+// The EFI facts a kexec'd kernel needs to keep runtime services: nullopt when the machine did
+// not boot through EFI (no systab, no runtime map); an error when they are there but unreadable.
+Result<std::optional<x86_64::EfiFirmware>> read_efi_firmware(const SysPaths& p);
 // The lockdown mode in brackets ("none", "integrity", "confidentiality"); "none" if absent.
 std::string read_lockdown(const SysPaths& p);
 Result<bool> read_loaded(const std::string& path);

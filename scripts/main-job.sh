@@ -6,7 +6,9 @@
 #
 # usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p]
 #                            [--kexec-opt -c|-s] [--kernel KVER] [--crash KIND] [--out DIR]
-#   --kernel KVER   a linux-image-KVER Debian package to use (default: newest 6.1 amd64)
+#   --kernel KVER|PATH.deb  a linux-image-KVER Debian package to use, by release (fetched with
+#                   apt-get download) or as a .deb file (its -dbg .deb is taken from beside it,
+#                   else from apt); default: the newest 6.1 amd64
 #   --crash KIND    sysrq (default), null, bug, oops, panic or softlockup (a small test module)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,14 @@ while [ $# -gt 0 ]; do
     -d) level=$2; shift ;;
     -c|-l|-z|-p) codec=$1 ;;
     --kexec-opt) kexec_opt=$2; shift ;;
-    --kernel) export KDUMPKIT_KVER=$2; shift ;;
+    --kernel)
+      if [[ $2 == *.deb ]]; then
+        [[ -f $2 ]] || { echo "main-job: --kernel $2: no such file" >&2; exit 2; }
+        KDUMPKIT_KERNEL_DEB=$(realpath "$2"); export KDUMPKIT_KERNEL_DEB
+      else
+        export KDUMPKIT_KVER=$2
+      fi
+      shift ;;
     --crash) crash=$2; shift ;;
     --out) out=$2; shift ;;
     -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;

@@ -49,10 +49,45 @@ Result<std::vector<E820Entry>> normalize_e820(std::vector<E820Entry> entries) {
     else
       out.push_back(e);
   }
-  if (out.size() > kE820Max)
+  if (out.size() > kE820MaxTotal)
     return make_error(Errc::unsupported, "memory map has " + std::to_string(out.size()) +
-                                             " entries, more than the " + std::to_string(kE820Max) +
-                                             " boot_params holds");
+                                             " entries, more than the " + std::to_string(kE820MaxTotal) +
+                                             " a kernel keeps");
+  return out;
+}
+
+std::optional<SetupData> e820_ext(const std::vector<E820Entry>& normalized) {
+  if (normalized.size() <= kE820Max) return std::nullopt;
+  SetupData sd;
+  sd.type = kSetupE820Ext;
+  sd.payload.resize((normalized.size() - kE820Max) * kE820EntrySize);
+  for (size_t i = kE820Max; i < normalized.size(); ++i) {
+    size_t off = (i - kE820Max) * kE820EntrySize;
+    put<u64>(sd.payload, off, normalized[i].addr);
+    put<u64>(sd.payload, off + 8, normalized[i].size);
+    put<u32>(sd.payload, off + 16, normalized[i].type);
+  }
+  return sd;
+}
+
+u64 setup_data_size(const std::vector<SetupData>& items) {
+  u64 size = 0;
+  for (const SetupData& sd : items) size = align_up(size, 8) + kSetupDataHeader + sd.payload.size();
+  return size;
+}
+
+std::vector<std::byte> link_setup_data(const std::vector<SetupData>& items, u64 addr) {
+  std::vector<std::byte> out;
+  std::vector<size_t> starts;
+  for (const SetupData& sd : items) {
+    out.resize(align_up(out.size(), 8), std::byte{0});
+    starts.push_back(out.size());
+    out.resize(out.size() + kSetupDataHeader, std::byte{0});
+    put<u32>(out, starts.back() + 8, sd.type);
+    put<u32>(out, starts.back() + 12, static_cast<u32>(sd.payload.size()));
+    out.insert(out.end(), sd.payload.begin(), sd.payload.end());
+  }
+  for (size_t i = 0; i + 1 < starts.size(); ++i) put<u64>(out, starts[i], addr + starts[i + 1]);
   return out;
 }
 
@@ -72,11 +107,24 @@ Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const Boo
   put<u32>(bp, kExtRamdiskImage, static_cast<u32>(in.initrd_addr >> 32));
   put<u32>(bp, hdr::kRamdiskSize, static_cast<u32>(in.initrd_size));
   put<u32>(bp, kExtRamdiskSize, static_cast<u32>(in.initrd_size >> 32));
-  put<u64>(bp, hdr::kSetupData, in.setup_data);
-  if (image.version >= 0x020e) put<u64>(bp, kAcpiRsdpAddr, in.acpi_rsdp);
+  if (image.version < kProtoXloadflags &&
+      ((in.cmdline_addr | (in.initrd_addr + in.initrd_size) | in.setup_data) >> 32) != 0)
+    return make_error(Errc::unsupported, "boot protocol before 2.12 takes no address above 4 GiB");
+  if (in.setup_data != 0) {
+    if (!image.has_setup_data())
+      return make_error(Errc::unsupported, "boot protocol before 2.09 has no setup_data");
+    put<u64>(bp, hdr::kSetupData, in.setup_data);
+  }
+  if (image.version >= kProtoAcpiRsdp) put<u64>(bp, kAcpiRsdpAddr, in.acpi_rsdp);
+  if (in.efi_info) {
+    std::array<std::byte, kEfiInfoSize> ei = encode_efi_info(*in.efi_info);
+    std::memcpy(bp.data() + kEfiInfoOffset, ei.data(), ei.size());
+  }
 
   Result<std::vector<E820Entry>> e820 = normalize_e820(in.e820);
   if (!e820) return std::move(e820).error();
+  // The rest, if any, is the caller's SETUP_E820_EXT (e820_ext()).
+  if (e820->size() > kE820Max) e820->resize(kE820Max);
   bp[kE820Entries] = std::byte(static_cast<u8>(e820->size()));
   for (size_t i = 0; i < e820->size(); ++i) {
     size_t off = kE820Table + i * kE820EntrySize;

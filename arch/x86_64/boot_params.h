@@ -7,11 +7,15 @@
 #include <vector>
 
 #include "arch/x86_64/bzimage.h"
+#include "arch/x86_64/efi.h"
 
 namespace kk::x86_64 {
 
 inline constexpr size_t kBootParamsSize = 4096;
 inline constexpr size_t kE820Max = 128;  // entries in boot_params itself
+// Entries a kernel keeps at all (E820_MAX_ENTRIES: 128 + 3 * MAX_NUMNODES, 1024 nodes in
+// Debian's kernels); the ones past kE820Max travel in a SETUP_E820_EXT setup_data.
+inline constexpr size_t kE820MaxTotal = 128 + 3 * 1024;
 
 enum E820Type : u32 {
   kE820Ram = 1,
@@ -33,21 +37,40 @@ struct E820Entry {
 
 // The type /sys/firmware/memmap/N/type names ("System RAM", "ACPI Tables", ...); nullopt: unknown.
 std::optional<u32> e820_type_from_name(std::string_view name);
-// Sorts, merges touching entries of one type; more than kE820Max is an error.
+// Sorts, merges touching entries of one type; more than kE820MaxTotal is an error.
 Result<std::vector<E820Entry>> normalize_e820(std::vector<E820Entry> entries);
+
+// setup_data (boot.rst, protocol 2.09+): a linked list of typed blobs the kernel reads early.
+inline constexpr u32 kSetupE820Ext = 1;
+inline constexpr u32 kSetupEfi = 4;
+inline constexpr size_t kSetupDataHeader = 16;  // u64 next, u32 type, u32 len
+struct SetupData {
+  u32 type = 0;
+  std::vector<std::byte> payload;
+};
+// The entries past the first kE820Max of a normalized map, 20 bytes each, as a SETUP_E820_EXT
+// payload; nullopt when the map fits boot_params.
+std::optional<SetupData> e820_ext(const std::vector<E820Entry>& normalized);
+// Bytes the items take laid out by link_setup_data.
+u64 setup_data_size(const std::vector<SetupData>& items);
+// The items back to back from physical address `addr` (each 8-byte aligned), each `next`
+// naming the one after it; boot_params.hdr.setup_data then names `addr`.
+std::vector<std::byte> link_setup_data(const std::vector<SetupData>& items, u64 addr);
 
 struct BootParamsInput {
   u64 cmdline_addr = 0;
   u64 initrd_addr = 0;
   u64 initrd_size = 0;
   u64 acpi_rsdp = 0;
-  u64 setup_data = 0;  // physical address of the first setup_data, 0 for none
-  std::vector<E820Entry> e820;
+  u64 setup_data = 0;  // physical address of the first setup_data, 0 for none (2.09+)
+  std::vector<E820Entry> e820;  // the first kE820Max entries (normalized) go in boot_params
+  std::optional<EfiInfo> efi_info;  // none: the next kernel boots without EFI
 };
 
 inline constexpr u8 kLoaderTypeKexec = 0x0d;  // boot.rst's assigned id for kexec
 
-// Builds the 4 KiB zero page: the image's setup header, then the loader's fields.
+// Builds the 4 KiB zero page: the image's setup header, then the loader's fields. Refuses what
+// the image's protocol cannot take: setup_data before 2.09, addresses above 4 GiB before 2.12.
 Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const BootParamsInput& in);
 
 }  // namespace kk::x86_64

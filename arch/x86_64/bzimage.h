@@ -32,8 +32,17 @@ inline constexpr size_t kPrefAddress = 0x258;
 inline constexpr size_t kInitSize = 0x260;
 }  // namespace hdr
 
+// Boot protocol versions whose fields the loader depends on (boot.rst, "THE REAL-MODE KERNEL
+// HEADER"). 2.06 is Linux 2.6.22, the first relocatable x86_64 bzImage with cmdline_size.
+inline constexpr u16 kProtoMin = 0x0206;         // cmdline_size
+inline constexpr u16 kProtoSetupData = 0x0209;   // setup_data
+inline constexpr u16 kProtoInitSize = 0x020a;    // pref_address, init_size
+inline constexpr u16 kProtoXloadflags = 0x020c;  // xloadflags; ext_* boot_params fields honoured
+inline constexpr u16 kProtoAcpiRsdp = 0x020e;    // acpi_rsdp_addr
+
 inline constexpr u16 kXlfKernel64 = 1 << 0;
 inline constexpr u16 kXlfCanBeLoadedAbove4G = 1 << 1;
+inline constexpr u16 kXlfEfiKexec = 1 << 4;  // the kernel takes the EFI runtime map over kexec
 inline constexpr u8 kLoadedHigh = 1 << 0;
 
 struct BzImage {
@@ -47,11 +56,15 @@ struct BzImage {
   u32 cmdline_size = 0;        // max command line length without the NUL
   u64 pref_address = 0;
   u64 init_size = 0;           // memory the kernel needs from its load address to boot
+  bool init_size_estimated = false;  // protocol < 2.10: no init_size field, see parse_bzimage
   u32 initrd_addr_max = 0;
+  bool has_setup_data() const { return version >= kProtoSetupData; }
 };
 
-// Checks the image is a relocatable bzImage with a 64-bit entry we can load (protocol >= 2.12
-// for xloadflags; older images are refused with the reason).
+// Checks the image is a relocatable bzImage with a 64-bit entry we can load: protocol 2.06 or
+// later (older images are refused with the reason). Before 2.12 there are no xloadflags: the
+// 64-bit entry is taken as given (every relocatable x86_64 bzImage since 2.06 has startup_64 at
+// 0x200) and nothing may go above 4 GiB; before 2.10 init_size is estimated.
 Result<BzImage> parse_bzimage(std::span<const std::byte> image);
 
 }  // namespace kk::x86_64

@@ -7,7 +7,8 @@ checks our writer rather than agreeing with it. Reads raw and zlib pages (use -c
   kdump_pages.py summary DUMP            header fields as JSON
   kdump_pages.py compare OURS THEIRS     compares kept non-zero pages; exit 1 beyond 0.5 %
   kdump_pages.py same A B                the same non-zero pages with the same bytes, exactly
-Either file may be an ELF core (-E output, a vmcore): its PT_LOAD file bytes are its pages.
+Either file may be an ELF core (-E output, a vmcore): its PT_LOAD file bytes are its pages; or a
+--split set written FILE1,FILE2,...
 """
 import hashlib
 import json
@@ -33,10 +34,12 @@ class Dump:
         self.release = uts[65 * 2:65 * 3].split(b"\0")[0].decode()
         self.f.seek(self.block_size)
         sub = SUB.unpack(self.f.read(SUB.size))
-        (self.phys_base, self.dump_level, _split, _s, _e, self.off_vmcoreinfo, self.size_vmcoreinfo,
-         self.off_note, self.size_note, _oe, _se, _s64, _e64, self.max_mapnr) = sub
+        (self.phys_base, self.dump_level, self.split, _s, _e, self.off_vmcoreinfo, self.size_vmcoreinfo,
+         self.off_note, self.size_note, _oe, _se, s64, e64, self.max_mapnr) = sub
         if self.version < 6:
             self.max_mapnr = max_mapnr
+        # A --split file holds the pages of [start, end) only; its bitmaps are whole.
+        self.start, self.end = (s64, e64) if self.split else (0, self.max_mapnr)
         half = self.bitmap_blocks * self.block_size // 2
         bm_off = (1 + self.sub_hdr_size) * self.block_size
         self.f.seek(bm_off)
@@ -56,7 +59,7 @@ class Dump:
             for bit in range(8):
                 if b >> bit & 1:
                     pfn = byte_i * 8 + bit
-                    if pfn < self.max_mapnr:
+                    if self.start <= pfn < min(self.end, self.max_mapnr):
                         yield pfn
 
     def pages(self):
@@ -120,7 +123,20 @@ class ElfDump:
                 yield pfn, bytes(buf)
 
 
+class DumpSet:
+    """A --split set given as FILE1,FILE2,...: the union of the files' pages."""
+    def __init__(self, paths):
+        self.parts = [Dump(p) for p in paths]
+        self.block_size = self.parts[0].block_size
+
+    def pages(self):
+        for d in self.parts:
+            yield from d.pages()
+
+
 def open_dump(path):
+    if "," in path:
+        return DumpSet(path.split(","))
     with open(path, "rb") as f:
         magic = f.read(4)
     return ElfDump(path) if magic == b"\x7fELF" else Dump(path)

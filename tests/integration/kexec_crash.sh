@@ -8,8 +8,9 @@
 # and the triage report (report.json, report.txt) parses and names the sysrq crash.
 # Runs: -c and -s (1 GiB, 1 vCPU); -c:4g, a 4 GiB guest with 2 vCPUs, where crash, drgn and the
 # report must all see 2 CPUs; with UEFI firmware installed (package ovmf), -c:efi, the first
-# kernel booted by UEFI. Then -c:spoil: the load gets kexec --test-spoil-digest and the
-# purgatory must refuse to enter the capture kernel on the panic.
+# kernel booted by UEFI, whose capture kernel must have EFI too (runtime map passed on). Then
+# -c:spoil: the load gets kexec --test-spoil-digest and the purgatory must refuse to enter the
+# capture kernel on the panic.
 source "$(dirname "$0")/lib.sh"
 : "${KEXEC:?meson sets KEXEC}"
 command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not installed"
@@ -40,6 +41,10 @@ for variant in "${variants[@]}"; do
   grep -q 'PANIC: "Kernel panic - not syncing: sysrq triggered crash"' <<<"$cout" ||
     { echo "$cout" | head -30; it_fail "crash sys: no sysrq PANIC line ($variant)"; }
   grep -Eq "^ +CPUS: $cpus\$" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: CPUS is not $cpus ($variant)"; }
+  if [ "$variant" = -c:efi ]; then  # the capture kernel kept EFI (SETUP_EFI + runtime map)
+    grep -q '^KK_EFI .*runtime-map' "$out/console.log" ||
+      it_fail "the capture kernel has no /sys/firmware/efi/runtime-map after a UEFI boot ($variant)"
+  fi
 
   got=$(it_drgn_facts "$dump" "$VMLINUX" "the kexec $variant dump") || exit 1
   # shellcheck disable=SC2086  # words on purpose

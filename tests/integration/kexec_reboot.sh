@@ -3,7 +3,8 @@
 # `kexec -l` (-c: kexec_load with kdumpkit's purgatory; -s: kexec_file_load) and `kexec -e`
 # enters it; the second kernel's /init must see exactly the command line we gave. With -c the
 # console must show our purgatory's "checks ok" (tests/qemu/kexec-boot.sh checks all of this).
-# With UEFI firmware installed (package ovmf), -c also runs with the first kernel booted by UEFI.
+# With UEFI firmware installed (package ovmf), -c also runs with the first kernel booted by UEFI,
+# and the second kernel must have EFI too (our load passes the runtime map on).
 # Then -c:spoil: `kexec -c -l --test-spoil-digest` + `kexec -e`, and the purgatory must refuse:
 # its mismatch line with both digests, and no second kernel within --spoil-wait seconds.
 source "$(dirname "$0")/lib.sh"
@@ -21,6 +22,12 @@ for variant in "${variants[@]}"; do
     { cat "$IT_TMP/run.log" >&2; it_fail "kexec $variant -l + kexec -e did not boot the second kernel"; }
   grep -q '^KK_CMDLINE console=ttyS0 panic=1 kk.stage=second$' "$out/console.log" ||
     it_fail "second kernel's command line (kexec $variant)"
+  # After a UEFI boot our load passes the EFI runtime map on (SETUP_EFI): the second kernel has
+  # EFI, runtime map included.
+  if [ "$variant" = -c:efi ]; then
+    grep -q '^KK_EFI .*runtime-map' "$out/console.log" ||
+      it_fail "the second kernel has no /sys/firmware/efi/runtime-map after a UEFI boot (kexec $variant)"
+  fi
   echo "ok: kexec $variant -l + -e: load $(sed -n 's/^load=//p' "$out/timings") s," \
        "-e -> second /init $(sed -n 's/^exec=//p' "$out/timings") s," \
        "QEMU $(sed -n 's/^total_qemu=//p' "$out/timings") s"

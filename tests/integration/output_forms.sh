@@ -2,8 +2,9 @@
 # The output forms besides the plain kdump-compressed file, on the small real vmcore:
 # -E (ELF): crash and drgn read it, and it keeps exactly the pages our kdump-compressed dump keeps;
 # -F: makedumpfile -R rebuilds our stream into the same file we write directly (header time
-# aside), also for -F -E; threads: the dump is the same at every thread count; --mem-usage counts
-# what the dump reports; --dry-run writes nothing.
+# aside), also for -F -E; threads: the dump is the same at every thread count; --split sets hold
+# the same pages and open in crash; --mem-usage counts what the dump reports; --dry-run writes
+# nothing.
 source "$(dirname "$0")/lib.sh"
 it_tmpdir
 VMCORE=$(it_fixture small)
@@ -52,6 +53,14 @@ same_but_time "$T/t1" "$T/t5" "--num-threads 1 vs 5"
 same_but_time "$T/small-budget" "$T/k.c" "--cyclic-buffer 1"
 "$DUMPFILTER" -E -d 31 --cyclic-buffer 1 "$VMCORE" "$T/e-small.elf" || it_fail "-E --cyclic-buffer 1"
 cmp "$T/e-small.elf" "$T/e.elf" || it_fail "-E --cyclic-buffer 1 differs"
+
+# --split: three files with the pages of one dump; crash opens the set; makedumpfile joins it.
+"$DUMPFILTER" --split -c -d 31 "$VMCORE" "$T/p1" "$T/p2" "$T/p3" || it_fail "--split"
+pages "$T/p1,$T/p2,$T/p3" "$T/k.c" "--split set keeps other pages than one file"
+for p in p1 p2 p3; do [ -s "$T/$p" ] || it_fail "--split left $p empty"; done
+it_crash_facts "$T/p1 $T/p2 $T/p3" "$VMLINUX" "--split set" "$RELEASE" >/dev/null
+makedumpfile --reassemble "$T/p1" "$T/p2" "$T/p3" "$T/joined" >/dev/null 2>&1 || it_fail "makedumpfile --reassemble of our set"
+pages "$T/joined" "$T/k.c" "our --split set, reassembled by makedumpfile"
 
 # --mem-usage counts what the dump reports.
 usage=$("$DUMPFILTER" --mem-usage "$VMCORE") || it_fail "--mem-usage"

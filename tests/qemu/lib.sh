@@ -29,8 +29,21 @@ kk_now() { date +%s.%3N; }
 # kk_elapsed START: seconds since START (from kk_now), one decimal.
 kk_elapsed() { awk -v a="$1" -v b="$(kk_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# kk_pick_kver: newest linux-image-6.1.0-N-amd64 in apt's lists (or $KDUMPKIT_KVER).
+# kk_deb_kver DEB: the kernel release a linux-image-KVER .deb holds (from its Package field).
+kk_deb_kver() {
+    local pkg
+    pkg=$(dpkg-deb -f "$1" Package 2>/dev/null) || kk_die "$1: not a Debian package"
+    [[ $pkg == linux-image-* && $pkg != *-dbg ]] || kk_die "$1: package $pkg is not a linux-image"
+    printf '%s\n' "${pkg#linux-image-}"
+}
+
+# kk_pick_kver: newest linux-image-6.1.0-N-amd64 in apt's lists (or $KDUMPKIT_KVER, or the
+# release of $KDUMPKIT_KERNEL_DEB).
 kk_pick_kver() {
+    if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
+        kk_deb_kver "$KDUMPKIT_KERNEL_DEB"
+        return
+    fi
     if [[ -n ${KDUMPKIT_KVER:-} ]]; then
         printf '%s\n' "$KDUMPKIT_KVER"
         return
@@ -70,6 +83,14 @@ kk_fetch_kernel_locked() {
     mkdir -p "$kdir/debs" "$root"
     local img=linux-image-$kver dbg=linux-image-$kver-dbg deb
     local need=()
+    # A kernel given as a .deb (--kernel PATH): that package, and its -dbg package from beside it
+    # when there is one (else from apt, as for Debian's own kernels).
+    if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
+        cp "$KDUMPKIT_KERNEL_DEB" "$kdir/debs/" || kk_die "copying $KDUMPKIT_KERNEL_DEB failed"
+        for deb in "$(dirname "$KDUMPKIT_KERNEL_DEB")/${dbg}"_*.deb; do
+            [[ -f $deb ]] && { cp "$deb" "$kdir/debs/" || kk_die "copying $deb failed"; }
+        done
+    fi
     compgen -G "$kdir/debs/${img}_*.deb" >/dev/null || need+=("$img")
     compgen -G "$kdir/debs/${dbg}_*.deb" >/dev/null || need+=("$dbg")
     if ((${#need[@]})); then
@@ -100,8 +121,12 @@ kk_fetch_kernel_locked() {
 # and no fixture needs them). A stamp written last makes an interrupted run start over.
 kk_fetch_kernel() {
     local kver kdir root stamp
-    kver=$(kk_pick_kver)
+    kver=$(kk_pick_kver) || exit 1
     kdir=$KK_CACHE/kernel/$kver
+    # A given .deb gets its own cache entry, keyed by its contents (it may reuse Debian's name).
+    if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
+        kdir=$KK_CACHE/kernel/$kver-deb-$(sha256sum "$KDUMPKIT_KERNEL_DEB" | cut -c1-16)
+    fi
     root=$kdir/root
     stamp=$kdir/.done
     if [[ ! -e $stamp ]]; then

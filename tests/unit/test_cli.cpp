@@ -148,11 +148,8 @@ TEST_CASE("cli: missing operands and values", "[cli]") {
 
 TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
   auto [args, msg] = GENERATE(table<Args, std::string>({
-      {{"--split", "-d", "31", "in", "out1", "out2"}, "not supported yet: --split"},
       {{"--eppic", "macro.c", "in", "out"}, "not supported yet: --eppic"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
-      {{"-R", "out"}, "not supported yet: -R"},
-      {{"--reassemble", "a", "b", "out"}, "not supported yet: --reassemble"},
       {{"-d", "11,31", "in", "out"}, "not supported yet: -d with a list of levels"},
   }));
   INFO(msg);
@@ -192,11 +189,32 @@ TEST_CASE("cli: -E, -F and the pipeline options", "[cli]") {
   REQUIRE(d.dump.dry_run);
   REQUIRE(d.dump.input == "in");
 
+  CliOptions sp = parse_ok({"--split", "-l", "-d", "31", "in", "a", "b", "c"});
+  REQUIRE(sp.dump.split_outputs == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(sp.dump.input == "in");
+  REQUIRE(parse_err({"--split", "in", "a"}).code == Errc::usage);
+  REQUIRE(parse_err({"--split", "-E", "in", "a", "b"}).code == Errc::usage);
+
   CliOptions m = parse_ok({"--mem-usage", "/proc/kcore"});
   REQUIRE(m.command == Command::mem_usage);
   REQUIRE(m.dump.input == "/proc/kcore");
   REQUIRE(m.dump.dump_level == kDlMax);
   REQUIRE(parse_err({"--mem-usage", "a", "b"}).code == Errc::usage);
+}
+
+TEST_CASE("cli: -R DUMPFILE and --reassemble PIECES... DUMPFILE", "[cli]") {
+  CliOptions r = parse_ok({"-R", "/var/crash/vmcore"});
+  REQUIRE(r.command == Command::rearrange);
+  REQUIRE(r.dump.output == "/var/crash/vmcore");
+  REQUIRE(parse_ok({"-fR", "out"}).dump.force);
+  CliOptions m = parse_ok({"--reassemble", "a", "b", "c", "out"});
+  REQUIRE(m.command == Command::reassemble);
+  REQUIRE(m.positional == std::vector<std::string>{"a", "b", "c", "out"});
+  REQUIRE(m.dump.output == "out");
+  REQUIRE(parse_err({"-R"}).msg == "-R: missing DUMPFILE");
+  REQUIRE(parse_err({"-R", "a", "b"}).msg == "-R takes one DUMPFILE");
+  REQUIRE(parse_err({"--reassemble", "a", "out"}).code == Errc::usage);
+  REQUIRE(parse_err({"--report", "r.txt", "-R", "out"}).code == Errc::usage);
 }
 
 TEST_CASE("cli: --dump-dmesg VMCORE LOGFILE", "[cli]") {

@@ -186,11 +186,11 @@ TEST_CASE("bzimage: refuses what it cannot load, saying why", "[bzimage]") {
     REQUIRE(e.code == Errc::corrupt);
     REQUIRE_THAT(e.msg, Catch::Contains("HdrS"));
   }
-  SECTION("protocol 2.11 is too old") {
-    f.version = 0x020b;
+  SECTION("protocol 2.05 is too old") {
+    f.version = 0x0205;
     Error e = parse_err(f.build());
     REQUIRE(e.code == Errc::unsupported);
-    REQUIRE_THAT(e.msg, Catch::Contains("boot protocol 2.11 is too old"));
+    REQUIRE_THAT(e.msg, Catch::Contains("boot protocol 2.05 is too old") && Catch::Contains("2.06"));
   }
   SECTION("no 64-bit entry") {
     f.xloadflags = kXlfCanBeLoadedAbove4G;
@@ -374,32 +374,163 @@ TEST_CASE("e820: normalize_e820 sorts and merges touching entries of one type", 
                 });
 }
 
-TEST_CASE("e820: normalize_e820 holds 128 entries and refuses 129", "[bzimage]") {
+TEST_CASE("e820: more than 128 entries: 128 in boot_params, the rest in SETUP_E820_EXT", "[bzimage]") {
   std::vector<E820Entry> many;
-  for (u64 i = 0; i < 128; ++i) many.push_back({i * 0x2000, 0x1000, kE820Ram});  // a gap after each
-  Result<std::vector<E820Entry>> ok = normalize_e820(many);
-  REQUIRE(ok);
-  REQUIRE(ok->size() == 128);
+  for (u64 i = 0; i < 131; ++i)  // a gap after each, alternating types: nothing merges
+    many.push_back({i * 0x2000, 0x1000, i % 2 ? kE820Reserved : kE820Ram});
+  Result<std::vector<E820Entry>> norm = normalize_e820(many);
+  REQUIRE(norm);
+  REQUIRE(norm->size() == 131);
+  REQUIRE_FALSE(e820_ext(std::vector<E820Entry>(norm->begin(), norm->begin() + 128)));
 
-  many.push_back({128 * 0x2000, 0x1000, kE820Ram});
-  Result<std::vector<E820Entry>> bad = normalize_e820(many);
-  REQUIRE_FALSE(bad);
-  REQUIRE(bad.error().code == Errc::unsupported);
-  REQUIRE_THAT(bad.error().msg, Catch::Contains("129 entries") && Catch::Contains("128"));
+  std::optional<SetupData> ext = e820_ext(*norm);
+  REQUIRE(ext);
+  REQUIRE(ext->type == 1);  // SETUP_E820_EXT
+  REQUIRE(ext->payload.size() == 3 * 20);
+  for (u64 i = 0; i < 3; ++i) {  // entries 128, 129, 130, packed as in the zero page
+    INFO("extended entry " << i);
+    REQUIRE(get<u64>(ext->payload, i * 20) == (128 + i) * 0x2000);
+    REQUIRE(get<u64>(ext->payload, i * 20 + 8) == 0x1000);
+    REQUIRE(get<u32>(ext->payload, i * 20 + 16) == ((128 + i) % 2 ? 2u : 1u));
+  }
 
-  // build_boot_params passes the error on rather than truncating the map.
+  // build_boot_params writes the first 128; the count byte says 128.
   BootParamsInput in;
   in.e820 = many;
-  Result<std::vector<std::byte>> bp = build_boot_params(parse_ok(FakeBzImage{}.build()), in);
-  REQUIRE_FALSE(bp);
-  REQUIRE(bp.error().code == Errc::unsupported);
+  std::vector<std::byte> image = FakeBzImage{}.build();
+  std::vector<std::byte> bp = boot_params_ok(parse_ok(image), in);
+  REQUIRE(std::to_integer<u8>(bp[kE820Entries]) == 128);
+  std::vector<E820Entry> first = read_e820(bp);
+  REQUIRE(first == std::vector<E820Entry>(norm->begin(), norm->begin() + 128));
 
-  // 129 entries that merge down to one fit.
+  // 129 entries that merge down to one need no extension.
   std::vector<E820Entry> touching;
   for (u64 i = 0; i < 129; ++i) touching.push_back({i * 0x1000, 0x1000, kE820Ram});
   Result<std::vector<E820Entry>> merged = normalize_e820(touching);
   REQUIRE(merged);
   REQUIRE(*merged == std::vector<E820Entry>{{0, 129 * 0x1000, kE820Ram}});
+  REQUIRE_FALSE(e820_ext(*merged));
+
+  // More than a kernel keeps at all is an error, not a silent cut.
+  std::vector<E820Entry> too_many;
+  for (u64 i = 0; i <= kE820MaxTotal; ++i) too_many.push_back({i * 0x2000, 0x1000, kE820Ram});
+  Result<std::vector<E820Entry>> bad = normalize_e820(too_many);
+  REQUIRE_FALSE(bad);
+  REQUIRE(bad.error().code == Errc::unsupported);
+  REQUIRE_THAT(bad.error().msg, Catch::Contains(std::to_string(kE820MaxTotal + 1) + " entries"));
+}
+
+TEST_CASE("setup_data: items linked back to back, 8-byte aligned, next = physical address", "[bzimage]") {
+  std::vector<SetupData> items{{1, std::vector<std::byte>(20, std::byte{0xaa})},
+                               {4, std::vector<std::byte>(96, std::byte{0xbb})},
+                               {9, std::vector<std::byte>(3, std::byte{0xcc})}};
+  const u64 at = 0x7ffe3010;
+  std::vector<std::byte> b = link_setup_data(items, at);
+  // 16 + 20 = 36 -> next at 40; 40 + 16 + 96 = 152; 152 + 16 + 3 = 171.
+  REQUIRE(b.size() == 171);
+  REQUIRE(setup_data_size(items) == 171);
+  REQUIRE(get<u64>(b, 0) == at + 40);
+  REQUIRE(get<u32>(b, 8) == 1);
+  REQUIRE(get<u32>(b, 12) == 20);
+  REQUIRE(b[16] == std::byte{0xaa});
+  REQUIRE(b[35] == std::byte{0xaa});
+  REQUIRE(b[36] == std::byte{0});  // padding
+  REQUIRE(get<u64>(b, 40) == at + 152);
+  REQUIRE(get<u32>(b, 48) == 4);
+  REQUIRE(get<u32>(b, 52) == 96);
+  REQUIRE(get<u64>(b, 152) == 0);  // the last one ends the list
+  REQUIRE(get<u32>(b, 160) == 9);
+  REQUIRE(get<u32>(b, 164) == 3);
+  REQUIRE(b[170] == std::byte{0xcc});
+  REQUIRE(link_setup_data({}, at).empty());
+}
+
+TEST_CASE("bzimage: protocols 2.06 to 2.11 load with what they lack handled", "[bzimage]") {
+  FakeBzImage f;
+  f.xloadflags = 0;  // not there before 2.12: whatever the bytes say is not read
+  SECTION("2.11: no xloadflags: 64-bit entry assumed, not above 4 GiB; init_size read") {
+    f.version = 0x020b;
+    BzImage b = parse_ok(f.build());
+    REQUIRE(b.xloadflags == kXlfKernel64);
+    REQUIRE(b.init_size == 0x800000);
+    REQUIRE_FALSE(b.init_size_estimated);
+    REQUIRE(b.pref_address == 0x1000000);
+    REQUIRE(b.has_setup_data());
+  }
+  SECTION("2.12 still reads xloadflags and refuses a kernel without a 64-bit entry") {
+    f.version = 0x020c;
+    REQUIRE(parse_err(f.build()).code == Errc::unsupported);
+  }
+  SECTION("2.09: no init_size or pref_address yet: estimated, at least 16 MiB") {
+    f.version = 0x0209;
+    f.kernel_bytes = 5u << 20;
+    BzImage b = parse_ok(f.build());
+    REQUIRE(b.init_size_estimated);
+    REQUIRE(b.init_size == 20u << 20);  // 4 x the 5 MiB protected-mode part
+    REQUIRE(b.pref_address == 0);
+    REQUIRE(b.has_setup_data());
+    f.kernel_bytes = 0x10000;
+    REQUIRE(parse_ok(f.build()).init_size == 16u << 20);
+  }
+  SECTION("2.06: no setup_data") {
+    f.version = 0x0206;
+    BzImage b = parse_ok(f.build());
+    REQUIRE_FALSE(b.has_setup_data());
+    REQUIRE(b.cmdline_size == 2047);
+  }
+}
+
+TEST_CASE("boot_params: what an older protocol cannot take is refused", "[bzimage]") {
+  FakeBzImage f;
+  f.version = 0x0208;
+  std::vector<std::byte> image = f.build();
+  BzImage img = parse_ok(image);
+  BootParamsInput in;
+  in.cmdline_addr = 0x7ffe4000;
+  SECTION("below 4 GiB, no setup_data: fine, and 0x250 stays untouched") {
+    std::vector<std::byte> bp = boot_params_ok(img, in);
+    REQUIRE(get<u32>(bp, hdr::kCmdLinePtr) == 0x7ffe4000);
+    REQUIRE(get<u64>(bp, 0x250) == get<u64>(image, 0x250));  // setup header bytes as the image has them
+  }
+  SECTION("setup_data before 2.09") {
+    in.setup_data = 0x7ffe5000;
+    Result<std::vector<std::byte>> r = build_boot_params(img, in);
+    REQUIRE_FALSE(r);
+    REQUIRE_THAT(r.error().msg, Catch::Contains("2.09"));
+  }
+  SECTION("an initrd above 4 GiB before 2.12") {
+    in.initrd_addr = 0x100000000;
+    in.initrd_size = 0x1000;
+    Result<std::vector<std::byte>> r = build_boot_params(img, in);
+    REQUIRE_FALSE(r);
+    REQUIRE_THAT(r.error().msg, Catch::Contains("4 GiB"));
+  }
+}
+
+TEST_CASE("boot_params: efi_info at 0x1c0", "[bzimage]") {
+  std::vector<std::byte> image = FakeBzImage{}.build();
+  BootParamsInput in;
+  EfiInfo e;
+  e.loader_signature = kEfiLoaderSignature64;
+  e.systab = 0x1'7fbee018;
+  e.memdesc_size = 40;
+  e.memdesc_version = 1;
+  e.memmap = 0x2'0000'3000;
+  e.memmap_size = 5 * 40;
+  in.efi_info = e;
+  std::vector<std::byte> bp = boot_params_ok(parse_ok(image), in);
+  REQUIRE(std::memcmp(bp.data() + 0x1c0, "EL64", 4) == 0);
+  REQUIRE(get<u32>(bp, 0x1c4) == 0x7fbee018);  // efi_systab
+  REQUIRE(get<u32>(bp, 0x1c8) == 40);          // efi_memdesc_size
+  REQUIRE(get<u32>(bp, 0x1cc) == 1);           // efi_memdesc_version
+  REQUIRE(get<u32>(bp, 0x1d0) == 0x3000);      // efi_memmap
+  REQUIRE(get<u32>(bp, 0x1d4) == 200);         // efi_memmap_size
+  REQUIRE(get<u32>(bp, 0x1d8) == 1);           // efi_systab_hi
+  REQUIRE(get<u32>(bp, 0x1dc) == 2);           // efi_memmap_hi
+  REQUIRE(parse_efi_info(std::span<const std::byte, 32>(bp.data() + 0x1c0, 32)) == e);
+  // Without EFI the field stays zero.
+  std::vector<std::byte> plain = boot_params_ok(parse_ok(image), BootParamsInput{});
+  for (size_t i = 0x1c0; i < 0x1e0; ++i) REQUIRE(plain[i] == std::byte{0});
 }
 
 TEST_CASE("e820: type names from /sys/firmware/memmap", "[bzimage]") {

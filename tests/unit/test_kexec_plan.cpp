@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
+#include "fake_bzimage.h"
 #include "elf/elf_core.h"
 #include "io/byte_cursor.h"
 #include "kexec/elfcorehdr.h"
@@ -21,6 +22,7 @@
 #include "purgatory_blob.h"
 
 using namespace kk;
+using test::fake_bzimage;
 
 namespace {
 
@@ -35,30 +37,6 @@ void put(std::vector<std::byte>& b, size_t off, T v) {
 template <class T>
 T get(std::span<const std::byte> b, size_t off) {
   return load_le<T>(b.data() + off);
-}
-
-// A protocol 2.15 bzImage: 4 setup sectors, 2 MiB kernel_alignment, 8 MiB init_size, a 64 KiB
-// patterned kernel part. Offsets from Documentation/arch/x86/boot.rst (test_kexec_bzimage.cpp
-// checks them one by one).
-std::vector<std::byte> fake_bzimage(u16 xloadflags = x86_64::kXlfKernel64 | x86_64::kXlfCanBeLoadedAbove4G,
-                                    u32 cmdline_size = 2047) {
-  std::vector<std::byte> b(2560 + 0x10000);
-  for (size_t i = 0; i < b.size(); ++i) b[i] = std::byte(u8(i * 13 + 1));
-  b[0x1f1] = std::byte(4);                       // setup_sects
-  put<u16>(b, 0x1fe, 0xaa55);                    // boot_flag
-  b[0x200] = std::byte(0xeb);                    // jump
-  b[0x201] = std::byte(0x6a);                    // header ends at 0x26c
-  std::memcpy(b.data() + 0x202, "HdrS", 4);      // header
-  put<u16>(b, 0x206, 0x020f);                    // version
-  b[0x211] = std::byte(x86_64::kLoadedHigh);     // loadflags
-  put<u32>(b, 0x22c, 0x7fffffff);                // initrd_addr_max
-  put<u32>(b, 0x230, 0x200000);                  // kernel_alignment
-  b[0x234] = std::byte(1);                       // relocatable_kernel
-  put<u16>(b, 0x236, xloadflags);                // xloadflags
-  put<u32>(b, 0x238, cmdline_size);              // cmdline_size
-  put<u64>(b, 0x258, 0x1000000);                 // pref_address
-  put<u32>(b, 0x260, 0x800000);                  // init_size
-  return b;
 }
 
 std::vector<std::byte> pattern(size_t n, u8 seed) {
@@ -84,9 +62,11 @@ kk_purgatory_params read_params(const Segment& s) {
 }
 
 PurgatoryBuilder real_purgatory(bool skip_checks = false) {
-  return [skip_checks](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) {
-    return make_purgatory_segment(purgatory_x86_64(), PurgatoryRequest{entry, bp, 0x3f8, skip_checks},
-                                  checked, alloc);
+  return [skip_checks](u64 entry, u64 bp, const BackupCopy& backup, const std::vector<Segment>& checked,
+                       Allocator& alloc) {
+    PurgatoryRequest req{entry, bp, 0x3f8, skip_checks};
+    req.backup = backup;
+    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
   };
 }
 
@@ -407,11 +387,13 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   in.kernel = kernel;
   in.cmdline = "quiet";
   in.placement = kLoadPlacement;
-  u64 got_entry = 0, got_bp = 0;
+  u64 got_entry = 0, got_bp = 0, got_backup_len = 1;
   std::vector<std::string> got_whats;
-  PurgatoryBuilder fake = [&](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) -> Result<Segment> {
+  PurgatoryBuilder fake = [&](u64 entry, u64 bp, const BackupCopy& backup, const std::vector<Segment>& checked,
+                              Allocator& alloc) -> Result<Segment> {
     got_entry = entry;
     got_bp = bp;
+    got_backup_len = backup.len;
     for (const Segment& s : checked) got_whats.push_back(s.what);
     Result<u64> at = alloc.take("purgatory", 0x5000, 0x1000, 0, k4G, true);
     if (!at) return std::move(at).error();
@@ -426,6 +408,7 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   check_plan_invariants(plan, kLoadPlacement);
   REQUIRE(got_entry == plan.kernel_addr + 0x200);  // startup_64
   REQUIRE(got_bp == plan.boot_params_addr);
+  REQUIRE(got_backup_len == 0);  // -l: nothing to back up
   REQUIRE(got_whats == std::vector<std::string>{"kernel", "boot parameters"});  // no initrd given
   REQUIRE(plan.plan.segments.size() == 3);
   const Segment& bp = segment(plan, "boot parameters");
@@ -435,7 +418,7 @@ TEST_CASE("plan: the purgatory builder gets the kernel entry, boot_params and th
   REQUIRE(plan.plan.entry == bp.mem - 0x5000);
 
   SECTION("a builder error stops the plan") {
-    PurgatoryBuilder failing = [](u64, u64, const std::vector<Segment>&, Allocator&) -> Result<Segment> {
+    PurgatoryBuilder failing = [](u64, u64, const BackupCopy&, const std::vector<Segment>&, Allocator&) -> Result<Segment> {
       return make_error(Errc::corrupt, "purgatory: broken");
     };
     Result<X86Plan> r = plan_x86_64_load(in, failing);
@@ -461,7 +444,7 @@ TEST_CASE("plan: kexec -p places everything in the crash range and names elfcore
   in.panic = true;
   in.placement = {kCrash};
   in.e820 = capture_map;
-  in.elfcorehdr = core;
+  in.crash = crash_memory();
   X86Plan plan = plan_ok(in);
   check_plan_invariants(plan, {kCrash});
 
@@ -512,13 +495,91 @@ TEST_CASE("plan: kexec -p places everything in the crash range and names elfcore
   REQUIRE(p.arg == bp.mem);
 }
 
+TEST_CASE("plan: -p backs up low memory into the reservation and the header reads the copy", "[plan]") {
+  std::vector<std::byte> kernel = fake_bzimage();
+  X86LoadInput in;
+  in.kernel = kernel;
+  in.cmdline = "irqpoll";
+  in.panic = true;
+  in.placement = {kCrash};
+  in.e820 = {{0x0, 0x1000, x86_64::kE820Reserved},
+             {0x1000, 0x9ec00, x86_64::kE820Ram},
+             {0x9fc00, 0x400, x86_64::kE820Reserved},
+             {kCrash.start, kCrash.size(), x86_64::kE820Ram}};
+  CrashMemory mem = crash_memory();  // RAM from 0x1000: the first range is the low 636 KiB
+  mem.ram.front() = {0x1000, 0x9fc00};
+  mem.backup_src = {0x1000, 0x9fc00};
+  in.crash = mem;
+  X86Plan plan = plan_ok(in);
+  check_plan_invariants(plan, {kCrash});
+  const std::vector<Segment>& segs = plan.plan.segments;
+  REQUIRE(segs.size() == 5);  // kernel, backup, elfcorehdr, boot parameters, purgatory
+  REQUIRE(segs[1].what == "backup");
+  REQUIRE(segs[2].what == "elfcorehdr");
+
+  // The backup: page-rounded, at the top of the reservation (kexec-tools' order: backup first),
+  // no data of its own (the kernel zero-fills it at load time, the purgatory fills it).
+  const Segment& backup = segs[1];
+  REQUIRE(backup.data.empty());
+  REQUIRE(backup.memsz == 0x9f000);
+  REQUIRE(backup.mem == kCrash.end - 0x9f000);
+  REQUIRE(plan.backup.src == 0x1000);
+  REQUIRE(plan.backup.dst == backup.mem);
+  REQUIRE(plan.backup.len == 0x9ec00);
+
+  // The header: the low RAM PT_LOAD keeps its address and reads the copy; the others read
+  // their own memory. It is exactly what build_elfcorehdr makes once backup_dst is known.
+  const Segment& eh = segs[2];
+  mem.backup_dst = backup.mem;
+  REQUIRE(eh.data == build_elfcorehdr(mem));
+  REQUIRE(eh.mem == backup.mem - 0x1000);
+  ElfCoreLayout layout = parse_back(eh.data, 2 + 1 + 1 + 4);
+  REQUIRE(layout.loads[1].paddr == 0x1000);
+  REQUIRE(layout.loads[1].vaddr == 0xffff888000001000);
+  REQUIRE(layout.loads[1].offset == backup.mem);
+  REQUIRE(layout.loads[1].filesz == 0x9ec00);
+  REQUIRE(layout.loads[2].offset == layout.loads[2].paddr);
+  REQUIRE(layout.loads[0].offset == layout.loads[0].paddr);  // kernel text
+
+  // Neither the backup nor the header is RAM for the capture kernel; the low RAM is.
+  std::vector<x86_64::E820Entry> map = boot_params_e820(segment(plan, "boot parameters"));
+  for (const x86_64::E820Entry& e : map) {
+    if (e.type != x86_64::kE820Ram) continue;
+    REQUIRE((e.addr + e.size <= eh.mem || e.addr >= backup.mem + backup.memsz));
+  }
+  REQUIRE(map[1] == x86_64::E820Entry{0x1000, 0x9ec00, x86_64::kE820Ram});
+  REQUIRE(map.back().addr + map.back().size <= 0x100000000);
+
+  // The purgatory gets the copy to make, and does not hash the (empty) backup.
+  kk_purgatory_params p = read_params(segs.back());
+  REQUIRE(p.backup_src == 0x1000);
+  REQUIRE(p.backup_dst == backup.mem);
+  REQUIRE(p.backup_len == 0x9ec00);
+  REQUIRE(p.nr_regions == 3);  // kernel, elfcorehdr, boot parameters
+  REQUIRE(p.regions[1].start == eh.mem);
+}
+
+TEST_CASE("elfcorehdr: only RAM inside the backup source reads the copy", "[plan]") {
+  CrashMemory m = crash_memory();
+  m.ram = {{0x1000, 0x9f000}, {0x9f000, 0xa0000}, {0x100000, 0x200000}};
+  m.backup_src = {0x1000, 0x9f000};
+  m.backup_dst = 0x7e000000;
+  ElfCoreLayout layout = parse_back(build_elfcorehdr(m), 3 + 1 + 3);
+  REQUIRE(layout.loads[1].offset == 0x7e000000);
+  REQUIRE(layout.loads[2].offset == 0x9f000);  // past the source: its own memory
+  REQUIRE(layout.loads[3].offset == 0x100000);
+  m.backup_src = {0x2000, 0x9f000};  // a range that starts inside but begins before: untouched
+  layout = parse_back(build_elfcorehdr(m), 3 + 1 + 3);
+  REQUIRE(layout.loads[1].offset == 0x1000);
+}
+
 TEST_CASE("plan: -p with an empty command line gets just elfcorehdr=", "[plan]") {
   std::vector<std::byte> kernel = fake_bzimage();
   X86LoadInput in;
   in.kernel = kernel;
   in.panic = true;
   in.placement = {{0x30000000, 0x38000000}};
-  in.elfcorehdr = build_elfcorehdr(crash_memory());
+  in.crash = crash_memory();
   X86Plan plan = plan_ok(in);
   REQUIRE(plan.cmdline == "elfcorehdr=0x37fff000");
 }
@@ -531,10 +592,12 @@ TEST_CASE("plan: -p into a reservation above 4 GiB (crashkernel=X,high)", "[plan
   in.cmdline = "irqpoll";
   in.panic = true;
   in.placement = {high};
-  in.elfcorehdr = build_elfcorehdr(crash_memory());
-  PurgatoryBuilder purgatory = [](u64 entry, u64 bp, const std::vector<Segment>& checked, Allocator& alloc) {
-    return make_purgatory_segment(purgatory_x86_64(), PurgatoryRequest{entry, bp, 0x3f8, false, true},
-                                  checked, alloc);
+  in.crash = crash_memory();
+  PurgatoryBuilder purgatory = [](u64 entry, u64 bp, const BackupCopy& backup,
+                                  const std::vector<Segment>& checked, Allocator& alloc) {
+    PurgatoryRequest req{entry, bp, 0x3f8, false, true};
+    req.backup = backup;
+    return make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
   };
   SECTION("a kernel that can be loaded above 4 GiB: everything goes there") {
     std::vector<std::byte> kernel = fake_bzimage();
@@ -564,7 +627,8 @@ TEST_CASE("plan: -p into a reservation above 4 GiB (crashkernel=X,high)", "[plan
     Result<X86Plan> r = plan_x86_64_load(in, purgatory);
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::no_space);
-    REQUIRE_THAT(r.error().msg, Catch::StartsWith("no room for the boot parameters"));
+    // Not even the kernel: without the flag it must sit below 4 GiB too (boot.rst).
+    REQUIRE_THAT(r.error().msg, Catch::StartsWith("no room for the kernel"));
   }
 }
 
@@ -623,7 +687,7 @@ TEST_CASE("plan: command line length against cmdline_size", "[plan]") {
   SECTION("-p counts the elfcorehdr= it adds") {
     in.panic = true;
     in.placement = {kCrash};
-    in.elfcorehdr = build_elfcorehdr(crash_memory());
+    in.crash = crash_memory();
     in.cmdline = std::string(2040, 'x');
     Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
     REQUIRE_FALSE(r);
@@ -655,7 +719,7 @@ TEST_CASE("plan: errors from the image and the placement come through", "[plan]"
   SECTION("a crash range too small for the kernel") {
     in.panic = true;
     in.placement = {{0x6f000000, 0x6f400000}};
-    in.elfcorehdr = build_elfcorehdr(crash_memory());
+    in.crash = crash_memory();
     Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
     REQUIRE_FALSE(r);
     REQUIRE(r.error().code == Errc::no_space);
@@ -878,4 +942,77 @@ TEST_CASE("purgatory: a damaged or unusable blob is refused", "[plan]") {
     REQUIRE_THAT(r.error().msg, Catch::StartsWith("no room for the purgatory"));
   }
   REQUIRE(alloc.free() == std::vector<PhysRange>{{0x1000000, 0x2000000}});  // nothing taken on refusal
+}
+
+TEST_CASE("plan: a map of more than 128 entries: the rest in SETUP_E820_EXT, chained with SETUP_EFI", "[plan]") {
+  std::vector<std::byte> kernel = fake_bzimage(x86_64::kXlfKernel64 | x86_64::kXlfCanBeLoadedAbove4G |
+                                               x86_64::kXlfEfiKexec);
+  X86LoadInput in;
+  in.kernel = kernel;
+  in.cmdline = "quiet";
+  in.placement = kLoadPlacement;
+  // 200 reserved 4 KiB holes above 8 GiB (as a machine with many PCI windows might list).
+  in.e820 = kFirmwareMap;
+  for (u64 i = 0; i < 200; ++i) in.e820.push_back({0x200000000 + i * 0x2000, 0x1000, x86_64::kE820Reserved});
+  const size_t total = kFirmwareMap.size() + 200;
+
+  auto chain = [](const Segment& bp) {  // (type, payload) of each setup_data, in list order
+    std::vector<std::pair<u32, std::span<const std::byte>>> out;
+    for (u64 at = get<u64>(bp.data, 0x250); at != 0;) {
+      REQUIRE(at >= bp.mem + 4096);
+      REQUIRE(at % 8 == 0);
+      size_t off = at - bp.mem;
+      u32 len = get<u32>(bp.data, off + 12);
+      REQUIRE(off + 16 + len <= bp.data.size());
+      out.emplace_back(get<u32>(bp.data, off + 8), std::span(bp.data).subspan(off + 16, len));
+      at = get<u64>(bp.data, off);
+    }
+    return out;
+  };
+  SECTION("the map alone") {
+    X86Plan plan = plan_ok(in);
+    const Segment& bp = segment(plan, "boot parameters");
+    REQUIRE(std::to_integer<u8>(bp.data[0x1e8]) == 128);
+    auto items = chain(bp);
+    REQUIRE(items.size() == 1);
+    REQUIRE(items[0].first == 1);  // SETUP_E820_EXT
+    REQUIRE(items[0].second.size() == (total - 128) * 20);
+    // The last entry of the map is the last of the extension.
+    std::span<const std::byte> last = items[0].second.last(20);
+    REQUIRE(get<u64>(last, 0) == 0x200000000 + 199 * 0x2000);
+    REQUIRE(get<u32>(last, 16) == x86_64::kE820Reserved);
+    // The command line is still right after the zero page.
+    REQUIRE(std::string(reinterpret_cast<const char*>(bp.data.data() + 4096)) == "quiet");
+  }
+  SECTION("with EFI: SETUP_E820_EXT then SETUP_EFI, and the runtime map after them") {
+    x86_64::EfiFirmware fw;
+    fw.boot_info.loader_signature = x86_64::kEfiLoaderSignature64;
+    fw.boot_info.memdesc_version = 1;
+    fw.boot_info.systab = 0x7fbee018;
+    fw.fw_vendor = 0x7fbec018;
+    fw.runtime = 0x7fbeeb98;
+    fw.config_table = 0x7fbeec98;
+    fw.runtime_map = {{11, 0xffe00000, 0xfffffffeffe00000, 0x200, 0x8000000000000001},
+                      {6, 0x7ff58000, 0xfffffffeffd58000, 0x20, 0x800000000000000f}};
+    in.efi = fw;
+    X86Plan plan = plan_ok(in);
+    REQUIRE(plan.efi_passed);
+    const Segment& bp = segment(plan, "boot parameters");
+    auto items = chain(bp);
+    REQUIRE(items.size() == 2);
+    REQUIRE(items[0].first == 1);
+    REQUIRE(items[1].first == 4);  // SETUP_EFI
+    REQUIRE(get<u64>(items[1].second, 0) == 0x7fbec018);
+    u64 memmap = get<u32>(bp.data, 0x1d0) | u64(get<u32>(bp.data, 0x1dc)) << 32;
+    REQUIRE(memmap >= bp.mem + 4096);
+    REQUIRE(memmap + 80 == bp.mem + bp.data.size());  // last in the segment
+    REQUIRE(get<u64>(bp.data, memmap - bp.mem + 40 + 8) == 0x7ff58000);  // 2nd descriptor's phys_addr
+  }
+  SECTION("a kernel before boot protocol 2.09 has no setup_data: refused, not cut") {
+    put<u16>(kernel, 0x206, 0x0208);
+    Result<X86Plan> r = plan_x86_64_load(in, real_purgatory());
+    REQUIRE_FALSE(r);
+    REQUIRE(r.error().code == Errc::unsupported);
+    REQUIRE_THAT(r.error().msg, Catch::Contains(std::to_string(total) + " entries") && Catch::Contains("2.09"));
+  }
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_root.h"
 #include "kexec/system_info.h"
 
 using namespace kk;
@@ -20,35 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A temporary root; removed with everything under it when the test ends.
-class FakeRoot {
- public:
-  FakeRoot() {
-    std::string tmpl = (fs::temp_directory_path() / "kk-sysinfo-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) FAIL("mkdtemp failed");
-    dir_ = tmpl;
-    paths.root = dir_;
-  }
-  ~FakeRoot() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  FakeRoot(const FakeRoot&) = delete;
-  FakeRoot& operator=(const FakeRoot&) = delete;
-
-  // Writes `text` at root + path (an absolute path as on a real system), making directories.
-  void write(const std::string& path, const std::string& text) const {
-    fs::path p = dir_ + path;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-  }
-  void mkdir(const std::string& path) const { fs::create_directories(dir_ + path); }
-
-  SysPaths paths;
-
- private:
-  std::string dir_;
-};
+using test::FakeRoot;
 
 using E820 = x86_64::E820Entry;
 

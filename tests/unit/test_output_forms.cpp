@@ -9,6 +9,7 @@
 #include "dumpfilter/flattened_sink.h"
 #include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/writer_elf.h"
+#include "dumpfilter/writer_split.h"
 
 using namespace kk;
 
@@ -201,4 +202,16 @@ TEST_CASE("page pipeline: a read error stops it and is returned", "[pipeline]") 
   REQUIRE_FALSE(r);
   CHECK(r.error().msg == "fake: bad page 999");
   CHECK(consumed == 960);  // every job before the bad one, nothing after
+}
+
+TEST_CASE("split boundaries: about equal kept pages per part", "[split]") {
+  // Kept pages only in [100, 400): three parts of 100 each.
+  auto kept_before = [](u64 pfn) { return std::clamp<u64>(pfn, 100, 400) - 100; };
+  std::vector<u64> b = split_boundaries(1000, 300, 3, kept_before);
+  REQUIRE(b == std::vector<u64>{0, 200, 300, 1000});
+  // More parts than kept pages: empty parts are allowed, boundaries stay in order.
+  std::vector<u64> few = split_boundaries(10, 1, 3, [](u64 pfn) { return pfn > 5 ? u64{1} : u64{0}; });
+  REQUIRE(few.size() == 4);
+  for (size_t i = 1; i < few.size(); ++i) REQUIRE(few[i] >= few[i - 1]);
+  REQUIRE(few.back() == 10);
 }

@@ -79,6 +79,8 @@ mark "init_$stage"
 if [ "$stage" = second ]; then
     echo "KK_CMDLINE $(cat /proc/cmdline)"
     echo "KK_KERNEL $(uname -r)"
+    # After an EFI boot the loader passes the runtime map on: the next kernel has EFI again.
+    [ -d /sys/firmware/efi ] && echo "KK_EFI $(ls /sys/firmware/efi | tr '\n' ' ')"
     mark second_done
     poweroff -f
     exit 1
@@ -93,6 +95,7 @@ load_modules() {
 # ---- capture kernel: dump /proc/vmcore with our dumpfilter onto the ext4 disk ----
 if [ "$stage" = capture ]; then
     echo "KK_CMDLINE $(cat /proc/cmdline)"
+    [ -d /sys/firmware/efi ] && echo "KK_EFI $(ls /sys/firmware/efi | tr '\n' ' ')"
     load_modules
     i=0
     while [ ! -b /dev/vda ]; do

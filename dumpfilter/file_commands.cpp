@@ -1,0 +1,39 @@
+// file_commands.cpp: main()'s side of -R and --reassemble, kept out of main.cpp so that one stays a
+// dispatcher.
+#include "dumpfilter/file_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "dumpfilter/reassemble.h"
+#include "dumpfilter/rearrange.h"
+
+namespace kk {
+
+int run_file_command(const CliOptions& c) {
+  bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
+  if (c.command == Command::rearrange) {
+    Result<u64> n = run_rearrange(c.dump.output, c.dump.force);
+    if (!n) {
+      std::fprintf(stderr, "dumpfilter: %s\n", n.error().msg.c_str());
+      return n.error().code == Errc::usage ? 2 : 1;
+    }
+    if (chatty && (c.message_level & 2))
+      std::fprintf(stderr, "dumpfilter: dump rebuilt at %s (%llu bytes)\n", c.dump.output.c_str(),
+                   static_cast<unsigned long long>(*n));
+    return 0;
+  }
+  std::vector<std::string> pieces(c.positional.begin(), c.positional.end() - 1);
+  Result<ReassembleStats> st = run_reassemble(pieces, c.dump.output, c.dump.force);
+  if (!st) {
+    std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+    return st.error().code == Errc::usage ? 2 : 1;
+  }
+  if (chatty && (c.message_level & 2))
+    std::fprintf(stderr, "dumpfilter: %zu files reassembled into %s (%llu pages)\n", pieces.size(),
+                 c.dump.output.c_str(), static_cast<unsigned long long>(st->pages));
+  return 0;
+}
+
+}  // namespace kk

@@ -1,0 +1,60 @@
+// input_source.h: random-access bytes of a dump, whatever stores them. A kdump-compressed dump is
+// read the same way from a plain file and from a flattened stream (through its record index), so
+// the format readers take a ByteSource, not a file.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/file.h"
+
+namespace kk {
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual const std::string& path() const = 0;
+  virtual u64 size() const = 0;
+  // Exactly out.size() bytes at offset; past the end is Errc::truncated naming path(). Safe to
+  // call from several threads at once.
+  virtual Result<void> read_at(u64 offset, std::span<std::byte> out) const = 0;
+};
+
+class FileSource final : public ByteSource {
+ public:
+  explicit FileSource(InputFile f) : file_(std::move(f)) {}
+  const std::string& path() const override { return file_.path(); }
+  u64 size() const override { return file_.size(); }
+  Result<void> read_at(u64 offset, std::span<std::byte> out) const override {
+    return file_.read_at(offset, out);
+  }
+
+ private:
+  InputFile file_;
+};
+
+// Bytes in memory: unit-test fixtures, and small pieces read ahead.
+class MemorySource final : public ByteSource {
+ public:
+  MemorySource(std::string name, std::vector<std::byte> bytes)
+      : name_(std::move(name)), bytes_(std::move(bytes)) {}
+  const std::string& path() const override { return name_; }
+  u64 size() const override { return bytes_.size(); }
+  Result<void> read_at(u64 offset, std::span<std::byte> out) const override {
+    if (offset > bytes_.size() || out.size() > bytes_.size() - offset)
+      return make_error(Errc::truncated, name_ + ": file ends at " + std::to_string(bytes_.size()) +
+                                             ", expected data up to " +
+                                             std::to_string(offset + out.size()));
+    if (!out.empty()) std::memcpy(out.data(), bytes_.data() + offset, out.size());
+    return {};
+  }
+
+ private:
+  std::string name_;
+  std::vector<std::byte> bytes_;
+};
+
+}  // namespace kk

@@ -1,0 +1,28 @@
+// crash_x86_64.h: the x86_64 facts of a kexec -p load that come from /proc/iomem and the
+// firmware map: what the ELF core header calls RAM, which low memory the purgatory backs up,
+// and the capture kernel's memory map. Pure: parsed text in, ranges out.
+#pragma once
+
+#include <vector>
+
+#include "arch/x86_64/boot_params.h"
+#include "kernel/iomem.h"
+
+namespace kk {
+
+// Top-level System RAM ranges, merged.
+std::vector<PhysRange> system_ram(const std::vector<IomemRange>& iomem);
+
+// The low memory the capture kernel boots through and so overwrites: the first System RAM
+// range that ends within the first 640 KiB (0x1000-0x9fbff on SeaBIOS and OVMF guests), else
+// the whole 640 KiB. kexec-tools' choice, so both loaders' /proc/vmcore look the same.
+PhysRange x86_backup_source(const std::vector<IomemRange>& iomem);
+
+// The capture kernel's memory map: the firmware's non-RAM ranges as they are, RAM only in the
+// crash reservation and below 1 MiB (what the boot path needs there; that RAM is backed up
+// first, and since Linux 5.13 the first kernel keeps the rest of it to itself).
+std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820Entry>& firmware,
+                                                  const std::vector<IomemRange>& iomem,
+                                                  const std::vector<PhysRange>& crash);
+
+}  // namespace kk
