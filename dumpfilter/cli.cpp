@@ -181,6 +181,8 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
     return make_error(Errc::usage, "--config needs -x VMLINUX");  // as in makedumpfile
   if (!c.dump.filter_config.empty() && c.command != Command::dump)
     return make_error(Errc::usage, "--config goes with a dump");
+  if (!c.dump.filter_config.empty() && c.split)  // each part would need its own eraseinfo
+    return make_error(Errc::unsupported, "not supported yet: --config with --split");
   if (!c.dump.report.empty()) {
     if (c.command == Command::dump_dmesg)
       return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");

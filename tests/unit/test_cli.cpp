@@ -280,4 +280,7 @@ TEST_CASE("cli: --config FILE -x VMLINUX, and --config needs -x", "[cli]") {
   REQUIRE(e.code == Errc::usage);
   REQUIRE(e.msg == "--config needs -x VMLINUX");
   REQUIRE(parse_err({"-x", "v", "--config", "f", "--dump-dmesg", "in", "out"}).code == Errc::usage);
+  Error split = parse_err({"-x", "v", "--config", "f", "--split", "in", "a", "b"});
+  REQUIRE(split.code == Errc::unsupported);
+  REQUIRE(split.msg == "not supported yet: --config with --split");
 }
