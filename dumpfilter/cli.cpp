@@ -13,6 +13,7 @@ enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
   elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
   mem_usage, show_stats, split, rearrange, reassemble,
+  vmlinux, filter_config,
   later,  // makedumpfile has it; we do not yet
 };
 
@@ -39,12 +40,12 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'b', "", true, int(Opt::later)},
     {'g', "", true, int(Opt::later)},
     {'i', "", true, int(Opt::later)},
-    {'x', "", true, int(Opt::later)},
+    {'x', "", true, int(Opt::vmlinux)},
     {'L', "", true, int(Opt::later)},
     {0, "split", false, int(Opt::split)},
     {0, "reassemble", false, int(Opt::reassemble)},
     {0, "num-threads", true, int(Opt::threads)},
-    {0, "config", true, int(Opt::later)},
+    {0, "config", true, int(Opt::filter_config)},
     {0, "mem-usage", false, int(Opt::mem_usage)},
     {0, "dry-run", false, int(Opt::dry_run)},
     {0, "check-params", false, int(Opt::check_params)},
@@ -100,6 +101,14 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::report:
       if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
       c.dump.report = std::string(value);
+      break;
+    case Opt::vmlinux:
+      if (value.empty()) return make_error(Errc::usage, "-x: empty file name");
+      c.dump.vmlinux = std::string(value);
+      break;
+    case Opt::filter_config:
+      if (value.empty()) return make_error(Errc::usage, "--config: empty file name");
+      c.dump.filter_config = std::string(value);
       break;
     case Opt::message_level: {
       Result<int> v = parse_int("--message-level", value, 0, 31);
@@ -168,6 +177,12 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   if (c.command == Command::rearrange || c.command == Command::reassemble) return file_command(std::move(c));
   if (c.dump.format == OutputFormat::elf && c.command == Command::dump && codecs > 0)
     return make_error(Errc::usage, "-E writes ELF, which is not compressed: drop -c/-l/-z/-p");
+  if (!c.dump.filter_config.empty() && c.dump.vmlinux.empty())
+    return make_error(Errc::usage, "--config needs -x VMLINUX");  // as in makedumpfile
+  if (!c.dump.filter_config.empty() && c.command != Command::dump)
+    return make_error(Errc::usage, "--config goes with a dump");
+  if (!c.dump.filter_config.empty() && c.split)  // each part would need its own eraseinfo
+    return make_error(Errc::unsupported, "not supported yet: --config with --split");
   if (!c.dump.report.empty()) {
     if (c.command == Command::dump_dmesg)
       return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");
@@ -223,6 +238,7 @@ std::string usage_text() {
          "       dumpfilter -F [-c|-l|-z|-p|-E] [-d LEVEL] VMCORE > STREAM\n"
          "       dumpfilter --split [-c|-l|-z|-p] [-d LEVEL] VMCORE DUMPFILE1 DUMPFILE2 ...\n"
          "       dumpfilter --mem-usage VMCORE\n"
+         "       dumpfilter -x VMLINUX --config FILE [dump options] VMCORE DUMPFILE\n"
          "       dumpfilter --dump-dmesg [-f] VMCORE LOGFILE\n"
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
          "       dumpfilter -R [-f] DUMPFILE < FLATTENED\n"
@@ -240,6 +256,8 @@ std::string usage_text() {
          "  --mem-usage         count pages per class (what each -d bit would leave out)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"
          "  -f                  overwrite an existing DUMPFILE (and report files)\n"
+         "  --config FILE       erase the kernel data FILE names (makedumpfile.conf(5)); needs -x\n"
+         "  -x VMLINUX          the dump kernel's debug vmlinux, for --config\n"
          "  --message-level N   1 progress, 2 messages, 4 errors, 16 report (default 7)\n"
          "  --dump-dmesg        write the kernel log instead of a dump\n"
          "  --report FILE       also (without DUMPFILE: only) write a triage report: text at\n"

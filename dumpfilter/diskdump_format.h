@@ -57,6 +57,7 @@ struct KdumpSubHeader {
   ul64 start_pfn_64, end_pfn_64, max_mapnr_64;
 };
 static_assert(sizeof(KdumpSubHeader) == 104 && alignof(KdumpSubHeader) == 1);
+static_assert(offsetof(KdumpSubHeader, offset_eraseinfo) == 64);
 
 struct PageDesc {
   il64 offset;     // of the page data in the file

@@ -15,6 +15,7 @@
 
 #include "dumpfilter/dmesg.h"
 #include "dumpfilter/dump_input.h"
+#include "dumpfilter/erase_plan.h"
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/report.h"
 #include "dumpfilter/flattened_sink.h"
@@ -352,6 +353,18 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   Result<Analysis> a = analyse(input, opt.dump_level, &st.note);
   if (!a) return std::move(a).error();
   st.classified = a->classifier != nullptr;
+  // --config: every erase rule resolved before any file is created (erase_plan.h); the plan
+  // edits each kept page in pass 1's zero scan and in the pipeline.
+  std::optional<ErasePlan> erase;
+  DumpOptions run_opt = opt;
+  if (!opt.filter_config.empty()) {
+    if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
+    Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
+    if (!plan) return std::move(plan).error();
+    erase = std::move(*plan);
+    st.erase_pieces = erase->pieces().size();
+    run_opt.edit = [&erase](u64 pfn, std::span<std::byte> page) { erase->apply(pfn, page); };
+  }
 
   std::optional<ReportFiles> report;
   if (!opt.report.empty()) {
@@ -381,6 +394,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
 
   std::unique_ptr<DumpWriter> writer;
+  DiskdumpWriter* kdump_writer = nullptr;  // the eraseinfo goes after the pages
+  ElfWriter* elf_writer = nullptr;         // ... or into a note reserved before them
   if (opt.format == OutputFormat::elf) {
     ElfMeta em;
     em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
@@ -389,7 +404,10 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.segments = input.load_segments();
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
     em.input_incomplete = input.incomplete();
-    writer = std::make_unique<ElfWriter>(*sink, std::move(em));
+    em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
+    auto w = std::make_unique<ElfWriter>(*sink, std::move(em));
+    elf_writer = w.get();
+    writer = std::move(w);
   } else {
     DiskdumpMeta meta;
     meta.utsname = read_utsname(input, a->kmem.get());
@@ -408,7 +426,9 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     meta.vmcoreinfo_size = input.vmcoreinfo_size();
     meta.input_incomplete = input.incomplete();
     if (split_sinks.empty()) {
-      writer = std::make_unique<DiskdumpWriter>(*sink, meta);
+      auto w = std::make_unique<DiskdumpWriter>(*sink, meta);
+      kdump_writer = w.get();
+      writer = std::move(w);
     } else {
       std::vector<ByteSink*> sinks;
       for (auto& s : split_sinks) sinks.push_back(s.get());
@@ -416,7 +436,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     }
   }
 
-  Dumper d(input, opt, *a, *writer, progress, st);
+  Dumper d(input, run_opt, *a, *writer, progress, st);
   KK_TRY(writer->write_headers());
   KK_TRY(d.select_all());
   if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
@@ -425,6 +445,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
   KK_TRY(writer->start_data(st.dumped_pages));
   KK_TRY(d.copy_all());
+  if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
+  if (erase && elf_writer) KK_TRY(elf_writer->write_eraseinfo(erase->eraseinfo()));
   KK_TRY(writer->finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();
@@ -485,6 +507,7 @@ std::string format_report(const DumpStats& s, const DumpOptions& opt) {
   r += line("excluded: offline", s.excluded[PageClass::offline]);
   r += line("pages kept", s.present_pages - excluded);
   if (s.unclassified) r += line("kept, struct page unreadable", s.unclassified);
+  if (s.erase_pieces) r += line("erase pieces (--config)", s.erase_pieces);
   r += line("dump file bytes", s.file_size);
   if (!s.classified) r += "  note: pages not classified (" + s.note + ")\n";
   return r;

@@ -31,6 +31,8 @@ struct DumpOptions {
   // --config erase rules: edits a kept page before it is checked and compressed.
   std::function<void(u64 pfn, std::span<std::byte> page)> edit;
   std::string report;  // --report FILE: the triage report (report.h) too; "" for none
+  std::string vmlinux;        // -x VMLINUX: debug symbols, for --config
+  std::string filter_config;  // --config FILE: erase rules (filter_config.h); needs -x
 };
 
 struct DumpStats {
@@ -43,6 +45,7 @@ struct DumpStats {
   u64 dumped_pages = 0;   // page_desc entries
   u64 unclassified = 0;   // kept because their struct page was unreadable
   u64 file_size = 0;
+  u64 erase_pieces = 0;   // --config: planned page pieces to overwrite
   bool classified = false;
   bool input_incomplete = false;  // the input stopped early; the output says so too
   std::string note;       // why classification was skipped, when it was

@@ -85,6 +85,13 @@ Result<std::optional<Mapping>> PagedKernelMemory::translate(u64 vaddr) const {
   return m;
 }
 
+Result<std::optional<u64>> PagedKernelMemory::virt_to_phys(u64 vaddr) const {
+  Result<std::optional<Mapping>> m = translate(vaddr);
+  if (!m) return std::move(m).error();
+  if (!*m) return std::optional<u64>();
+  return std::optional<u64>((*m)->paddr);
+}
+
 Result<void> PagedKernelMemory::read_virt(u64 vaddr, std::span<std::byte> out) const {
   while (!out.empty()) {
     Result<std::optional<Mapping>> m = translate(vaddr);

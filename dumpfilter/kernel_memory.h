@@ -31,6 +31,7 @@ class PagedKernelMemory : public KernelReader {
   explicit PagedKernelMemory(const PhysReader& phys) : phys_(phys) {}
 
   Result<void> read_virt(u64 vaddr, std::span<std::byte> out) const override;
+  Result<std::optional<u64>> virt_to_phys(u64 vaddr) const override;
   // nullopt when vaddr is not mapped.
   Result<std::optional<Mapping>> translate(u64 vaddr) const;
 

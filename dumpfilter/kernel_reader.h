@@ -3,7 +3,9 @@
 // the dump's own page tables; tests use a fake over a map of addresses.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 
 #include "io/result.h"
 #include "io/types.h"
@@ -16,6 +18,11 @@ class KernelReader {
   // Reads out.size() bytes at a kernel virtual address; an unmapped or absent page is an error
   // that names the address.
   virtual Result<void> read_virt(u64 vaddr, std::span<std::byte> out) const = 0;
+  // The physical address behind a kernel virtual address; nullopt when it is not mapped. Readers
+  // that cannot tell (test fakes of other modules) answer unsupported.
+  virtual Result<std::optional<u64>> virt_to_phys(u64 vaddr) const {
+    return make_error(Errc::unsupported, "no address translation for " + std::to_string(vaddr));
+  }
 
   template <class T>
   Result<T> read_scalar(u64 vaddr) const {

@@ -1,5 +1,6 @@
 #include "dumpfilter/writer_diskdump.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace kk {
@@ -139,6 +140,20 @@ Result<void> DiskdumpWriter::flush() {
     desc_buf_start_ += desc_buf_.size() / sizeof(diskdump::PageDesc);
     desc_buf_.clear();
   }
+  return {};
+}
+
+Result<void> DiskdumpWriter::write_eraseinfo(std::string_view text) {
+  if (text.empty()) return {};
+  KK_TRY(flush());
+  KK_TRY(out_.write_at(data_end_, std::as_bytes(std::span(text.data(), text.size()))));
+  il64 off(static_cast<i64>(data_end_));
+  ul64 size(text.size());
+  u64 field = layout_.block_size + offsetof(diskdump::KdumpSubHeader, offset_eraseinfo);
+  KK_TRY(out_.write_at(field, bytes_of(off)));
+  KK_TRY(out_.write_at(field + sizeof off, bytes_of(size)));
+  data_end_ += text.size();
+  data_buf_start_ = data_end_;
   return {};
 }
 

@@ -65,6 +65,9 @@ class DiskdumpWriter final : public DumpWriter {
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
   Result<void> add_zero_page(u64 pfn) override;
   Result<void> flush();
+  // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
+  // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
+  Result<void> write_eraseinfo(std::string_view text);
   // Flushes, writes the final status (incomplete flag cleared).
   Result<void> finish() override;
   u64 bytes_end() const override { return data_end_; }

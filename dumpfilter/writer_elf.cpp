@@ -1,6 +1,7 @@
 #include "dumpfilter/writer_elf.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace kk {
@@ -128,14 +129,31 @@ Result<void> ElfWriter::start_data(u64) {
   }
   note_off_ = end;
   if (!meta_.notes.empty()) KK_TRY(out_.write_at(note_off_, meta_.notes));
-  data_off_ = align_up(note_off_ + meta_.notes.size(), meta_.page_size);
+  u64 note_size = meta_.notes.size();
+  if (meta_.eraseinfo_reserve) {
+    // makedumpfile's layout: Elf64_Nhdr {10, reserve, 0}, "ERASEINFO\0" padded to 4, the text.
+    note_size = align_up(note_size, 4);
+    ElfNoteHdr nh;
+    nh.namesz = 10;
+    nh.descsz = static_cast<u32>(meta_.eraseinfo_reserve);
+    nh.type = 0;
+    std::array<std::byte, sizeof nh + 12> head{};
+    std::memcpy(head.data(), &nh, sizeof nh);
+    std::memcpy(head.data() + sizeof nh, "ERASEINFO", 10);
+    KK_TRY(out_.write_at(note_off_ + note_size, head));
+    eraseinfo_off_ = note_off_ + note_size + head.size();
+    std::vector<std::byte> room(align_up(meta_.eraseinfo_reserve, 4), std::byte{0});
+    KK_TRY(out_.write_at(eraseinfo_off_, room));
+    note_size += head.size() + room.size();
+  }
+  data_off_ = align_up(note_off_ + note_size, meta_.page_size);
   data_end_ = data_off_;
   data_buf_start_ = data_off_;
   Elf64Phdr note{};
   note.type = kPtNote;
   note.offset = note_off_;
-  note.filesz = meta_.notes.size();
-  note.memsz = meta_.notes.size();
+  note.filesz = note_size;
+  note.memsz = note_size;
   KK_TRY(out_.write_at(phoff_, bytes_of(note)));
   ph_buf_first_ = 0;
   return write_ehdr(kElfDumpIncomplete);  // now with the header counts
@@ -196,6 +214,14 @@ Result<void> ElfWriter::finish() {
     return make_error(Errc::corrupt, "ELF writer: " + std::to_string(emitted_) + " of " +
                                          std::to_string(planned_) + " memory pieces written");
   return write_ehdr(meta_.input_incomplete ? kElfDumpIncomplete : 0);
+}
+
+Result<void> ElfWriter::write_eraseinfo(std::string_view text) {
+  if (text.size() > meta_.eraseinfo_reserve)
+    return make_error(Errc::corrupt, "ELF writer: eraseinfo of " + std::to_string(text.size()) +
+                                         " bytes, " + std::to_string(meta_.eraseinfo_reserve) + " reserved");
+  if (text.empty()) return {};
+  return out_.write_at(eraseinfo_off_, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 }  // namespace kk

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "dumpfilter/dump_writer.h"
@@ -50,6 +51,9 @@ struct ElfMeta {
   std::vector<LoadSegment> segments;  // the input's memory map, kernel text included
   bool exclude_zero = false;          // -d with bit 1: zero pages get no data and no header
   bool input_incomplete = false;      // made from a dump that stopped early: stays flagged
+  // --config: room for an "ERASEINFO" note after the notes, as makedumpfile -E reserves it (the
+  // text is known only after the pages; unused room stays zero). 0: no such note.
+  u64 eraseinfo_reserve = 0;
 };
 
 class ElfWriter final : public DumpWriter {
@@ -65,6 +69,8 @@ class ElfWriter final : public DumpWriter {
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
   Result<void> add_zero_page(u64 pfn) override;
   Result<void> finish() override;
+  // After the pages: the eraseinfo text (erase_plan.h) into the reserved note.
+  Result<void> write_eraseinfo(std::string_view text);
   u64 bytes_end() const override { return data_end_; }
   u64 load_headers() const { return planned_; }
 
@@ -80,6 +86,7 @@ class ElfWriter final : public DumpWriter {
   u64 planned_ = 0;  // PT_LOADs counted in pass 1
   u64 emitted_ = 0;
   u64 phoff_ = 0, shoff_ = 0, note_off_ = 0, data_off_ = 0;
+  u64 eraseinfo_off_ = 0;  // the ERASEINFO note's text, when reserved
   u64 data_end_ = 0;
   std::vector<std::byte> data_buf_;
   u64 data_buf_start_ = 0;

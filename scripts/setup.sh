@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # Build dependencies.
 PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev libzstd-dev
-            libssl-dev libsnappy-dev catch2 libfdt-dev)
+            libssl-dev libsnappy-dev catch2 libfdt-dev libdw-dev)
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make

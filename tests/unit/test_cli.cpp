@@ -148,7 +148,7 @@ TEST_CASE("cli: missing operands and values", "[cli]") {
 
 TEST_CASE("cli: makedumpfile options we do not have yet say so", "[cli]") {
   auto [args, msg] = GENERATE(table<Args, std::string>({
-      {{"-x", "vmlinux", "in", "out"}, "not supported yet: -x"},
+      {{"--eppic", "macro.c", "in", "out"}, "not supported yet: --eppic"},
       {{"-b", "8", "in", "out"}, "not supported yet: -b"},
       {{"-d", "11,31", "in", "out"}, "not supported yet: -d with a list of levels"},
   }));
@@ -268,4 +268,19 @@ TEST_CASE("cli: --report FILE, alone or with a dump", "[cli]") {
   REQUIRE(dm.code == Errc::usage);
   REQUIRE(dm.msg == "--report goes with a dump or alone, not with --dump-dmesg");
   REQUIRE(usage_text().find("--report FILE") != std::string::npos);
+}
+
+TEST_CASE("cli: --config FILE -x VMLINUX, and --config needs -x", "[cli]") {
+  CliOptions c = parse_ok({"-x", "/usr/lib/debug/vmlinux", "--config", "erase.conf", "-d", "31", "in", "out"});
+  REQUIRE(c.command == Command::dump);
+  REQUIRE(c.dump.vmlinux == "/usr/lib/debug/vmlinux");
+  REQUIRE(c.dump.filter_config == "erase.conf");
+  REQUIRE(parse_ok({"-x", "vmlinux", "in", "out"}).dump.filter_config.empty());
+  Error e = parse_err({"--config", "erase.conf", "in", "out"});
+  REQUIRE(e.code == Errc::usage);
+  REQUIRE(e.msg == "--config needs -x VMLINUX");
+  REQUIRE(parse_err({"-x", "v", "--config", "f", "--dump-dmesg", "in", "out"}).code == Errc::usage);
+  Error split = parse_err({"-x", "v", "--config", "f", "--split", "in", "a", "b"});
+  REQUIRE(split.code == Errc::unsupported);
+  REQUIRE(split.msg == "not supported yet: --config with --split");
 }
