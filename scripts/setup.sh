@@ -18,7 +18,7 @@ PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc maked
 # under qemu-user and boot qemu-system-aarch64. Target libraries come from multiarch (:arm64).
 PKGS_ARM64=(g++-aarch64-linux-gnu qemu-user-static qemu-system-arm zlib1g-dev:arm64
             liblzo2-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 libelf-dev:arm64
-            libsnappy-dev:arm64 libfdt1:arm64 libdw1:arm64)
+            libsnappy-dev:arm64 libfdt1:arm64 libdw1:arm64 libdw-dev:arm64)
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
