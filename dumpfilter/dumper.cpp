@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -16,10 +17,12 @@
 #include "dumpfilter/dmesg.h"
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/kernel_memory.h"
+#include "dumpfilter/manifest.h"
 #include "dumpfilter/report.h"
 #include "dumpfilter/flattened_sink.h"
 #include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/page_selector.h"
+#include "dumpfilter/stop_signal.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
 #include "dumpfilter/writer_split.h"
@@ -37,6 +40,22 @@ constexpr u64 kScanPages = 256;
 // --split cuts at multiples of this many pfns (a window holds a whole number of them).
 constexpr u64 kSplitBlock = 512;
 static_assert(kWindowPfns % kSplitBlock == 0);
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+  }
+  return "a signal";
+}
+
+// A stop asked for by SIGTERM/SIGINT/SIGHUP (stop_signal.h) becomes an error, checked between
+// windows in pass 1 and between batches of pages in pass 2.
+Result<void> check_stop() {
+  if (int sig = stop_signal()) return make_error(Errc::io, std::string("stopped by ") + signal_name(sig));
+  return {};
+}
 
 void copy_uts_field(std::array<char, diskdump::kUtsLen>& dst, std::string_view s) {
   std::memset(dst.data(), 0, dst.size());
@@ -76,6 +95,7 @@ class NullSink final : public ByteSink {
  public:
   Result<void> write_at(u64, std::span<const std::byte>) override { return {}; }
   Result<void> finish() override { return {}; }
+  Result<std::string> keep_partial() override { return name_; }
   const std::string& name() const override { return name_; }
 
  private:
@@ -98,6 +118,7 @@ class Dumper {
     std::vector<std::byte> scan(zero_in_pass1_ ? kScanPages * ps_ : 0);
     progress_.start("Excluding pages", st_.max_pfn);
     for (u64 w0 = 0; w0 < st_.max_pfn; w0 += kWindowPfns) {
+      KK_TRY(check_stop());
       u64 w1 = std::min(w0 + kWindowPfns, st_.max_pfn);
       size_t nbytes = div_round_up(w1 - w0, 8);
       SelectionCounts c;
@@ -145,6 +166,7 @@ class Dumper {
     u64 done = 0, bytes = 0;
     progress_.start("Copying data", st_.dumped_pages);
     auto consume = [&](std::span<const PageResult> pages) -> Result<void> {
+      KK_TRY(check_stop());
       for (const PageResult& r : pages) {
         if (r.zero) {
           if (!zero_in_pass1_) ++st_.zero_pages;
@@ -333,6 +355,25 @@ Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, 
   return files.json.publish();
 }
 
+// The sinks that are real outputs: the split files, or the one sink.
+std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_ptr<ByteSink>>& split) {
+  if (split.empty()) return {&sink};
+  std::vector<ByteSink*> v;
+  for (const auto& s : split) v.push_back(s.get());
+  return v;
+}
+
+// A file gets its final name, then its SHA-256 manifest beside it (digest read back from the
+// descriptor before the rename); a stream just its end record.
+Result<void> publish_with_manifest(ByteSink& sink, bool force) {
+  auto* fs = dynamic_cast<FileSink*>(&sink);
+  if (!fs) return sink.finish();
+  Result<std::string> digest = digest_output(fs->file());
+  if (!digest) return std::move(digest).error();
+  KK_TRY(sink.finish());
+  return write_manifest(fs->name(), *digest, force);
+}
+
 }  // namespace
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
@@ -355,6 +396,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
 
   std::optional<ReportFiles> report;
   if (!opt.report.empty()) {
+    KK_TRY(make_private_dirs(dir_of(opt.report)));
     Result<ReportFiles> rf = create_report_files(opt.report, opt.force);
     if (!rf) return std::move(rf).error();
     report = std::move(*rf);
@@ -362,7 +404,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   std::unique_ptr<ByteSink> sink;
   std::vector<std::unique_ptr<ByteSink>> split_sinks;
   for (const std::string& path : opt.split_outputs) {
-    Result<OutputFile> out = OutputFile::create(path, opt.force);
+    KK_TRY(make_private_dirs(dir_of(path)));
+    Result<OutputFile> out = OutputFile::create(path, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
     split_sinks.push_back(std::make_unique<FileSink>(std::move(*out)));
   }
@@ -375,7 +418,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
       return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
     sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
   } else {
-    Result<OutputFile> out = OutputFile::create(opt.output, opt.force);
+    KK_TRY(make_private_dirs(dir_of(opt.output)));
+    Result<OutputFile> out = OutputFile::create(opt.output, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
     sink = std::make_unique<FileSink>(std::move(*out));
   }
@@ -417,19 +461,33 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
 
   Dumper d(input, opt, *a, *writer, progress, st);
-  KK_TRY(writer->write_headers());
-  KK_TRY(d.select_all());
-  if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
-    auto [bounds, kept] = d.split_ranges(split_sinks.size());
-    sw->set_ranges(bounds, kept);
+  auto write_dump = [&]() -> Result<void> {
+    KK_TRY(writer->write_headers());
+    KK_TRY(d.select_all());
+    if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
+      auto [bounds, kept] = d.split_ranges(split_sinks.size());
+      sw->set_ranges(bounds, kept);
+    }
+    KK_TRY(writer->start_data(st.dumped_pages));
+    KK_TRY(d.copy_all());
+    return writer->finish();
+  };
+  if (Result<void> r = write_dump(); !r) {
+    // Whatever stopped us, keep what was written, flagged incomplete, never at the final name.
+    DumpWriter::Saved saved = writer->stop_early();
+    std::string where;
+    for (auto* s : sink_list(*sink, split_sinks)) {
+      Result<std::string> k = s->keep_partial();
+      where += (where.empty() ? "" : ", ") + (k ? *k : s->name() + " (lost: " + k.error().msg + ")");
+    }
+    Error e = std::move(r).error();
+    e.msg += "; saved " + std::to_string(saved.pages) + " of " + std::to_string(saved.planned) +
+             " pages in " + where + " (marked incomplete)";
+    return e;
   }
-  KK_TRY(writer->start_data(st.dumped_pages));
-  KK_TRY(d.copy_all());
-  KK_TRY(writer->finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();
-  KK_TRY(sink->finish());
-  for (auto& s : split_sinks) KK_TRY(s->finish());
+  for (auto* s : sink_list(*sink, split_sinks)) KK_TRY(publish_with_manifest(*s, opt.force));
   if (report)
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
                                            opt.dump_level},

@@ -66,11 +66,13 @@ class ElfWriter final : public DumpWriter {
   Result<void> add_zero_page(u64 pfn) override;
   Result<void> finish() override;
   u64 bytes_end() const override { return data_end_; }
+  Saved stop_early() override;
   u64 load_headers() const { return planned_; }
 
  private:
   Result<void> write_ehdr(u32 flags);
   Result<void> flush();
+  Result<void> flush_buffers();
   Result<void> put_phdr(const ElfPiece& p);
 
   ByteSink& out_;
@@ -79,6 +81,7 @@ class ElfWriter final : public DumpWriter {
   ElfPieceTracker tracker_;
   u64 planned_ = 0;  // PT_LOADs counted in pass 1
   u64 emitted_ = 0;
+  u64 planned_pages_ = 0, pages_added_ = 0, pages_flushed_ = 0;  // for stop_early()
   u64 phoff_ = 0, shoff_ = 0, note_off_ = 0, data_off_ = 0;
   u64 data_end_ = 0;
   std::vector<std::byte> data_buf_;
