@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <csignal>
 #include <cstring>
@@ -355,6 +356,27 @@ Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, 
   return files.json.publish();
 }
 
+// Passes writes through and remembers whether the output failed one: a dump stopped by its
+// output (full disk, I/O error) or by a signal keeps its partial file; one stopped by bad input
+// leaves nothing, as before any byte was written.
+class WatchedSink final : public ByteSink {
+ public:
+  explicit WatchedSink(ByteSink& inner) : inner_(inner) {}
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    Result<void> r = inner_.write_at(offset, data);
+    if (!r) failed_ = true;
+    return r;
+  }
+  Result<void> finish() override { return inner_.finish(); }
+  Result<std::string> keep_partial() override { return inner_.keep_partial(); }
+  const std::string& name() const override { return inner_.name(); }
+  bool failed() const { return failed_; }
+
+ private:
+  ByteSink& inner_;
+  bool failed_ = false;
+};
+
 // The sinks that are real outputs: the split files, or the one sink.
 std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_ptr<ByteSink>>& split) {
   if (split.empty()) return {&sink};
@@ -424,6 +446,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     sink = std::make_unique<FileSink>(std::move(*out));
   }
 
+  std::vector<std::unique_ptr<WatchedSink>> watched;
+  auto watch = [&](ByteSink& s) -> ByteSink& { return *watched.emplace_back(std::make_unique<WatchedSink>(s)); };
   std::unique_ptr<DumpWriter> writer;
   if (opt.format == OutputFormat::elf) {
     ElfMeta em;
@@ -433,7 +457,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.segments = input.load_segments();
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
     em.input_incomplete = input.incomplete();
-    writer = std::make_unique<ElfWriter>(*sink, std::move(em));
+    writer = std::make_unique<ElfWriter>(watch(*sink), std::move(em));
   } else {
     DiskdumpMeta meta;
     meta.utsname = read_utsname(input, a->kmem.get());
@@ -452,10 +476,10 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     meta.vmcoreinfo_size = input.vmcoreinfo_size();
     meta.input_incomplete = input.incomplete();
     if (split_sinks.empty()) {
-      writer = std::make_unique<DiskdumpWriter>(*sink, meta);
+      writer = std::make_unique<DiskdumpWriter>(watch(*sink), meta);
     } else {
       std::vector<ByteSink*> sinks;
-      for (auto& s : split_sinks) sinks.push_back(s.get());
+      for (auto& s : split_sinks) sinks.push_back(&watch(*s));
       writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
     }
   }
@@ -473,7 +497,13 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     return writer->finish();
   };
   if (Result<void> r = write_dump(); !r) {
-    // Whatever stopped us, keep what was written, flagged incomplete, never at the final name.
+    bool no_output = split_sinks.empty() && dynamic_cast<NullSink*>(sink.get());  // --dry-run
+    bool output_failed =
+        std::any_of(watched.begin(), watched.end(), [](const auto& w) { return w->failed(); });
+    // Bad input: the error alone; the partial file is removed with its OutputFile.
+    if (no_output || (!output_failed && !stop_signal())) return std::move(r).error();
+    // The output failed or a signal stopped us: keep what was written, flagged incomplete, never
+    // at the final name.
     DumpWriter::Saved saved = writer->stop_early();
     std::string where;
     for (auto* s : sink_list(*sink, split_sinks)) {
