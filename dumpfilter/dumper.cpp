@@ -387,13 +387,13 @@ std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_p
 
 // A file gets its final name, then its SHA-256 manifest beside it (digest read back from the
 // descriptor before the rename); a stream just its end record.
-Result<void> publish_with_manifest(ByteSink& sink, bool force) {
+Result<void> publish_with_manifest(ByteSink& sink) {
   auto* fs = dynamic_cast<FileSink*>(&sink);
   if (!fs) return sink.finish();
   Result<std::string> digest = digest_output(fs->file());
   if (!digest) return std::move(digest).error();
   KK_TRY(sink.finish());
-  return write_manifest(fs->name(), *digest, force);
+  return write_manifest(fs->name(), *digest);
 }
 
 }  // namespace
@@ -517,7 +517,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();
-  for (auto* s : sink_list(*sink, split_sinks)) KK_TRY(publish_with_manifest(*s, opt.force));
+  for (auto* s : sink_list(*sink, split_sinks)) KK_TRY(publish_with_manifest(*s));
   if (report)
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
                                            opt.dump_level},

@@ -72,8 +72,10 @@ Result<std::string> digest_output(const OutputFile& out) {
   return h.hex();
 }
 
-Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest, bool force) {
-  Result<OutputFile> m = OutputFile::create(manifest_path(dump_path), force);
+Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest) {
+  // Always replaced: an old manifest beside a new dump (the dump was removed, the manifest not)
+  // describes nothing. A symbolic link there is still refused.
+  Result<OutputFile> m = OutputFile::create(manifest_path(dump_path), true);
   if (!m) return std::move(m).error();
   KK_TRY(m->write_at(0, as_bytes_of(format_manifest(hex_digest, base_of(dump_path)))));
   return m->publish();

@@ -37,7 +37,7 @@ Result<std::string> parse_manifest(std::string_view text, std::string_view name,
 
 // Digest of the finished (not yet published) output, then its manifest published beside it.
 Result<std::string> digest_output(const OutputFile& out);
-Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest, bool force);
+Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest);
 
 // --verify: re-reads DUMPFILE and compares with DUMPFILE.sha256; a mismatch is an error naming
 // the file.

@@ -149,6 +149,11 @@ out=$("$DUMPFILTER" --verify "$T/flipped" 2>&1) && it_fail "--verify missed a fl
 (cd "$T" && sha256sum -c --quiet flipped.sha256 >/dev/null 2>&1) && it_fail "sha256sum -c missed the flipped byte"
 echo "ok: manifest: sha256sum -c and --verify pass, a flipped byte is found ($out)"
 
+# A dump removed without its manifest: the next dump of that name replaces the stale manifest.
+rm -f "$T/flipped"
+"$DUMPFILTER" -c -d 31 "$VMCORE" "$T/flipped" || it_fail "dump beside a stale manifest"
+"$DUMPFILTER" --verify "$T/flipped" || it_fail "--verify after the manifest was replaced"
+
 # Symbolic links: refused at the final name and at the -incomplete name, with and without -f.
 echo keep >"$T/target"
 ln -s "$T/target" "$T/link"

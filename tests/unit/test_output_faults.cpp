@@ -1,4 +1,4 @@
-// test_write_faults.cpp: the pure and file-level parts of issue 10's write side. A dump that stops
+// test_output_faults.cpp: the pure and file-level parts of issue 10's write side. A dump that stops
 // early (a sink that runs out of space part-way) keeps its incomplete flag and its unwritten page
 // descriptors read as lost (all zero); dump files live under "<final>-incomplete" until published
 // and symbolic links are refused; the SHA-256 manifest's line format; private directories.
@@ -243,7 +243,9 @@ TEST_CASE("--verify: an intact dump passes, a flipped byte is found", "[faults][
   Result<std::string> digest = digest_output(*out);
   REQUIRE(digest);
   REQUIRE(out->publish());
-  REQUIRE(write_manifest(path, *digest, false));
+  REQUIRE(write_manifest(path, "0000000000000000000000000000000000000000000000000000000000000000"));
+  CHECK_FALSE(verify_manifest(path));
+  REQUIRE(write_manifest(path, *digest));  // replaces the stale one
   REQUIRE(verify_manifest(path));
   FILE* f = std::fopen(path.c_str(), "r+b");
   REQUIRE(f);
