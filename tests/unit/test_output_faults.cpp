@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dumpfilter/cli.h"
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/sink.h"
@@ -258,4 +259,18 @@ TEST_CASE("--verify: an intact dump passes, a flipped byte is found", "[faults][
   CHECK(v.error().msg.find('\n') == std::string::npos);
   Result<void> missing = verify_manifest(t.file("nothing"));
   CHECK_FALSE(missing);
+}
+
+TEST_CASE("--verify takes exactly one DUMPFILE", "[faults][cli]") {
+  Result<CliOptions> c = parse_cli({"--verify", "/var/crash/vmcore"});
+  REQUIRE(c);
+  CHECK(c->command == Command::verify);
+  CHECK(c->dump.output == "/var/crash/vmcore");
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--verify"},
+                                       std::vector<std::string>{"--verify", "a", "b"}}) {
+    Result<CliOptions> e = parse_cli(bad);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().code == Errc::usage);
+    CHECK(e.error().msg == "--verify takes one DUMPFILE");
+  }
 }
