@@ -1,32 +1,28 @@
 #include "dumpfilter/manifest.h"
 
-#include <openssl/evp.h>
-
 #include <vector>
 
 #include "io/text_file.h"
+#include "purgatory/sha256.h"
 
 namespace kk {
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
-}
+Sha256::Sha256() : ctx_(new kk_sha256_ctx) { kk_sha256_init(static_cast<kk_sha256_ctx*>(ctx_)); }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::~Sha256() { delete static_cast<kk_sha256_ctx*>(ctx_); }
 
 void Sha256::update(std::span<const std::byte> data) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+  kk_sha256_update(static_cast<kk_sha256_ctx*>(ctx_), data.data(), data.size());
 }
 
 std::string Sha256::hex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n);
+  uint8_t md[KK_SHA256_DIGEST_SIZE];
+  kk_sha256_final(static_cast<kk_sha256_ctx*>(ctx_), md);
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;
-  for (unsigned int i = 0; i < n; ++i) {
-    s += digits[md[i] >> 4];
-    s += digits[md[i] & 15];
+  for (uint8_t b : md) {
+    s += digits[b >> 4];
+    s += digits[b & 15];
   }
   return s;
 }
@@ -90,7 +86,7 @@ Result<void> verify_manifest(const std::string& dump_path) {
   Result<InputFile> in = InputFile::open(dump_path);
   if (!in) return std::move(in).error();
   Sha256 h;
-  std::vector<std::byte> buf(1u << 20);  // bound: one MiB at a time
+  std::vector<std::byte> buf(256u << 10);  // bound: 256 KiB at a time
   for (u64 off = 0; off < in->size();) {
     Result<size_t> n = in->read_some_at(off, buf);
     if (!n) return std::move(n).error();

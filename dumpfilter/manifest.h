@@ -14,7 +14,8 @@
 
 namespace kk {
 
-// Incremental SHA-256 (OpenSSL's EVP interface); hex() gives the 64 lower-case digits.
+// Incremental SHA-256 (the purgatory's own code, sha256_host.cpp); hex() gives the 64 lower-case
+// digits, once.
 class Sha256 {
  public:
   Sha256();
@@ -25,7 +26,7 @@ class Sha256 {
   std::string hex();
 
  private:
-  void* ctx_;  // EVP_MD_CTX, kept out of this header
+  void* ctx_;  // kk_sha256_ctx, kept out of this header
 };
 
 std::string manifest_path(const std::string& dump_path);

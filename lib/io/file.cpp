@@ -211,7 +211,7 @@ Result<std::string> OutputFile::keep_incomplete() {
 }
 
 Result<void> OutputFile::read_all(const std::function<void(std::span<const std::byte>)>& consume) const {
-  std::vector<std::byte> buf(1u << 20);  // bound: one MiB at a time, whatever the dump's size
+  std::vector<std::byte> buf(256u << 10);  // bound: 256 KiB at a time, whatever the dump's size
   for (u64 off = 0;;) {
     ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(off));
     if (n < 0) {
