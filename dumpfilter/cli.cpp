@@ -12,14 +12,14 @@ namespace {
 enum class Opt {
   zlib, lzo, zstd, snappy, level, force, message_level, dump_dmesg, report, debug, help, version,
   elf, flatten, threads, cyclic_buffer, work_dir, non_mmap, non_cyclic, dry_run, check_params,
-  mem_usage, show_stats, split, rearrange, reassemble,
+  mem_usage, show_stats, split, rearrange, reassemble, verify,
   vmlinux, filter_config,
   later,  // makedumpfile has it; we do not yet
 };
 
 // makedumpfile's options (getopt "b:cDd:eEFfg:hi:lL:pRvXx:z" and its long options), and ours:
 // --report.
-constexpr std::array<OptionSpec, 44> kOptions{{
+constexpr std::array<OptionSpec, 45> kOptions{{
     {'c', "", false, int(Opt::zlib)},
     {'l', "", false, int(Opt::lzo)},
     {'z', "", false, int(Opt::zstd)},
@@ -44,6 +44,7 @@ constexpr std::array<OptionSpec, 44> kOptions{{
     {'L', "", true, int(Opt::later)},
     {0, "split", false, int(Opt::split)},
     {0, "reassemble", false, int(Opt::reassemble)},
+    {0, "verify", false, int(Opt::verify)},
     {0, "num-threads", true, int(Opt::threads)},
     {0, "config", true, int(Opt::filter_config)},
     {0, "mem-usage", false, int(Opt::mem_usage)},
@@ -98,6 +99,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::dump_dmesg: c.command = Command::dump_dmesg; break;
     case Opt::rearrange: c.command = Command::rearrange; break;
     case Opt::reassemble: c.command = Command::reassemble; break;
+    case Opt::verify: c.command = Command::verify; break;
     case Opt::report:
       if (value.empty()) return make_error(Errc::usage, "--report: empty file name");
       c.dump.report = std::string(value);
@@ -153,7 +155,9 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
 // -R DUMPFILE and --reassemble PIECE... DUMPFILE: file-level commands, no dump options.
 Result<CliOptions> file_command(CliOptions c) {
   if (!c.dump.report.empty()) return make_error(Errc::usage, "--report does not go with -R or --reassemble");
-  if (c.command == Command::rearrange) {
+  if (c.command == Command::verify) {
+    if (c.positional.size() != 1) return make_error(Errc::usage, "--verify takes one DUMPFILE");
+  } else if (c.command == Command::rearrange) {
     if (c.positional.size() != 1)
       return make_error(Errc::usage, c.positional.empty() ? "-R: missing DUMPFILE" : "-R takes one DUMPFILE");
   } else if (c.positional.size() < 3) {
@@ -174,7 +178,8 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   c.positional = std::move(parsed->positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
-  if (c.command == Command::rearrange || c.command == Command::reassemble) return file_command(std::move(c));
+  if (c.command == Command::rearrange || c.command == Command::reassemble || c.command == Command::verify)
+    return file_command(std::move(c));
   if (c.dump.format == OutputFormat::elf && c.command == Command::dump && codecs > 0)
     return make_error(Errc::usage, "-E writes ELF, which is not compressed: drop -c/-l/-z/-p");
   if (!c.dump.filter_config.empty() && c.dump.vmlinux.empty())
@@ -243,6 +248,7 @@ std::string usage_text() {
          "       dumpfilter --report FILE [-f] VMCORE [DUMPFILE]\n"
          "       dumpfilter -R [-f] DUMPFILE < FLATTENED\n"
          "       dumpfilter --reassemble [-f] DUMPFILE1 ... DUMPFILEN DUMPFILE\n"
+         "       dumpfilter --verify DUMPFILE\n"
          "\n"
          "Writes a kdump-compressed dump of VMCORE (/proc/vmcore, an ELF vmcore, or a kdump-compressed\n"
          "or flattened dump to re-filter), leaving out the page classes that LEVEL names (sum of:\n"
@@ -264,6 +270,7 @@ std::string usage_text() {
          "                      FILE and JSON at FILE.json; a FILE ending in .json gets the JSON\n"
          "  -R                  rebuild DUMPFILE from the flattened stream (-F) on standard input\n"
          "  --reassemble        merge the files of a --split set into one DUMPFILE\n"
+         "  --verify            check DUMPFILE against its SHA-256 manifest DUMPFILE.sha256\n"
          "  -D                  debug output\n"
          "  -h, --help          this text;  -v, --version  the version\n";
 }

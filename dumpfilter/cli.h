@@ -10,8 +10,8 @@
 namespace kk {
 
 // report: --report with one operand; mem_usage: --mem-usage (page counts, no dump);
-// rearrange: -R DUMPFILE; reassemble: --reassemble PIECES... DUMPFILE
-enum class Command { dump, dump_dmesg, report, mem_usage, help, version, rearrange, reassemble };
+// rearrange: -R DUMPFILE; reassemble: --reassemble PIECES... DUMPFILE; verify: --verify DUMPFILE
+enum class Command { dump, dump_dmesg, report, mem_usage, help, version, rearrange, reassemble, verify };
 
 inline constexpr int kMaxThreads = 256;
 

@@ -33,6 +33,17 @@ class DumpWriter {
   // Everything written and the format's "complete" mark set; the sink is finished by the caller.
   virtual Result<void> finish() = 0;
   virtual u64 bytes_end() const = 0;  // size of the dump file
+
+  // How much of a dump that stopped early is on disk: pages whose data and descriptor (or
+  // program header) were written, of the pages pass 1 planned.
+  struct Saved {
+    u64 pages = 0;
+    u64 planned = 0;
+  };
+  // The dump stopped (full disk, I/O error, signal): write out what is buffered if the output
+  // still takes it, and leave the header saying "incomplete" (it says so from the start, so a
+  // SIGKILL leaves the same). Best effort: errors here are ignored, the first one is reported.
+  virtual Saved stop_early() = 0;
 };
 
 }  // namespace kk

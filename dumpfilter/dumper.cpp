@@ -8,7 +8,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -17,10 +19,12 @@
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/kernel_memory.h"
+#include "dumpfilter/manifest.h"
 #include "dumpfilter/report.h"
 #include "dumpfilter/flattened_sink.h"
 #include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/page_selector.h"
+#include "dumpfilter/stop_signal.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
 #include "dumpfilter/writer_split.h"
@@ -38,6 +42,22 @@ constexpr u64 kScanPages = 256;
 // --split cuts at multiples of this many pfns (a window holds a whole number of them).
 constexpr u64 kSplitBlock = 512;
 static_assert(kWindowPfns % kSplitBlock == 0);
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+  }
+  return "a signal";
+}
+
+// A stop asked for by SIGTERM/SIGINT/SIGHUP (stop_signal.h) becomes an error, checked between
+// windows in pass 1 and between batches of pages in pass 2.
+Result<void> check_stop() {
+  if (int sig = stop_signal()) return make_error(Errc::io, std::string("stopped by ") + signal_name(sig));
+  return {};
+}
 
 void copy_uts_field(std::array<char, diskdump::kUtsLen>& dst, std::string_view s) {
   std::memset(dst.data(), 0, dst.size());
@@ -77,6 +97,7 @@ class NullSink final : public ByteSink {
  public:
   Result<void> write_at(u64, std::span<const std::byte>) override { return {}; }
   Result<void> finish() override { return {}; }
+  Result<std::string> keep_partial() override { return name_; }
   const std::string& name() const override { return name_; }
 
  private:
@@ -99,6 +120,7 @@ class Dumper {
     std::vector<std::byte> scan(zero_in_pass1_ ? kScanPages * ps_ : 0);
     progress_.start("Excluding pages", st_.max_pfn);
     for (u64 w0 = 0; w0 < st_.max_pfn; w0 += kWindowPfns) {
+      KK_TRY(check_stop());
       u64 w1 = std::min(w0 + kWindowPfns, st_.max_pfn);
       size_t nbytes = div_round_up(w1 - w0, 8);
       SelectionCounts c;
@@ -146,6 +168,7 @@ class Dumper {
     u64 done = 0, bytes = 0;
     progress_.start("Copying data", st_.dumped_pages);
     auto consume = [&](std::span<const PageResult> pages) -> Result<void> {
+      KK_TRY(check_stop());
       for (const PageResult& r : pages) {
         if (r.zero) {
           if (!zero_in_pass1_) ++st_.zero_pages;
@@ -334,6 +357,46 @@ Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, 
   return files.json.publish();
 }
 
+// Passes writes through and remembers whether the output failed one: a dump stopped by its
+// output (full disk, I/O error) or by a signal keeps its partial file; one stopped by bad input
+// leaves nothing, as before any byte was written.
+class WatchedSink final : public ByteSink {
+ public:
+  explicit WatchedSink(ByteSink& inner) : inner_(inner) {}
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    Result<void> r = inner_.write_at(offset, data);
+    if (!r) failed_ = true;
+    return r;
+  }
+  Result<void> finish() override { return inner_.finish(); }
+  Result<std::string> keep_partial() override { return inner_.keep_partial(); }
+  const std::string& name() const override { return inner_.name(); }
+  bool failed() const { return failed_; }
+
+ private:
+  ByteSink& inner_;
+  bool failed_ = false;
+};
+
+// The sinks that are real outputs: the split files, or the one sink.
+std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_ptr<ByteSink>>& split) {
+  if (split.empty()) return {&sink};
+  std::vector<ByteSink*> v;
+  for (const auto& s : split) v.push_back(s.get());
+  return v;
+}
+
+// A file gets its final name, then its SHA-256 manifest beside it (digest read back from the
+// descriptor before the rename); a stream just its end record.
+Result<void> publish_with_manifest(ByteSink& sink) {
+  auto* fs = dynamic_cast<FileSink*>(&sink);
+  if (!fs) return sink.finish();
+  Result<std::string> digest = digest_output(fs->file());
+  if (!digest) return std::move(digest).error();
+  KK_TRY(sink.finish());
+  return write_manifest(fs->name(), *digest);
+}
+
 }  // namespace
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
@@ -368,6 +431,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
 
   std::optional<ReportFiles> report;
   if (!opt.report.empty()) {
+    KK_TRY(make_private_dirs(dir_of(opt.report)));
     Result<ReportFiles> rf = create_report_files(opt.report, opt.force);
     if (!rf) return std::move(rf).error();
     report = std::move(*rf);
@@ -375,7 +439,8 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   std::unique_ptr<ByteSink> sink;
   std::vector<std::unique_ptr<ByteSink>> split_sinks;
   for (const std::string& path : opt.split_outputs) {
-    Result<OutputFile> out = OutputFile::create(path, opt.force);
+    KK_TRY(make_private_dirs(dir_of(path)));
+    Result<OutputFile> out = OutputFile::create(path, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
     split_sinks.push_back(std::make_unique<FileSink>(std::move(*out)));
   }
@@ -388,11 +453,14 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
       return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
     sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
   } else {
-    Result<OutputFile> out = OutputFile::create(opt.output, opt.force);
+    KK_TRY(make_private_dirs(dir_of(opt.output)));
+    Result<OutputFile> out = OutputFile::create(opt.output, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
     sink = std::make_unique<FileSink>(std::move(*out));
   }
 
+  std::vector<std::unique_ptr<WatchedSink>> watched;
+  auto watch = [&](ByteSink& s) -> ByteSink& { return *watched.emplace_back(std::make_unique<WatchedSink>(s)); };
   std::unique_ptr<DumpWriter> writer;
   DiskdumpWriter* kdump_writer = nullptr;  // the eraseinfo goes after the pages
   ElfWriter* elf_writer = nullptr;         // ... or into a note reserved before them
@@ -405,7 +473,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     em.exclude_zero = (opt.dump_level & kDlZero) != 0;
     em.input_incomplete = input.incomplete();
     em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
-    auto w = std::make_unique<ElfWriter>(*sink, std::move(em));
+    auto w = std::make_unique<ElfWriter>(watch(*sink), std::move(em));
     elf_writer = w.get();
     writer = std::move(w);
   } else {
@@ -426,32 +494,52 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     meta.vmcoreinfo_size = input.vmcoreinfo_size();
     meta.input_incomplete = input.incomplete();
     if (split_sinks.empty()) {
-      auto w = std::make_unique<DiskdumpWriter>(*sink, meta);
+      auto w = std::make_unique<DiskdumpWriter>(watch(*sink), meta);
       kdump_writer = w.get();
       writer = std::move(w);
     } else {
       std::vector<ByteSink*> sinks;
-      for (auto& s : split_sinks) sinks.push_back(s.get());
+      for (auto& s : split_sinks) sinks.push_back(&watch(*s));
       writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
     }
   }
 
   Dumper d(input, run_opt, *a, *writer, progress, st);
-  KK_TRY(writer->write_headers());
-  KK_TRY(d.select_all());
-  if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
-    auto [bounds, kept] = d.split_ranges(split_sinks.size());
-    sw->set_ranges(bounds, kept);
+  auto write_dump = [&]() -> Result<void> {
+    KK_TRY(writer->write_headers());
+    KK_TRY(d.select_all());
+    if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
+      auto [bounds, kept] = d.split_ranges(split_sinks.size());
+      sw->set_ranges(bounds, kept);
+    }
+    KK_TRY(writer->start_data(st.dumped_pages));
+    KK_TRY(d.copy_all());
+    if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
+    if (erase && elf_writer) KK_TRY(elf_writer->write_eraseinfo(erase->eraseinfo()));
+    return writer->finish();
+  };
+  if (Result<void> r = write_dump(); !r) {
+    bool no_output = split_sinks.empty() && dynamic_cast<NullSink*>(sink.get());  // --dry-run
+    bool output_failed =
+        std::any_of(watched.begin(), watched.end(), [](const auto& w) { return w->failed(); });
+    // Bad input: the error alone; the partial file is removed with its OutputFile.
+    if (no_output || (!output_failed && !stop_signal())) return std::move(r).error();
+    // The output failed or a signal stopped us: keep what was written, flagged incomplete, never
+    // at the final name.
+    DumpWriter::Saved saved = writer->stop_early();
+    std::string where;
+    for (auto* s : sink_list(*sink, split_sinks)) {
+      Result<std::string> k = s->keep_partial();
+      where += (where.empty() ? "" : ", ") + (k ? *k : s->name() + " (lost: " + k.error().msg + ")");
+    }
+    Error e = std::move(r).error();
+    e.msg += "; saved " + std::to_string(saved.pages) + " of " + std::to_string(saved.planned) +
+             " pages in " + where + " (marked incomplete)";
+    return e;
   }
-  KK_TRY(writer->start_data(st.dumped_pages));
-  KK_TRY(d.copy_all());
-  if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
-  if (erase && elf_writer) KK_TRY(elf_writer->write_eraseinfo(erase->eraseinfo()));
-  KK_TRY(writer->finish());
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = writer->bytes_end();
-  KK_TRY(sink->finish());
-  for (auto& s : split_sinks) KK_TRY(s->finish());
+  for (auto* s : sink_list(*sink, split_sinks)) KK_TRY(publish_with_manifest(*s));
   if (report) {
     std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
     if (opt.flatten) format = "flattened " + format;

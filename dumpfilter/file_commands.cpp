@@ -1,4 +1,4 @@
-// file_commands.cpp: main()'s side of -R and --reassemble, kept out of main.cpp so that one stays a
+// file_commands.cpp: main()'s side of -R, --reassemble and --verify, kept out of main.cpp so that one stays a
 // dispatcher.
 #include "dumpfilter/file_commands.h"
 
@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "dumpfilter/manifest.h"
 #include "dumpfilter/reassemble.h"
 #include "dumpfilter/rearrange.h"
 
@@ -13,6 +14,16 @@ namespace kk {
 
 int run_file_command(const CliOptions& c) {
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
+  if (c.command == Command::verify) {
+    Result<void> r = verify_manifest(c.dump.output);
+    if (!r) {
+      std::fprintf(stderr, "dumpfilter: %s\n", r.error().msg.c_str());
+      return 1;
+    }
+    if (chatty && (c.message_level & 2))
+      std::fprintf(stderr, "dumpfilter: %s matches its SHA-256 manifest\n", c.dump.output.c_str());
+    return 0;
+  }
   if (c.command == Command::rearrange) {
     Result<u64> n = run_rearrange(c.dump.output, c.dump.force);
     if (!n) {

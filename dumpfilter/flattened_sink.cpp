@@ -58,4 +58,10 @@ Result<void> FlattenedSink::finish() {
   return {};
 }
 
+Result<std::string> FlattenedSink::keep_partial() {
+  KK_TRY(flush());
+  finished_ = true;
+  return name_ + " (flattened stream without its end record)";
+}
+
 }  // namespace kk

@@ -18,6 +18,8 @@ class FlattenedSink final : public ByteSink {
   FlattenedSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
   Result<void> write_at(u64 offset, std::span<const std::byte> data) override;
   Result<void> finish() override;
+  // Sends what is buffered, without the end record: readers see an incomplete stream.
+  Result<std::string> keep_partial() override;
   const std::string& name() const override { return name_; }
   u64 bytes_out() const { return out_bytes_; }
 

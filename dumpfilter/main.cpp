@@ -8,6 +8,7 @@
 
 #include "dumpfilter/cli.h"
 #include "dumpfilter/file_commands.h"
+#include "dumpfilter/stop_signal.h"
 #include "kk_config.h"
 
 namespace {
@@ -86,13 +87,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     case Command::rearrange:
-    case Command::reassemble: return run_file_command(c);
+    case Command::reassemble:
+    case Command::verify: return run_file_command(c);
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for.
   Progress::Mode mode = Progress::pick(c.message_level, STDERR_FILENO);
   if (mode == Progress::Mode::lines && !c.message_level_given) mode = Progress::Mode::off;
   Progress progress(mode, stderr);
+  install_stop_handlers();  // SIGTERM/SIGINT/SIGHUP: keep the partial dump, flagged, and fail
   Result<DumpStats> st = run_dump(c.dump, progress);
   if (!st) {
     std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());

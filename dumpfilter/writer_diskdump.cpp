@@ -103,7 +103,9 @@ Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
   zero_desc_.flags = 0;
   data_buf_.assign(layout_.block_size, std::byte{0});
   data_end_ += layout_.block_size;
-  return {};
+  // Written now, so the file already reaches past the descriptor area: descriptors never written
+  // (a dump that stops early) read back as zeros, makedumpfile's and crash's mark of a lost page.
+  return flush();
 }
 
 Result<void> DiskdumpWriter::put_desc(const diskdump::PageDesc& d) {
@@ -163,6 +165,12 @@ Result<void> DiskdumpWriter::finish() {
     return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
                                          std::to_string(dumped_) + " pages written");
   return write_header(meta_.input_incomplete ? diskdump::kIncomplete : 0);
+}
+
+DumpWriter::Saved DiskdumpWriter::stop_early() {
+  (void)flush();  // descriptors go after their data: a failed data write leaves them lost
+  (void)write_header(diskdump::kIncomplete);
+  return {desc_buf_start_, dumped_};
 }
 
 }  // namespace kk

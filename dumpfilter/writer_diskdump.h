@@ -71,6 +71,7 @@ class DiskdumpWriter final : public DumpWriter {
   // Flushes, writes the final status (incomplete flag cleared).
   Result<void> finish() override;
   u64 bytes_end() const override { return data_end_; }
+  Saved stop_early() override;
   u64 pages_written() const { return written_; }
   // --split: the pfn range this file holds (written by the next write_headers()).
   void set_range(u64 start_pfn, u64 end_pfn) {

@@ -115,7 +115,8 @@ Result<void> ElfWriter::add_bitmaps(u64 first_pfn, std::span<const std::byte>,
   return {};
 }
 
-Result<void> ElfWriter::start_data(u64) {
+Result<void> ElfWriter::start_data(u64 dumped_pages) {
+  planned_pages_ = dumped_pages;
   KK_TRY(counter_.close());
   u64 phnum = 1 + planned_;
   phoff_ = sizeof(Elf64Ehdr);
@@ -178,6 +179,13 @@ Result<void> ElfWriter::put_phdr(const ElfPiece& p) {
 }
 
 Result<void> ElfWriter::flush() {
+  u64 added = pages_added_;
+  KK_TRY(flush_buffers());
+  pages_flushed_ = added;
+  return {};
+}
+
+Result<void> ElfWriter::flush_buffers() {
   if (!data_buf_.empty()) {
     KK_TRY(out_.write_at(data_buf_start_, data_buf_));
     data_buf_start_ += data_buf_.size();
@@ -195,6 +203,7 @@ Result<void> ElfWriter::add_page(u64 pfn, std::span<const std::byte> stored, u32
   if (flags != 0 || stored.size() != meta_.page_size)
     return make_error(Errc::corrupt, "ELF writer: pages must come uncompressed");
   KK_TRY(tracker_.add(pfn, false, data_end_));
+  ++pages_added_;
   data_buf_.insert(data_buf_.end(), stored.begin(), stored.end());
   data_end_ += stored.size();
   if (data_buf_.size() >= kBufferLimit || ph_buf_.size() >= kBufferLimit) return flush();
@@ -202,7 +211,10 @@ Result<void> ElfWriter::add_page(u64 pfn, std::span<const std::byte> stored, u32
 }
 
 Result<void> ElfWriter::add_zero_page(u64 pfn) {
-  if (meta_.exclude_zero) return tracker_.add(pfn, true, data_end_);  // no data: p_memsz covers it
+  if (meta_.exclude_zero) {  // no data: p_memsz covers it
+    ++pages_added_;
+    return tracker_.add(pfn, true, data_end_);
+  }
   if (zero_.size() != meta_.page_size) zero_.assign(meta_.page_size, std::byte{0});
   return add_page(pfn, zero_, 0);
 }
@@ -222,6 +234,13 @@ Result<void> ElfWriter::write_eraseinfo(std::string_view text) {
                                          " bytes, " + std::to_string(meta_.eraseinfo_reserve) + " reserved");
   if (text.empty()) return {};
   return out_.write_at(eraseinfo_off_, std::as_bytes(std::span(text.data(), text.size())));
+}
+
+DumpWriter::Saved ElfWriter::stop_early() {
+  // The open run gets its program header; pieces never reached stay PT_NULL (zeros).
+  if (tracker_.close()) (void)flush();
+  (void)write_ehdr(kElfDumpIncomplete);
+  return {pages_flushed_, planned_pages_};
 }
 
 }  // namespace kk

@@ -72,11 +72,13 @@ class ElfWriter final : public DumpWriter {
   // After the pages: the eraseinfo text (erase_plan.h) into the reserved note.
   Result<void> write_eraseinfo(std::string_view text);
   u64 bytes_end() const override { return data_end_; }
+  Saved stop_early() override;
   u64 load_headers() const { return planned_; }
 
  private:
   Result<void> write_ehdr(u32 flags);
   Result<void> flush();
+  Result<void> flush_buffers();
   Result<void> put_phdr(const ElfPiece& p);
 
   ByteSink& out_;
@@ -85,6 +87,7 @@ class ElfWriter final : public DumpWriter {
   ElfPieceTracker tracker_;
   u64 planned_ = 0;  // PT_LOADs counted in pass 1
   u64 emitted_ = 0;
+  u64 planned_pages_ = 0, pages_added_ = 0, pages_flushed_ = 0;  // for stop_early()
   u64 phoff_ = 0, shoff_ = 0, note_off_ = 0, data_off_ = 0;
   u64 eraseinfo_off_ = 0;  // the ERASEINFO note's text, when reserved
   u64 data_end_ = 0;

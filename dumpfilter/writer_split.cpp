@@ -85,4 +85,14 @@ u64 SplitWriter::bytes_end() const {
   return n;
 }
 
+DumpWriter::Saved SplitWriter::stop_early() {
+  Saved all;
+  for (auto& p : parts_) {
+    Saved s = p->stop_early();
+    all.pages += s.pages;
+    all.planned += s.planned;
+  }
+  return all;
+}
+
 }  // namespace kk

@@ -35,6 +35,7 @@ class SplitWriter final : public DumpWriter {
   Result<void> add_zero_page(u64 pfn) override;
   Result<void> finish() override;
   u64 bytes_end() const override;  // all files together
+  Saved stop_early() override;     // every file flagged; pages summed over the set
 
  private:
   DiskdumpWriter& part_for(u64 pfn);

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "io/byte_cursor.h"
 
@@ -87,33 +88,63 @@ Result<void> write_all(int fd, std::span<const std::byte> data, const std::strin
   return {};
 }
 
-static std::string dir_of(const std::string& path) {
+std::string dir_of(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
-static std::string base_of(const std::string& path) {
+std::string base_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwrite) {
+Result<void> make_private_dirs(const std::string& dir) {
+  if (dir.empty() || dir == "." || dir == "/") return {};
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, dir + ": is not a directory");
+    return {};
+  }
+  KK_TRY(make_private_dirs(dir_of(dir)));
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return sys_error(dir + ": cannot create directory");
+  return {};
+}
+
+Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwrite, Naming naming) {
   struct stat st;
   if (::lstat(final_path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode))
+      return make_error(Errc::io, final_path + ": is a symbolic link, refusing to write through it");
     if (!overwrite)
       return make_error(Errc::exists, final_path + ": already exists (use -f to overwrite)");
-    if (S_ISLNK(st.st_mode))
-      return make_error(Errc::io, final_path + ": is a symbolic link, refusing to overwrite");
     if (S_ISDIR(st.st_mode)) return make_error(Errc::io, final_path + ": is a directory");
   }
   OutputFile out;
   out.final_path_ = final_path;
   out.overwrite_ = overwrite;
+  if (naming == Naming::incomplete_suffix) {
+    std::string name = final_path + "-incomplete";
+    if (::lstat(name.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode))
+        return make_error(Errc::io, name + ": is a symbolic link, refusing to write through it");
+      if (!overwrite)
+        return make_error(Errc::exists, name + ": already exists (a dump that stopped early?); "
+                                               "use -f to replace it");
+      if (!S_ISREG(st.st_mode)) return make_error(Errc::io, name + ": is not a regular file");
+      if (::unlink(name.c_str()) != 0) return sys_error(name + ": cannot remove");
+    }
+    // O_EXCL | O_NOFOLLOW: never an existing file, never through a link planted meanwhile.
+    int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return sys_error(name + ": cannot create");
+    out.fd_ = Fd(fd);
+    out.temp_path_ = name;
+    return out;
+  }
   std::string tmpl = dir_of(final_path) + "/." + base_of(final_path) + ".incomplete.XXXXXX";
   // mkostemp opens with O_EXCL and mode 0600: dumps hold secrets.
-  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+  int fd = ::mkostemp(tmpl.data(), O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return sys_error(final_path + ": cannot create output in " + dir_of(final_path));
   out.fd_ = Fd(fd);
   out.temp_path_ = tmpl;
@@ -173,9 +204,24 @@ Result<void> OutputFile::publish() {
 Result<std::string> OutputFile::keep_incomplete() {
   std::string name = final_path_ + "-incomplete";
   ::fsync(fd_.get());
-  if (::rename(temp_path_.c_str(), name.c_str()) != 0) return sys_error(name + ": rename");
+  if (temp_path_ != name && ::rename(temp_path_.c_str(), name.c_str()) != 0)
+    return sys_error(name + ": rename");
   done_ = true;
   return name;
+}
+
+Result<void> OutputFile::read_all(const std::function<void(std::span<const std::byte>)>& consume) const {
+  std::vector<std::byte> buf(256u << 10);  // bound: 256 KiB at a time, whatever the dump's size
+  for (u64 off = 0;;) {
+    ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(off));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(temp_path_ + ": read back at " + hex(off));
+    }
+    if (n == 0) return {};
+    consume(std::span(buf).first(static_cast<size_t>(n)));
+    off += static_cast<u64>(n);
+  }
 }
 
 }  // namespace kk

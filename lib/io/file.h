@@ -3,6 +3,7 @@
 // publish() gives it the final name, so a half-written dump never looks complete.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -55,9 +56,15 @@ class InputFile {
 
 class OutputFile {
  public:
-  // Creates "<dir>/.<name>.XXXXXX"-style temporary beside final_path, mode 0600, O_EXCL.
-  // With overwrite=false an existing final_path is refused up front (and again at publish).
-  static Result<OutputFile> create(const std::string& final_path, bool overwrite);
+  // How the file is named until publish(): a hidden "<dir>/.<name>.incomplete.XXXXXX" (small
+  // files: logs, reports), or "<final>-incomplete" (dumps: what a SIGKILL leaves behind is already
+  // named for what it is, kdump's vmcore-incomplete convention).
+  enum class Naming { hidden_temp, incomplete_suffix };
+  // Creates the file beside final_path, mode 0600, O_EXCL | O_NOFOLLOW. A symbolic link at the
+  // final name is refused (never written through). With overwrite=false an existing final_path
+  // is refused up front (and again at publish).
+  static Result<OutputFile> create(const std::string& final_path, bool overwrite,
+                                   Naming naming = Naming::hidden_temp);
   OutputFile(OutputFile&&) noexcept = default;
   OutputFile& operator=(OutputFile&&) noexcept = default;
   ~OutputFile();  // removes the temporary if not published
@@ -72,6 +79,8 @@ class OutputFile {
   Result<void> publish();
   // Keeps what was written under "<final>-incomplete" instead of deleting it.
   Result<std::string> keep_incomplete();
+  // Re-reads the whole file (from its descriptor) into `consume`, in chunks.
+  Result<void> read_all(const std::function<void(std::span<const std::byte>)>& consume) const;
 
  private:
   OutputFile() = default;
@@ -81,6 +90,12 @@ class OutputFile {
   bool overwrite_ = false;
   bool done_ = false;
 };
+
+// Creates path's missing directories with mode 0700 (dumps hold a dead kernel's secrets); ones
+// that exist are left as they are.
+Result<void> make_private_dirs(const std::string& dir);
+std::string dir_of(const std::string& path);
+std::string base_of(const std::string& path);
 
 Result<void> write_all(int fd, std::span<const std::byte> data, const std::string& what);
 

@@ -16,6 +16,9 @@ class ByteSink {
   virtual Result<void> write_at(u64 offset, std::span<const std::byte> data) = 0;
   // Makes the output final: the file gets its name, the stream its end marker.
   virtual Result<void> finish() = 0;
+  // The output stopped early: keep what reached it, never under the final name (a file stays
+  // "<final>-incomplete"; a stream gets no end marker). Returns where it was kept.
+  virtual Result<std::string> keep_partial() = 0;
   virtual const std::string& name() const = 0;
 };
 
@@ -27,6 +30,7 @@ class FileSink final : public ByteSink {
     return file_.write_at(offset, data);
   }
   Result<void> finish() override { return file_.publish(); }
+  Result<std::string> keep_partial() override { return file_.keep_incomplete(); }
   const std::string& name() const override { return file_.path(); }
   OutputFile& file() { return file_; }
 

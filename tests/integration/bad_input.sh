@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input: a one-line error naming the file and the problem, a non-zero exit (no signal), and no
-# DUMPFILE (nor a temporary) left behind.
+# DUMPFILE (nor a temporary) left behind; a full disk keeps what it wrote as DUMPFILE-incomplete,
+# flagged incomplete (write_faults.sh tests that side).
 source "$(dirname "$0")/lib.sh"
 VMCORE=$(it_fixture small)
 it_tmpdir
@@ -17,7 +18,7 @@ expect_error() {
   [ $rc -lt 128 ] || it_fail "$name: killed by a signal (rc $rc)"
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || it_fail "$name: error is not one line: $err"
   grep -qF -- "$needle" <<<"$err" || it_fail "$name: error '$err' does not mention '$needle'"
-  [ -z "$(ls -A "$outdir" 2>/dev/null | grep -v '^input' || true)" ] ||
+  [ -z "$(ls -A "$outdir" 2>/dev/null | grep -v '^input' | grep -vx "${IT_KEEP:-}" || true)" ] ||
     it_fail "$name: left files behind: $(ls -A "$outdir")"
   echo "ok: $name: $err"
 }
@@ -59,7 +60,9 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$IT_TMP/ro" "$IT_TMP/full" &&
   expect_error "read-only output directory" "$IT_TMP/ro/dump" "$VMCORE" "$IT_TMP/ro" -l -d 31
   mount -t tmpfs -o size=2M,mode=0700 kdumpkit-full "$IT_TMP/full"
   mounts+=("$IT_TMP/full")
-  expect_error "full disk" "No space left on device" "$VMCORE" "$IT_TMP/full" -d 0
+  IT_KEEP=dump-incomplete expect_error "full disk" "No space left on device" "$VMCORE" "$IT_TMP/full" -d 0
+  [ $(( $($PY "$SRCDIR/tests/integration/kdump_pages.py" summary "$IT_TMP/full/dump-incomplete" |
+          sed 's/.*"status": \([0-9]*\).*/\1/') & 8 )) = 8 ] || it_fail "full disk: dump-incomplete not flagged"
 else
   echo "note: not root or no mount: read-only and full-disk cases not run"
 fi

@@ -412,7 +412,7 @@ TEST_CASE("OutputFile refuses to overwrite a symlink or a directory", "[file]") 
   REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
   Result<OutputFile> l = OutputFile::create(link, true);
   REQUIRE_FALSE(l);
-  REQUIRE(l.error().msg == link + ": is a symbolic link, refusing to overwrite");
+  REQUIRE(l.error().msg == link + ": is a symbolic link, refusing to write through it");
 
   std::string sub = dir.file("sub");
   REQUIRE(::mkdir(sub.c_str(), 0700) == 0);
