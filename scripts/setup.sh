@@ -10,7 +10,8 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev l
             libssl-dev libsnappy-dev catch2 libfdt-dev)
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
-           python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make)
+           python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
+           clang libclang-rt-14-dev)  # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
 
 missing=()
 for p in "${PKGS_BUILD[@]}" "${PKGS_TEST[@]}"; do
