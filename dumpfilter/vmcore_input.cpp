@@ -133,8 +133,19 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
   v->all_loads_ = layout->loads;
   v->by_paddr_ = without_overlaps(std::move(layout->loads));
   v->runs_ = runs_of(v->by_paddr_, v->page_size_);
-  for (const LoadSegment& s : v->by_paddr_)
+  // A PT_LOAD past the physical address space is a damaged header (a flipped high bit of p_paddr
+  // or p_memsz); taken at face value it makes max_pfn, and so the dump's bitmaps and the walk over
+  // them, astronomically large. The bound is the kernel's own MAX_PHYSMEM_BITS (52 if absent).
+  u64 phys_bits = static_cast<u64>(std::clamp<i64>(
+      v->vmcoreinfo_.number("MAX_PHYSMEM_BITS").value_or(52), 32, 52));
+  for (const LoadSegment& s : v->by_paddr_) {
+    if ((s.paddr >> phys_bits) || (s.memsz >> phys_bits) || ((s.paddr + s.memsz) >> phys_bits))
+      return make_error(Errc::corrupt, f.path() + ": PT_LOAD at paddr " + hex(s.paddr) + " size " +
+                                           hex(s.memsz) + " ends past the 2^" +
+                                           std::to_string(phys_bits) +
+                                           "-byte physical address space (MAX_PHYSMEM_BITS)");
     v->max_pfn_ = std::max(v->max_pfn_, div_round_up(s.paddr + s.memsz, v->page_size_));
+  }
   return v;
 }
 

@@ -6,7 +6,8 @@
 #                                        fuzzer in build-fuzz (or $FUZZ_BUILD), one after another;
 #                                        corpora grow in $FUZZ_WORK (default build-fuzz/fuzz-work),
 #                                        crashes land there as crash-*, and one line per fuzzer
-#                                        says how many executions it ran
+#                                        says how many executions it ran; FUZZ_SECONDS=N stops
+#                                        each one after N seconds as well
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -47,6 +48,7 @@ case "${1:-}" in
     mkdir -p "$work/$name"
     log="$work/$name.log"
     "$build/tests/fuzz/fuzz_$name" "${common[@]}" -runs="$runs" -artifact_prefix="$work/$name-" \
+      ${FUZZ_SECONDS:+-max_total_time="$FUZZ_SECONDS"} \
       "$work/$name" "$here/corpus/$name" >"$log" 2>&1
     rc=$?
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"

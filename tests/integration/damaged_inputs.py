@@ -45,21 +45,25 @@ def regions_kdump(path):
         hdr = f.read(464)
         bs, sub_blocks, bm_blocks = struct.unpack_from("<iiI", hdr, 8 + 4 + 390 + 6 + 16 + 4)
         f.seek(bs)
-        sub = struct.unpack("<QiiQQqQqQqQQQQ", f.read(96))
+        sub = struct.unpack("<QiiQQqQqQqQQQQ", f.read(104))
     vi_off, vi_size, note_off, note_size = sub[5], sub[6], sub[7], sub[8]
     bm = (1 + sub_blocks) * bs
-    return {"header": (0, bs + 96), "notes": (note_off, note_off + note_size),
+    return {"header": (0, bs + 104), "notes": (note_off, note_off + note_size),
             "vmcoreinfo": (vi_off, vi_off + vi_size),
             "bitmaps": (bm, bm + bm_blocks * bs), "descs": (bm + bm_blocks * bs, bm + bm_blocks * bs + 4096)}
 
 
 def run_case(label, damaged, outdir):
     out = os.path.join(outdir, "dump")
+    n0 = len(failures)
     try:
         p = subprocess.run([DUMPFILTER, "-l", "-d", "31", damaged, out], stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
         failures.append(f"{label}: still running after {TIMEOUT} s")
+        print(f"FAIL: {failures[-1]}", flush=True)
+        for name in os.listdir(outdir):
+            os.unlink(os.path.join(outdir, name))
         return
     err = p.stderr.decode(errors="replace")
     left = sorted(os.listdir(outdir))
@@ -76,7 +80,6 @@ def run_case(label, damaged, outdir):
         counts["dump"] += 1
         if left != ["dump"]:
             failures.append(f"{label}: exit 0 but the output folder holds {left}")
-            return
         s = subprocess.run([sys.executable, KDUMP_PAGES, "summary", out], capture_output=True)
         if s.returncode != 0:
             failures.append(f"{label}: kdump_pages.py refuses the dump: {s.stderr.decode()[-300:]}")
@@ -86,6 +89,10 @@ def run_case(label, damaged, outdir):
                             f" {c.stderr.decode().strip()[-300:]}")
     for name in left:
         os.unlink(os.path.join(outdir, name))
+    print(f"{label}: {'exit 0, dump checked' if p.returncode == 0 else err.strip()[:200]}",
+          flush=True)
+    for f in failures[n0:]:
+        print(f"FAIL: {f}", flush=True)
 
 
 def flip_cases(rng, regions, plan):
@@ -137,8 +144,6 @@ def main():
              15, outdir, rng)
     print(f"damaged inputs: {counts['error']} one-line errors, {counts['dump']} valid dumps, "
           f"{len(failures)} failures")
-    for f in failures:
-        print("FAIL:", f)
     if sum(elf_plan.values()) + sum(kdump_plan.values()) + 30 != 200:
         print("FAIL: the plan is not 200 inputs")
         return 1

@@ -117,8 +117,8 @@ TEST_CASE("sysinfo: read_firmware_map from /sys/firmware/memmap", "[sysinfo]") {
                         });
 }
 
-// Found by fuzz_memmap: an entry whose end is below its start made a size near 2^64 (end - start
-// + 1 wrapped), which boot_params' e820 then carried as RAM up to the top of the address space.
+// Found while writing fuzz_memmap: an entry whose end is below its start made a size near 2^64
+// (end - start + 1 wrapped), which boot_params' e820 then carried as RAM to the top of memory.
 TEST_CASE("sysinfo: parse_memmap_entry skips an end below start", "[sysinfo]") {
   std::optional<x86_64::E820Entry> ok = parse_memmap_entry("0x100000\n", "0x7ffdffff\n", "System RAM\n");
   REQUIRE(ok.has_value());
