@@ -58,7 +58,7 @@ Result<std::unique_ptr<ElfVmcore>> open_bytes(std::vector<std::byte> b) {
 
 TEST_CASE("vmcore: a PT_LOAD inside the physical address space opens", "[vmcore]") {
   Result<std::unique_ptr<ElfVmcore>> v =
-      open_bytes(small_vmcore(0x100000, "OSRELEASE=6.1.0\nPAGESIZE=4096\nMAX_PHYSMEM_BITS=46\n"));
+      open_bytes(small_vmcore(0x100000, "OSRELEASE=6.1.0\nPAGESIZE=4096\nNUMBER(MAX_PHYSMEM_BITS)=46\n"));
   REQUIRE(v.ok());
   REQUIRE((*v)->max_pfn() == 0x102u);
 }
@@ -67,7 +67,7 @@ TEST_CASE("vmcore: a PT_LOAD inside the physical address space opens", "[vmcore]
 // p_paddr made max_pfn about 2^36, and dumpfilter spent minutes on empty bitmap windows.
 TEST_CASE("vmcore: a PT_LOAD past MAX_PHYSMEM_BITS is a damaged header", "[vmcore]") {
   Result<std::unique_ptr<ElfVmcore>> v = open_bytes(
-      small_vmcore(0x100000 | (u64{1} << 46), "OSRELEASE=6.1.0\nPAGESIZE=4096\nMAX_PHYSMEM_BITS=46\n"));
+      small_vmcore(0x100000 | (u64{1} << 46), "OSRELEASE=6.1.0\nPAGESIZE=4096\nNUMBER(MAX_PHYSMEM_BITS)=46\n"));
   REQUIRE_FALSE(v.ok());
   REQUIRE(v.error().code == Errc::corrupt);
   REQUIRE(v.error().msg.find("vmcore: PT_LOAD at paddr 0x400000100000") == 0);
