@@ -71,7 +71,9 @@ def run_case(label, damaged, outdir):
         failures.append(f"{label}: killed by signal (rc {p.returncode}): {err.strip()[-300:]}")
     elif p.returncode != 0:
         counts["error"] += 1
-        lines = err.splitlines()
+        # Lines end at '\n' only: a damaged key quoted in the message may hold any other byte
+        # (str.splitlines would also split at \x1c-\x1e, \x85, ...).
+        lines = err.rstrip("\n").split("\n")
         if len(lines) != 1:
             failures.append(f"{label}: error is {len(lines)} lines: {err.strip()[:500]}")
         if left:
