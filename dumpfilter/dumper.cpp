@@ -108,7 +108,7 @@ class Dumper {
  public:
   Dumper(const DumpInput& in, const DumpOptions& opt, const Analysis& a, DumpWriter& w, Progress& p,
          DumpStats& st)
-      : in_(in), opt_(opt), a_(a), w_(w), progress_(p), st_(st), ps_(in.page_size()),
+      : in_(in), opt_(opt), w_(w), progress_(p), st_(st), ps_(in.page_size()),
         selector_(in, a) {}
 
   // Pass 1: for each window, mark present pfns (1st bitmap) and kept ones (2nd bitmap).
@@ -273,7 +273,6 @@ class Dumper {
 
   const DumpInput& in_;
   const DumpOptions& opt_;
-  const Analysis& a_;
   DumpWriter& w_;
   Progress& progress_;
   DumpStats& st_;

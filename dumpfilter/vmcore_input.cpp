@@ -42,8 +42,11 @@ std::vector<PfnRun> runs_of(const std::vector<LoadSegment>& segs, u64 page_size)
   for (const LoadSegment& s : segs) {
     // Rounded down at both ends, as makedumpfile's 1st bitmap does: a page that only starts
     // inside the segment (RAM ending at 0x9fc00) is a hole; one that ends inside it is present.
+    // Only what the file holds is present: p_memsz beyond p_filesz is memory a dumper left out
+    // (ELF output keeps excluded and zero pages there), and a damaged p_memsz must not turn
+    // into terabytes of zero pages to copy. Reads there still give zeros (read_phys).
     u64 first = s.paddr / page_size;
-    u64 end = (s.paddr + s.memsz) / page_size;
+    u64 end = std::min(div_round_up(s.paddr + s.filesz, page_size), (s.paddr + s.memsz) / page_size);
     if (first >= end) continue;
     if (!runs.empty() && runs.back().end >= first)
       runs.back().end = std::max(runs.back().end, end);
@@ -135,8 +138,19 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
   v->all_loads_ = layout->loads;
   v->by_paddr_ = without_overlaps(std::move(layout->loads));
   v->runs_ = runs_of(v->by_paddr_, v->page_size_);
-  for (const LoadSegment& s : v->by_paddr_)
+  // A PT_LOAD past the physical address space is a damaged header (a flipped high bit of p_paddr
+  // or p_memsz); taken at face value it makes max_pfn, and so the dump's bitmaps and the walk over
+  // them, astronomically large. The bound is the kernel's own MAX_PHYSMEM_BITS (52 if absent).
+  u64 phys_bits = static_cast<u64>(std::clamp<i64>(
+      v->vmcoreinfo_.number("MAX_PHYSMEM_BITS").value_or(52), 32, 52));
+  for (const LoadSegment& s : v->by_paddr_) {
+    if ((s.paddr >> phys_bits) || (s.memsz >> phys_bits) || ((s.paddr + s.memsz) >> phys_bits))
+      return make_error(Errc::corrupt, f.path() + ": PT_LOAD at paddr " + hex(s.paddr) + " size " +
+                                           hex(s.memsz) + " ends past the 2^" +
+                                           std::to_string(phys_bits) +
+                                           "-byte physical address space (MAX_PHYSMEM_BITS)");
     v->max_pfn_ = std::max(v->max_pfn_, div_round_up(s.paddr + s.memsz, v->page_size_));
+  }
   return v;
 }
 

@@ -46,6 +46,16 @@ Result<std::vector<IomemRange>> read_iomem(const SysPaths& p) {
   return r;
 }
 
+std::optional<x86_64::E820Entry> parse_memmap_entry(std::string_view start, std::string_view end,
+                                                    std::string_view type) {
+  std::optional<u64> s = parse_u64(start, 16);
+  std::optional<u64> e = parse_u64(end, 16);
+  // end is inclusive; an end below start (or a range of the whole 2^64) has no e820 size.
+  if (!s || !e || *e < *s || (*s == 0 && *e == ~0ull)) return std::nullopt;
+  std::optional<u32> t = x86_64::e820_type_from_name(trim(type));
+  return x86_64::E820Entry{*s, *e - *s + 1, t.value_or(x86_64::kE820Reserved)};
+}
+
 Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
   std::vector<x86_64::E820Entry> out;
   std::string dir = p.at(p.memmap);
@@ -56,12 +66,12 @@ Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
       if (e->d_name[0] != '.') names.emplace_back(e->d_name);
     ::closedir(d);
     for (const std::string& n : names) {
-      Result<u64> start = read_number(dir + "/" + n + "/start", 16);
-      Result<u64> end = read_number(dir + "/" + n + "/end", 16);
+      Result<std::string> start = read_text_file(dir + "/" + n + "/start", 64);
+      Result<std::string> end = read_text_file(dir + "/" + n + "/end", 64);
       Result<std::string> type = read_text_file(dir + "/" + n + "/type", 4096);
       if (!start || !end || !type) continue;
-      std::optional<u32> t = x86_64::e820_type_from_name(trim(*type));
-      out.push_back({*start, *end - *start + 1, t.value_or(x86_64::kE820Reserved)});
+      if (std::optional<x86_64::E820Entry> e = parse_memmap_entry(*start, *end, *type))
+        out.push_back(*e);
     }
     if (!out.empty()) return out;
   }

@@ -34,6 +34,10 @@ struct SysPaths {
 
 Result<std::vector<IomemRange>> read_iomem(const SysPaths& p);
 // The firmware memory map (/sys/firmware/memmap), or /proc/iomem's top level when absent.
+// One /sys/firmware/memmap/N entry from its start, end (inclusive) and type files' text; nullopt
+// when the numbers do not parse or end is below start (the entry is skipped, as an unreadable one).
+std::optional<x86_64::E820Entry> parse_memmap_entry(std::string_view start, std::string_view end,
+                                                    std::string_view type);
 Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p);
 // "0-3,5" -> {0,1,2,3,5}
 Result<std::vector<int>> parse_cpu_list(std::string_view text);

@@ -11,7 +11,8 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev l
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
-           initramfs-tools systemd openssh-client groff-base)
+           initramfs-tools systemd openssh-client groff-base
+           clang libclang-rt-14-dev)  # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
 
 # arm64 (issue 9): the cross compiler builds the arm64 purgatory into every kexec and
 # scripts/cross-arm64.sh builds arm64 binaries; the arm64 tests run Debian's arm64 makedumpfile

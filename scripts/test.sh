@@ -17,5 +17,22 @@ eval "$(tests/qemu/fixtures.sh env 2>/dev/null)" && export KK_VMLINUZ KK_VMLINUX
 
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
-/usr/bin/python3 scripts/test_summary.py build/meson-logs/testlog.json
+logs=(build/meson-logs/testlog.json)
+
+# A second tree, clang with ASan+UBSan and libFuzzer: the unit suite again, and a short run of each
+# fuzzer (tests/fuzz). Only for the whole suite (no test names given); KK_SANITIZE=0 skips it.
+# werror is off there only: clang warns where gcc does not, and the gcc tree keeps -Werror.
+if [ $# -eq 0 ] && [ "${KK_SANITIZE:-1}" != 0 ]; then
+  rm -f build-fuzz/meson-logs/testlog.json
+  if { [ -f build-fuzz/build.ninja ] ||
+       CXX=clang++ meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
+         -Db_lundef=false -Dqemu_tests=false -Dwerror=false >/dev/null; } && ninja -C build-fuzz >/dev/null; then
+    meson test -C build-fuzz --print-errorlogs --num-processes 2 --suite unit --suite fuzz || rc=1
+  else
+    echo "build-fuzz: the sanitizer build failed"
+    rc=1
+  fi
+  logs+=(build-fuzz/meson-logs/testlog.json)  # absent after a failed build: counted as a failure
+fi
+/usr/bin/python3 scripts/test_summary.py "${logs[@]}"
 exit $rc

@@ -90,6 +90,18 @@ TEST_CASE("sysinfo: read_firmware_map from /sys/firmware/memmap", "[sysinfo]") {
                         });
 }
 
+// Found while writing fuzz_memmap: an entry whose end is below its start made a size near 2^64
+// (end - start + 1 wrapped), which boot_params' e820 then carried as RAM to the top of memory.
+TEST_CASE("sysinfo: parse_memmap_entry skips an end below start", "[sysinfo]") {
+  std::optional<x86_64::E820Entry> ok = parse_memmap_entry("0x100000\n", "0x7ffdffff\n", "System RAM\n");
+  REQUIRE(ok.has_value());
+  REQUIRE(*ok == x86_64::E820Entry{0x100000, 0x7fee0000, x86_64::kE820Ram});
+  REQUIRE_FALSE(parse_memmap_entry("0x1000", "0x0fff", "System RAM").has_value());
+  REQUIRE_FALSE(parse_memmap_entry("0x2000", "0x0fff", "System RAM").has_value());
+  REQUIRE_FALSE(parse_memmap_entry("0x0", "0xffffffffffffffff", "System RAM").has_value());
+  REQUIRE_FALSE(parse_memmap_entry("zz", "0x1000", "System RAM").has_value());
+}
+
 TEST_CASE("sysinfo: read_firmware_map falls back to /proc/iomem's top level", "[sysinfo]") {
   FakeRoot r;
   r.write("/proc/iomem", kIomem);
