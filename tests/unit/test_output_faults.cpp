@@ -12,33 +12,18 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "dumpfilter/cli.h"
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/sink.h"
 
 using namespace kk;
+using kk::test::TempDir;
 
 namespace {
 
 constexpr u64 kPage = 4096;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/kk_test_faults.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 bool exists(const std::string& p) {
   struct stat st;

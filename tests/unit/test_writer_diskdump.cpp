@@ -9,32 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "elf/elf_core.h"
 
 using namespace kk;
+using kk::test::TempDir;
 using namespace kk::diskdump;
 
 namespace {
 
 constexpr u64 kPage = 4096;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/kk_test_writer.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 template <class T>
 T read_struct(const std::vector<std::byte>& file, u64 offset) {
