@@ -80,8 +80,11 @@ def run_case(label, damaged, outdir):
             failures.append(f"{label}: failed run left {left}")
     else:
         counts["dump"] += 1
-        if left != ["dump"]:
+        if left != ["dump", "dump.sha256"]:
             failures.append(f"{label}: exit 0 but the output folder holds {left}")
+        v = subprocess.run([DUMPFILTER, "--verify", out], capture_output=True)
+        if v.returncode != 0:
+            failures.append(f"{label}: the dump does not match its manifest: {v.stderr.decode()[-300:]}")
         s = subprocess.run([sys.executable, KDUMP_PAGES, "summary", out], capture_output=True)
         if s.returncode != 0:
             failures.append(f"{label}: kdump_pages.py refuses the dump: {s.stderr.decode()[-300:]}")
