@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 
 #include "kernel/cmdline.h"
@@ -123,6 +124,27 @@ void logs_and_report(const std::string& vmcore, const std::string& dir) {
   say(std::string("report.txt, report.json ") + (rc && *rc == 0 ? "saved" : "failed"));
 }
 
+// dumpfilter writes a SHA-256 manifest beside the file it was given ("<hex>  vmcore-incomplete");
+// once that file is renamed to vmcore the manifest follows it, naming the new file.
+void rename_manifest(const std::string& dir) {
+  std::string from = dir + "/vmcore-incomplete.sha256", to = dir + "/vmcore.sha256";
+  std::ifstream in(from);
+  std::string line;
+  if (!in || !std::getline(in, line)) return;  // another core_collector: no manifest
+  size_t sep = line.find("  ");
+  if (sep == std::string::npos) sep = line.find(" *");
+  if (sep != std::string::npos) {
+    int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      std::string text = line.substr(0, sep) + "  vmcore\n";
+      bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+      ::close(fd);
+      if (!ok) ::unlink(to.c_str());
+    }
+  }
+  ::unlink(from.c_str());
+}
+
 Result<std::string> save_local(const KdumpConf& conf, const Host& h, const std::string& base) {
   std::string dir = base + conf.path + "/" + dump_dir_name(h);
   KK_TRY(make_dirs(dir, 0700));
@@ -132,6 +154,7 @@ Result<std::string> save_local(const KdumpConf& conf, const Host& h, const std::
   chmod(incomplete.c_str(), 0600);
   KK_TRY(fsync_path(incomplete));
   if (rename(incomplete.c_str(), (dir + "/vmcore").c_str()) != 0) return sys_error("rename " + incomplete);
+  rename_manifest(dir);
   KK_TRY(fsync_path(dir));
   logs_and_report(vmcore, dir);
   sync();

@@ -121,7 +121,10 @@ Result<ChosenView> read_chosen(std::span<const std::byte> dtb) {
   int chosen = fdt_path_offset(fdt, "/chosen");
   if (chosen == -FDT_ERR_NOTFOUND) return v;
   if (chosen < 0) return fdt_error("/chosen", chosen);
-  auto [ac, sc] = root_cells(fdt);
+  // Plain variables, not a structured binding: the lambdas below capture them (clang 14 cannot
+  // capture structured bindings).
+  const auto cells = root_cells(fdt);
+  const int ac = cells.first, sc = cells.second;
   int len = 0;
   if (const char* s = static_cast<const char*>(fdt_getprop(fdt, chosen, "bootargs", &len)); s && len > 0)
     v.bootargs = std::string(s, strnlen(s, static_cast<size_t>(len)));
