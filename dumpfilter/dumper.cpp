@@ -85,13 +85,6 @@ diskdump::NewUtsname read_utsname(const DumpInput& in, const KernelReader* kmem)
   return u;
 }
 
-bool page_is_zero(std::span<const std::byte> page) {
-  const std::byte* p = page.data();
-  for (size_t i = 0; i < page.size(); i += 8)
-    if (load_le<u64>(p + i) != 0) return false;
-  return true;
-}
-
 // Discards everything: --dry-run and --mem-usage run the whole dump without an output.
 class NullSink final : public ByteSink {
  public:

@@ -12,21 +12,6 @@ namespace kk {
 
 namespace {
 
-bool all_zero(std::span<const std::byte> page) {
-  // Word-wide: OR eight words at a time and test once, which the compiler vectorises.
-  const std::byte* p = page.data();
-  size_t n = page.size() / 8;
-  u64 acc = 0;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    u64 a = 0;
-    for (size_t k = 0; k < 8; ++k) a |= load_le<u64>(p + (i + k) * 8);
-    if (a) return false;
-  }
-  for (; i < n; ++i) acc |= load_le<u64>(p + i * 8);
-  return acc == 0;
-}
-
 struct Slot {
   PageJob job;
   std::vector<std::byte> raw, packed;
@@ -134,7 +119,7 @@ class Pipeline {
       PageResult& pr = sl.results[i];
       std::span<std::byte> page = std::span(sl.raw).subspan(i * ps_, ps_);
       if (s_.edit) s_.edit(pr.pfn, page);
-      pr.zero = all_zero(page);
+      pr.zero = page_is_zero(page);
       pr.flags = 0;
       pr.stored = page;
       if (pr.zero || !codec) continue;
@@ -162,6 +147,21 @@ class Pipeline {
 };
 
 }  // namespace
+
+bool page_is_zero(std::span<const std::byte> page) {
+  // Word-wide: OR eight words at a time and test once, which the compiler vectorises.
+  const std::byte* p = page.data();
+  size_t n = page.size() / 8;
+  u64 acc = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    u64 a = 0;
+    for (size_t k = 0; k < 8; ++k) a |= load_le<u64>(p + (i + k) * 8);
+    if (a) return false;
+  }
+  for (; i < n; ++i) acc |= load_le<u64>(p + i * 8);
+  return acc == 0;
+}
 
 Result<void> run_page_pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
                                const std::function<Result<void>(std::span<const PageResult>)>& consume) {

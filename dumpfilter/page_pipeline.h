@@ -36,6 +36,9 @@ struct PipelineSettings {
   std::function<void(u64 pfn, std::span<std::byte> page)> edit;
 };
 
+// True when every byte of the page is zero (word-wide, vectorised).
+bool page_is_zero(std::span<const std::byte> page);
+
 // next(job) fills the next job and returns false when there is none. consume(results) gets one
 // job's pages in pfn order. The first error (reading, compressing, or from consume) stops
 // everything and is returned.
