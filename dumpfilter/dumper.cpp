@@ -19,6 +19,7 @@
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/kernel_memory.h"
+#include "dumpfilter/digest_sink.h"
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/report.h"
 #include "dumpfilter/flattened_sink.h"
@@ -378,15 +379,15 @@ std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_p
   return v;
 }
 
-// A file gets its final name, then its SHA-256 manifest beside it (digest read back from the
-// descriptor before the rename); a stream just its end record.
+// A file gets its final name, then its SHA-256 manifest beside it (the head read back from the
+// descriptor before the rename, the data hashed as it was written); a stream just its end record.
 Result<void> publish_with_manifest(ByteSink& sink) {
-  auto* fs = dynamic_cast<FileSink*>(&sink);
-  if (!fs) return sink.finish();
-  Result<std::string> digest = digest_output(fs->file());
-  if (!digest) return std::move(digest).error();
+  auto* ds = dynamic_cast<DigestedFileSink*>(&sink);
+  if (!ds) return sink.finish();
+  Result<Manifest> m = ds->manifest();
+  if (!m) return std::move(m).error();
   KK_TRY(sink.finish());
-  return write_manifest(fs->name(), *digest);
+  return write_manifest(ds->name(), *m);
 }
 
 }  // namespace
@@ -434,7 +435,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     KK_TRY(make_private_dirs(dir_of(path)));
     Result<OutputFile> out = OutputFile::create(path, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
-    split_sinks.push_back(std::make_unique<FileSink>(std::move(*out)));
+    split_sinks.push_back(std::make_unique<DigestedFileSink>(std::move(*out)));
   }
   if (!split_sinks.empty()) {
     sink = std::make_unique<NullSink>();  // the files are the split sinks
@@ -448,7 +449,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     KK_TRY(make_private_dirs(dir_of(opt.output)));
     Result<OutputFile> out = OutputFile::create(opt.output, opt.force, OutputFile::Naming::incomplete_suffix);
     if (!out) return std::move(out).error();
-    sink = std::make_unique<FileSink>(std::move(*out));
+    sink = std::make_unique<DigestedFileSink>(std::move(*out));
   }
 
   std::vector<std::unique_ptr<WatchedSink>> watched;

@@ -2,102 +2,126 @@
 
 #include <vector>
 
+#include "dumpfilter/sha256.h"
+#include "io/file.h"
+#include "io/number.h"
 #include "io/text_file.h"
-#include "purgatory/sha256.h"
 
 namespace kk {
 
-Sha256::Sha256() : ctx_(new kk_sha256_ctx) { kk_sha256_init(static_cast<kk_sha256_ctx*>(ctx_)); }
+namespace {
 
-Sha256::~Sha256() { delete static_cast<kk_sha256_ctx*>(ctx_); }
+constexpr std::string_view kHeading =
+    "# dumpfilter manifest: SHA-256 of byte ranges of the dump; check: dumpfilter --verify DUMP\n";
 
-void Sha256::update(std::span<const std::byte> data) {
-  kk_sha256_update(static_cast<kk_sha256_ctx*>(ctx_), data.data(), data.size());
-}
-
-std::string Sha256::hex() {
-  uint8_t md[KK_SHA256_DIGEST_SIZE];
-  kk_sha256_final(static_cast<kk_sha256_ctx*>(ctx_), md);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string s;
-  for (uint8_t b : md) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
-std::string manifest_path(const std::string& dump_path) { return dump_path + ".sha256"; }
-
-std::string format_manifest(std::string_view hex_digest, std::string_view name) {
-  return std::string(hex_digest) + "  " + std::string(name) + "\n";
-}
-
-static bool is_hex_digest(std::string_view s) {
+bool is_hex_digest(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
 }
 
-Result<std::string> parse_manifest(std::string_view text, std::string_view name,
-                                   const std::string& manifest_name) {
+std::vector<std::string_view> words(std::string_view line) {
+  std::vector<std::string_view> w;
+  while (!line.empty()) {
+    size_t b = line.find_first_not_of(' ');
+    if (b == std::string_view::npos) break;
+    line.remove_prefix(b);
+    size_t e = line.find(' ');
+    w.push_back(line.substr(0, e));
+    line = e == std::string_view::npos ? std::string_view{} : line.substr(e);
+  }
+  return w;
+}
+
+}  // namespace
+
+std::string manifest_path(const std::string& dump_path) { return dump_path + ".sha256"; }
+
+std::string format_manifest(const Manifest& m) {
+  std::string s(kHeading);
+  s += "size " + std::to_string(m.size) + "\n";
+  for (const RangeDigest& r : m.ranges)
+    s += "sha256 " + std::to_string(r.offset) + " " + std::to_string(r.length) + " " + r.hex + "\n";
+  return s;
+}
+
+Result<Manifest> parse_manifest(std::string_view text, const std::string& manifest_name) {
+  Manifest m;
+  bool have_size = false;
+  u64 covered = 0;
   size_t lineno = 0;
+  auto bad = [&](const std::string& what) {
+    return make_error(Errc::corrupt, manifest_name + ": line " + std::to_string(lineno) + ": " + what);
+  };
   while (!text.empty()) {
     size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++lineno;
-    if (line.empty()) continue;
-    if (line.size() < 67 || !is_hex_digest(line.substr(0, 64)) || line[64] != ' ' ||
-        (line[65] != ' ' && line[65] != '*'))
-      return make_error(Errc::corrupt, manifest_name + ": line " + std::to_string(lineno) +
-                                           " is not '<sha256>  <name>'");
-    if (line.substr(66) != name) continue;
-    std::string d(line.substr(0, 64));
-    for (char& c : d)
-      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    return d;
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string_view> w = words(line);
+    if (w[0] == "size" && w.size() == 2 && !have_size) {
+      std::optional<u64> v = parse_unsigned(w[1], 10);
+      if (!v) return bad("size is not a number");
+      m.size = *v;
+      have_size = true;
+    } else if (w[0] == "sha256" && w.size() == 4 && have_size) {
+      std::optional<u64> off = parse_unsigned(w[1], 10), len = parse_unsigned(w[2], 10);
+      if (!off || !len || !is_hex_digest(w[3])) return bad("is not 'sha256 OFFSET LENGTH DIGEST'");
+      // The ranges must tile the file: a manifest that leaves bytes unchecked checks nothing.
+      if (*off != covered || *len > m.size - covered)
+        return bad("range " + std::to_string(*off) + "+" + std::to_string(*len) +
+                   " does not follow the previous one inside the file's size");
+      covered += *len;
+      m.ranges.push_back({*off, *len, std::string(w[3])});
+    } else {
+      return bad("expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines");
+    }
   }
-  return make_error(Errc::missing, manifest_name + ": has no line for " + std::string(name));
+  if (!have_size) return make_error(Errc::corrupt, manifest_name + ": no 'size' line");
+  if (covered != m.size)
+    return make_error(Errc::corrupt, manifest_name + ": its ranges cover " + std::to_string(covered) +
+                                         " of " + std::to_string(m.size) + " bytes");
+  return m;
 }
 
-Result<std::string> digest_output(const OutputFile& out) {
-  Sha256 h;
-  KK_TRY(out.read_all([&](std::span<const std::byte> b) { h.update(b); }));
-  return h.hex();
-}
-
-Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest) {
+Result<void> write_manifest(const std::string& dump_path, const Manifest& m) {
   // Always replaced: an old manifest beside a new dump (the dump was removed, the manifest not)
   // describes nothing. A symbolic link there is still refused.
-  Result<OutputFile> m = OutputFile::create(manifest_path(dump_path), true);
-  if (!m) return std::move(m).error();
-  KK_TRY(m->write_at(0, as_bytes_of(format_manifest(hex_digest, base_of(dump_path)))));
-  return m->publish();
+  Result<OutputFile> f = OutputFile::create(manifest_path(dump_path), true);
+  if (!f) return std::move(f).error();
+  KK_TRY(f->write_at(0, as_bytes_of(format_manifest(m))));
+  return f->publish();
 }
 
 Result<void> verify_manifest(const std::string& dump_path) {
   std::string mpath = manifest_path(dump_path);
   Result<std::string> text = read_text_file(mpath);
   if (!text) return std::move(text).error();
-  Result<std::string> want = parse_manifest(*text, base_of(dump_path), mpath);
-  if (!want) return std::move(want).error();
+  Result<Manifest> m = parse_manifest(*text, mpath);
+  if (!m) return std::move(m).error();
   Result<InputFile> in = InputFile::open(dump_path);
   if (!in) return std::move(in).error();
-  Sha256 h;
-  std::vector<std::byte> buf(256u << 10);  // bound: 256 KiB at a time
-  for (u64 off = 0; off < in->size();) {
-    Result<size_t> n = in->read_some_at(off, buf);
-    if (!n) return std::move(n).error();
-    if (*n == 0) break;
-    h.update(std::span(buf).first(*n));
-    off += *n;
+  if (in->size() != m->size)
+    return make_error(Errc::corrupt, dump_path + ": is " + std::to_string(in->size()) + " bytes, " +
+                                         mpath + " says " + std::to_string(m->size) +
+                                         ": the dump was cut short or has grown");
+  std::vector<std::byte> buf(1u << 20);  // bound: 1 MiB at a time
+  for (const RangeDigest& r : m->ranges) {
+    Sha256 h;
+    for (u64 done = 0; done < r.length;) {
+      auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), r.length - done)));
+      KK_TRY(in->read_at(r.offset + done, chunk));
+      h.update(chunk);
+      done += chunk.size();
+    }
+    if (std::string got = h.hex(); got != r.hex)
+      return make_error(Errc::corrupt,
+                        dump_path + ": bytes " + std::to_string(r.offset) + "-" +
+                            std::to_string(r.offset + r.length - 1) + " have SHA-256 " + got + ", " +
+                            mpath + " says " + r.hex + ": the dump has changed or is damaged");
   }
-  std::string got = h.hex();
-  if (got != *want)
-    return make_error(Errc::corrupt, dump_path + ": SHA-256 " + got + " does not match " + mpath +
-                                         " (" + *want + "): the dump has changed or is damaged");
   return {};
 }
 

@@ -1,47 +1,51 @@
-// manifest.h: the SHA-256 manifest beside each dump, "<dump>.sha256", in sha256sum's format
-// ("<64 hex digits>  <name>\n", the name as the dump's base name) so `sha256sum -c` run in the
-// dump's directory checks it too. The digest is taken by re-reading the finished file once, from
-// the descriptor we wrote it through: the writers rewrite the header at the end and put page
-// descriptors before data, so the bytes are not final in write order.
+// manifest.h: the SHA-256 manifest beside each dump, "<dump>.sha256". It gives the file's size
+// and the SHA-256 of consecutive byte ranges that tile it:
+//
+//   # dumpfilter manifest: SHA-256 of byte ranges of the dump; check: dumpfilter --verify DUMP
+//   size 1440492372
+//   sha256 0 16035840 <64 hex digits>
+//   sha256 16035840 1424456532 <64 hex digits>
+//
+// Ranges rather than one digest of the whole file because a whole-file digest can only be taken
+// after the dump is finished (the writers put page descriptors before the data and rewrite the
+// header last), by reading it all back: on a -l -d 1 dump that cost more than the dump itself.
+// The data region is written in order, so it is hashed as it streams out (digest_sink.h); only
+// the small head is read back. Any one range can be checked by hand:
+//   tail -c +$((OFFSET + 1)) DUMP | head -c LENGTH | sha256sum
 #pragma once
 
-#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "io/file.h"
 #include "io/result.h"
+#include "io/types.h"
 
 namespace kk {
 
-// Incremental SHA-256 (the purgatory's own code, sha256_host.cpp); hex() gives the 64 lower-case
-// digits, once.
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-  void update(std::span<const std::byte> data);
-  std::string hex();
+struct RangeDigest {
+  u64 offset = 0;
+  u64 length = 0;
+  std::string hex;  // 64 lower-case digits
+  bool operator==(const RangeDigest&) const = default;
+};
 
- private:
-  void* ctx_;  // kk_sha256_ctx, kept out of this header
+struct Manifest {
+  u64 size = 0;
+  std::vector<RangeDigest> ranges;  // in order, tiling [0, size)
+  bool operator==(const Manifest&) const = default;
 };
 
 std::string manifest_path(const std::string& dump_path);
-// Pure: one line of the manifest.
-std::string format_manifest(std::string_view hex_digest, std::string_view name);
-// Pure: the digest the manifest gives for `name` (sha256sum's "  " or " *" separator).
-Result<std::string> parse_manifest(std::string_view text, std::string_view name,
-                                   const std::string& manifest_name);
+// Pure: the manifest's text, and back. parse_manifest checks that the ranges tile [0, size).
+std::string format_manifest(const Manifest& m);
+Result<Manifest> parse_manifest(std::string_view text, const std::string& manifest_name);
 
-// Digest of the finished (not yet published) output, then its manifest published beside it.
-Result<std::string> digest_output(const OutputFile& out);
-Result<void> write_manifest(const std::string& dump_path, const std::string& hex_digest);
+// Written beside the dump (0600, never through a symbolic link, replacing an old one).
+Result<void> write_manifest(const std::string& dump_path, const Manifest& m);
 
-// --verify: re-reads DUMPFILE and compares with DUMPFILE.sha256; a mismatch is an error naming
-// the file.
+// --verify: re-reads DUMPFILE and checks it against DUMPFILE.sha256; a mismatch is one error
+// naming the file and the byte range that differs.
 Result<void> verify_manifest(const std::string& dump_path);
 
 }  // namespace kk

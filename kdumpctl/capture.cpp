@@ -13,7 +13,6 @@
 
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 
 #include "kernel/cmdline.h"
@@ -124,25 +123,12 @@ void logs_and_report(const std::string& vmcore, const std::string& dir) {
   say(std::string("report.txt, report.json ") + (rc && *rc == 0 ? "saved" : "failed"));
 }
 
-// dumpfilter writes a SHA-256 manifest beside the file it was given ("<hex>  vmcore-incomplete");
-// once that file is renamed to vmcore the manifest follows it, naming the new file.
+// dumpfilter writes a SHA-256 manifest beside the file it was given (vmcore-incomplete.sha256);
+// once that file is renamed to vmcore the manifest follows it. The manifest names no file (it
+// gives sizes and byte ranges), so the rename is all it takes. Other core_collectors write none.
 void rename_manifest(const std::string& dir) {
   std::string from = dir + "/vmcore-incomplete.sha256", to = dir + "/vmcore.sha256";
-  std::ifstream in(from);
-  std::string line;
-  if (!in || !std::getline(in, line)) return;  // another core_collector: no manifest
-  size_t sep = line.find("  ");
-  if (sep == std::string::npos) sep = line.find(" *");
-  if (sep != std::string::npos) {
-    int fd = ::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      std::string text = line.substr(0, sep) + "  vmcore\n";
-      bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-      ::close(fd);
-      if (!ok) ::unlink(to.c_str());
-    }
-  }
-  ::unlink(from.c_str());
+  ::rename(from.c_str(), to.c_str());
 }
 
 Result<std::string> save_local(const KdumpConf& conf, const Host& h, const std::string& base) {

@@ -1,7 +1,7 @@
 // test_output_faults.cpp: the pure and file-level parts of issue 10's write side. A dump that stops
 // early (a sink that runs out of space part-way) keeps its incomplete flag and its unwritten page
 // descriptors read as lost (all zero); dump files live under "<final>-incomplete" until published
-// and symbolic links are refused; the SHA-256 manifest's line format; private directories.
+// and symbolic links are refused; private directories (the manifest: test_manifest.cpp).
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +14,6 @@
 
 #include "temp_dir.h"
 #include "dumpfilter/cli.h"
-#include "dumpfilter/manifest.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/sink.h"
 
@@ -189,61 +188,6 @@ TEST_CASE("missing output directories are created 0700", "[faults]") {
   Result<void> bad = make_private_dirs(t.file("plain/sub"));
   REQUIRE_FALSE(bad);
   CHECK(bad.error().msg == t.file("plain") + ": is not a directory");
-}
-
-TEST_CASE("SHA-256 and the manifest line (sha256sum's format)", "[faults][manifest]") {
-  Sha256 h;
-  h.update(as_bytes_of("abc"));
-  CHECK(h.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  Sha256 split;
-  split.update(as_bytes_of("a"));
-  split.update(as_bytes_of("bc"));
-  CHECK(split.hex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-
-  std::string d(64, 'a');
-  CHECK(format_manifest(d, "vmcore") == d + "  vmcore\n");
-  CHECK(manifest_path("/var/crash/x/vmcore") == "/var/crash/x/vmcore.sha256");
-  Result<std::string> got = parse_manifest(format_manifest(d, "vmcore"), "vmcore", "m");
-  REQUIRE(got);
-  CHECK(*got == d);
-  // Binary-mode marker and upper case, as sha256sum -b and other tools write them.
-  std::string upper(64, 'B');
-  got = parse_manifest(d + "  other\n" + upper + " *vmcore\n", "vmcore", "m");
-  REQUIRE(got);
-  CHECK(*got == std::string(64, 'b'));
-  Result<std::string> none = parse_manifest(d + "  other\n", "vmcore", "m.sha256");
-  REQUIRE_FALSE(none);
-  CHECK(none.error().msg == "m.sha256: has no line for vmcore");
-  Result<std::string> bad = parse_manifest("not a digest  vmcore\n", "vmcore", "m.sha256");
-  REQUIRE_FALSE(bad);
-  CHECK(bad.error().msg.find("m.sha256: line 1") == 0);
-}
-
-TEST_CASE("--verify: an intact dump passes, a flipped byte is found", "[faults][manifest]") {
-  TempDir t;
-  std::string path = t.file("dump");
-  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
-  REQUIRE(out);
-  std::string body(3u << 20, 'k');  // more than one read-back chunk
-  REQUIRE(out->write_at(0, as_bytes_of(body)));
-  Result<std::string> digest = digest_output(*out);
-  REQUIRE(digest);
-  REQUIRE(out->publish());
-  REQUIRE(write_manifest(path, "0000000000000000000000000000000000000000000000000000000000000000"));
-  CHECK_FALSE(verify_manifest(path));
-  REQUIRE(write_manifest(path, *digest));  // replaces the stale one
-  REQUIRE(verify_manifest(path));
-  FILE* f = std::fopen(path.c_str(), "r+b");
-  REQUIRE(f);
-  std::fseek(f, 2u << 20, SEEK_SET);
-  std::fputc('j', f);
-  std::fclose(f);
-  Result<void> v = verify_manifest(path);
-  REQUIRE_FALSE(v);
-  CHECK(v.error().msg.find(path + ": SHA-256 ") == 0);
-  CHECK(v.error().msg.find('\n') == std::string::npos);
-  Result<void> missing = verify_manifest(t.file("nothing"));
-  CHECK_FALSE(missing);
 }
 
 TEST_CASE("--verify takes exactly one DUMPFILE", "[faults][cli]") {

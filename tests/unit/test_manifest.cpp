@@ -1,0 +1,194 @@
+// test_manifest.cpp: SHA-256 (both engines agree with FIPS 180-4's examples and each other), the
+// manifest's text, the streamed run of a dump file (what is hashed as written and what is read
+// back), and --verify finding a flipped byte, a cut file and a bad manifest.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "temp_dir.h"
+#include "dumpfilter/digest_sink.h"
+#include "dumpfilter/manifest.h"
+#include "dumpfilter/sha256.h"
+#include "io/file.h"
+
+using namespace kk;
+using kk::test::TempDir;
+
+namespace {
+
+std::string sha(std::string_view s, Sha256::Engine e = Sha256::Engine::best) {
+  Sha256 h(e);
+  h.update(std::as_bytes(std::span(s.data(), s.size())));
+  return h.hex();
+}
+
+std::string read_file(const std::string& p) {
+  std::string s;
+  FILE* f = std::fopen(p.c_str(), "rb");
+  REQUIRE(f);
+  char b[65536];
+  for (size_t n; (n = std::fread(b, 1, sizeof b, f)) > 0;) s.append(b, n);
+  std::fclose(f);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("SHA-256: FIPS 180-4 examples on both engines", "[manifest][sha256]") {
+  INFO("best engine here: " << Sha256::best_engine());
+  for (auto e : {Sha256::Engine::best, Sha256::Engine::portable}) {
+    CHECK(sha("", e) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha("abc", e) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", e) ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    Sha256 m(e);
+    std::string a(1000, 'a');
+    for (int i = 0; i < 1000; ++i) m.update(std::as_bytes(std::span(a.data(), a.size())));
+    CHECK(m.hex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  }
+}
+
+TEST_CASE("SHA-256: engines agree at every length and split", "[manifest][sha256]") {
+  std::mt19937_64 rng(7);
+  std::string data(5000, '\0');
+  for (char& c : data) c = static_cast<char>(rng());
+  for (size_t len = 0; len < 300; ++len) {
+    std::string_view s(data.data(), len);
+    REQUIRE(sha(s, Sha256::Engine::best) == sha(s, Sha256::Engine::portable));
+  }
+  // Updates of odd sizes across block boundaries give the digest of the whole.
+  Sha256 whole, parts;
+  whole.update(std::as_bytes(std::span(data.data(), data.size())));
+  for (size_t off = 0; off < data.size();) {
+    size_t n = std::min<size_t>(rng() % 150, data.size() - off);
+    parts.update(std::as_bytes(std::span(data.data() + off, n)));
+    off += n;
+  }
+  CHECK(whole.hex() == parts.hex());
+}
+
+TEST_CASE("manifest text round-trips and must tile the file", "[manifest]") {
+  Manifest m;
+  m.size = 300;
+  m.ranges = {{0, 100, std::string(64, 'a')}, {100, 200, std::string(64, 'b')}};
+  std::string text = format_manifest(m);
+  CHECK(text.find("size 300\nsha256 0 100 " + std::string(64, 'a') + "\n") != std::string::npos);
+  Result<Manifest> back = parse_manifest(text, "m.sha256");
+  REQUIRE(back);
+  CHECK(*back == m);
+
+  std::string d(64, 'c');
+  for (const auto& [t, msg] : std::vector<std::pair<std::string, std::string>>{
+           {"size 10\nsha256 0 5 " + d + "\n", "m.sha256: its ranges cover 5 of 10 bytes"},
+           {"size 10\nsha256 1 9 " + d + "\n",
+            "m.sha256: line 2: range 1+9 does not follow the previous one inside the file's size"},
+           {"size 10\nsha256 0 11 " + d + "\n",
+            "m.sha256: line 2: range 0+11 does not follow the previous one inside the file's size"},
+           {"size 10\nsha256 0 10 XYZ\n", "m.sha256: line 2: is not 'sha256 OFFSET LENGTH DIGEST'"},
+           {"sha256 0 10 " + d + "\n",
+            "m.sha256: line 1: expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines"},
+           {d + "  vmcore\n",
+            "m.sha256: line 1: expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines"},
+           {"", "m.sha256: no 'size' line"},
+       }) {
+    Result<Manifest> r = parse_manifest(t, "m.sha256");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg == msg);
+  }
+}
+
+TEST_CASE("streamed run: appends are hashed, rewrites and head writes are not", "[manifest]") {
+  auto bytes = [](const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); };
+  std::string head(100, 'h'), data1(50, 'x'), data2(70, 'y');
+  StreamedRun r;
+  r.wrote(0, bytes(head));      // the run starts at 0...
+  r.wrote(300, bytes(data1));   // ...a hole, then the data: a new run from 300
+  r.wrote(350, bytes(data2));   // appended
+  r.wrote(120, bytes(head));    // the head, rewritten: before the run, no effect
+  CHECK(r.start() == 300);
+  CHECK(r.end() == 420);
+  CHECK(r.hex() == sha(data1 + data2));
+
+  StreamedRun rewrite;
+  rewrite.wrote(0, bytes(data1));
+  rewrite.wrote(10, bytes(std::string(5, 'z')));  // inside the run: dropped
+  CHECK(rewrite.start() == 50);
+  CHECK(rewrite.end() == 50);
+  rewrite.wrote(50, bytes(data2));  // a new run from there
+  CHECK(rewrite.start() == 50);
+  CHECK(rewrite.end() == 120);
+  CHECK(rewrite.hex() == sha(data2));
+}
+
+TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
+  TempDir t;
+  std::string path = t.file("dump");
+  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
+  REQUIRE(out);
+  DigestedFileSink sink(std::move(*out));
+  // A head written first and rewritten last, data appended in pieces: what the writers do.
+  std::string head(8192, 'H'), data(3u << 20, 'd');  // more than one read-back chunk
+  for (size_t i = 0; i < data.size(); i += 4099) data[i] = static_cast<char>(i);
+  REQUIRE(sink.write_at(0, as_bytes_of(head)));
+  for (size_t off = 0; off < data.size(); off += 100000) {
+    std::string piece = data.substr(off, 100000);
+    REQUIRE(sink.write_at(16384 + off, as_bytes_of(piece)));
+  }
+  head[0] = 'h';
+  REQUIRE(sink.write_at(0, as_bytes_of(head)));
+  Result<Manifest> m = sink.manifest();
+  REQUIRE(m);
+  REQUIRE(sink.finish());
+  REQUIRE(write_manifest(path, *m));
+  std::string whole = read_file(path);
+  REQUIRE(m->size == whole.size());
+  REQUIRE(m->ranges.size() == 2);
+  CHECK(m->ranges[0].offset == 0);
+  CHECK(m->ranges[0].length == 16384);
+  CHECK(m->ranges[0].hex == sha(std::string_view(whole).substr(0, 16384)));
+  CHECK(m->ranges[1].hex == sha(data));
+  struct stat st;
+  REQUIRE(::stat(manifest_path(path).c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(verify_manifest(path));
+
+  // A flipped byte in the data region is found, and the message names the range.
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  REQUIRE(f);
+  std::fseek(f, 2u << 20, SEEK_SET);
+  std::fputc('j', f);
+  std::fclose(f);
+  Result<void> v = verify_manifest(path);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().msg.find(path + ": bytes 16384-" + std::to_string(whole.size() - 1) + " have SHA-256 ") == 0);
+  CHECK(v.error().msg.find('\n') == std::string::npos);
+
+  // A cut file is named as such before any hashing.
+  REQUIRE(::truncate(path.c_str(), 10000) == 0);
+  v = verify_manifest(path);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().msg == path + ": is 10000 bytes, " + manifest_path(path) + " says " +
+                             std::to_string(whole.size()) + ": the dump was cut short or has grown");
+  CHECK_FALSE(verify_manifest(t.file("nothing")));
+}
+
+TEST_CASE("a file written out of order is read back whole", "[manifest]") {
+  TempDir t;
+  std::string path = t.file("odd");
+  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
+  REQUIRE(out);
+  DigestedFileSink sink(std::move(*out));
+  std::string a(5000, 'a'), b(3000, 'b');
+  REQUIRE(sink.write_at(0, as_bytes_of(a)));
+  REQUIRE(sink.write_at(1000, as_bytes_of(b)));  // a rewrite inside everything streamed
+  Result<Manifest> m = sink.manifest();
+  REQUIRE(m);
+  REQUIRE(sink.finish());
+  REQUIRE(m->ranges.size() == 1);
+  CHECK(m->ranges[0].length == 5000);
+  CHECK(m->ranges[0].hex == sha(read_file(path)));
+}
