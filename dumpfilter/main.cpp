@@ -91,9 +91,11 @@ int main(int argc, char** argv) {
     case Command::verify: return run_file_command(c);
     case Command::dump: break;
   }
-  // Off a terminal (a capture script's log) progress is printed only when asked for.
+  // Off a terminal (a capture script's log) progress is printed only when asked for; a serial
+  // console gets its line every few seconds.
   Progress::Mode mode = Progress::pick(c.message_level, STDERR_FILENO);
-  if (mode == Progress::Mode::lines && !c.message_level_given) mode = Progress::Mode::off;
+  if (mode == Progress::Mode::lines && !c.message_level_given && !::isatty(STDERR_FILENO))
+    mode = Progress::Mode::off;
   Progress progress(mode, stderr);
   install_stop_handlers();  // SIGTERM/SIGINT/SIGHUP: keep the partial dump, flagged, and fail
   Result<DumpStats> st = run_dump(c.dump, progress);

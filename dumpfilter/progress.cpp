@@ -1,12 +1,29 @@
 #include "dumpfilter/progress.h"
 
+#include <linux/serial.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <array>
 
 namespace kk {
 
 Progress::Mode Progress::pick(int message_level, int fd) {
   if (!(message_level & 1)) return Mode::off;
-  return ::isatty(fd) ? Mode::tty : Mode::lines;
+  if (!::isatty(fd)) return Mode::lines;
+  char name[256];
+  if (::ttyname_r(fd, name, sizeof name) == 0 && serial_name(name)) return Mode::lines;
+  struct serial_struct ss;
+  if (::ioctl(fd, TIOCGSERIAL, &ss) == 0) return Mode::lines;  // a UART under another name
+  return Mode::tty;
+}
+
+bool Progress::serial_name(std::string_view n) {
+  static constexpr std::array<std::string_view, 7> prefixes = {
+      "/dev/console", "/dev/ttyS", "/dev/ttyAMA", "/dev/hvc", "/dev/ttyUSB", "/dev/ttyACM", "/dev/ttysclp"};
+  for (std::string_view p : prefixes)
+    if (n.substr(0, p.size()) == p) return true;
+  return false;
 }
 
 void Progress::start(std::string phase, u64 total) {

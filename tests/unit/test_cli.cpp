@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dumpfilter/cli.h"
+#include "dumpfilter/progress.h"
 
 using namespace kk;
 
@@ -283,4 +284,25 @@ TEST_CASE("cli: --config FILE -x VMLINUX, and --config needs -x", "[cli]") {
   Error split = parse_err({"-x", "v", "--config", "f", "--split", "in", "a", "b"});
   REQUIRE(split.code == Errc::unsupported);
   REQUIRE(split.msg == "not supported yet: --config with --split");
+}
+
+TEST_CASE("progress: serial consoles get lines, screens a redrawn line", "[cli][progress]") {
+  for (const char* serial : {"/dev/console", "/dev/ttyS0", "/dev/ttyAMA0", "/dev/hvc0", "/dev/ttyUSB1"})
+    CHECK(kk::Progress::serial_name(serial));
+  for (const char* screen : {"/dev/pts/3", "/dev/tty1", "/dev/tty", ""}) CHECK_FALSE(kk::Progress::serial_name(screen));
+  // In lines mode each report is a whole line (no carriage return), and the last one says 100 %.
+  std::FILE* f = std::tmpfile();
+  REQUIRE(f);
+  kk::Progress p(kk::Progress::Mode::lines, f);
+  p.start("Copying data", 10);
+  p.update(5, 1000000);
+  p.finish();
+  std::rewind(f);
+  char buf[512] = {};
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string out(buf, n);
+  CHECK(out.find('\r') == std::string::npos);
+  CHECK(out.find("Copying data: 100.0%") == 0);
+  CHECK(out.back() == '\n');
 }
