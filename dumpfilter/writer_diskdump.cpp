@@ -5,15 +5,6 @@
 
 namespace kk {
 
-namespace {
-constexpr size_t kBufferLimit = 1u << 20;  // flush descriptors and data every MiB
-
-template <class T>
-std::span<const std::byte> bytes_of(const T& v) {
-  return {reinterpret_cast<const std::byte*>(&v), sizeof v};
-}
-}  // namespace
-
 DiskdumpLayout plan_diskdump_layout(u64 block_size, u64 note_size, u64 max_pfn) {
   DiskdumpLayout l;
   l.block_size = block_size;
@@ -94,14 +85,14 @@ Result<void> DiskdumpWriter::add_bitmaps(u64 first_pfn, std::span<const std::byt
 Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
   dumped_ = dumped_pages;
   layout_.data_offset = layout_.desc_offset + dumped_pages * sizeof(diskdump::PageDesc);
-  desc_buf_start_ = 0;
-  data_buf_start_ = layout_.data_offset;
+  desc_.restart(layout_.desc_offset);
+  data_.restart(layout_.data_offset);
   data_end_ = layout_.data_offset;
   // Every all-zero page points at this one stored block.
   zero_desc_.offset = static_cast<i64>(data_end_);
   zero_desc_.size = static_cast<u32>(layout_.block_size);
   zero_desc_.flags = 0;
-  data_buf_.assign(layout_.block_size, std::byte{0});
+  data_.append(std::vector<std::byte>(layout_.block_size, std::byte{0}));
   data_end_ += layout_.block_size;
   // Written now, so the file already reaches past the descriptor area: descriptors never written
   // (a dump that stops early) read back as zeros, makedumpfile's and crash's mark of a lost page.
@@ -111,10 +102,9 @@ Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
 Result<void> DiskdumpWriter::put_desc(const diskdump::PageDesc& d) {
   if (written_ >= dumped_)
     return make_error(Errc::corrupt, "diskdump writer: more pages than the bitmap promised");
-  auto b = bytes_of(d);
-  desc_buf_.insert(desc_buf_.end(), b.begin(), b.end());
+  desc_.append_value(d);
   ++written_;
-  if (desc_buf_.size() >= kBufferLimit || data_buf_.size() >= kBufferLimit) return flush();
+  if (desc_.full() || data_.full()) return flush();
   return {};
 }
 
@@ -123,7 +113,7 @@ Result<void> DiskdumpWriter::add_page(u64, std::span<const std::byte> stored, u3
   d.offset = static_cast<i64>(data_end_);
   d.size = static_cast<u32>(stored.size());
   d.flags = flags;
-  data_buf_.insert(data_buf_.end(), stored.begin(), stored.end());
+  data_.append(stored);
   data_end_ += stored.size();
   return put_desc(d);
 }
@@ -131,18 +121,9 @@ Result<void> DiskdumpWriter::add_page(u64, std::span<const std::byte> stored, u3
 Result<void> DiskdumpWriter::add_zero_page(u64) { return put_desc(zero_desc_); }
 
 Result<void> DiskdumpWriter::flush() {
-  if (!data_buf_.empty()) {
-    KK_TRY(out_.write_at(data_buf_start_, data_buf_));
-    data_buf_start_ += data_buf_.size();
-    data_buf_.clear();
-  }
-  if (!desc_buf_.empty()) {
-    KK_TRY(out_.write_at(layout_.desc_offset + desc_buf_start_ * sizeof(diskdump::PageDesc),
-                         desc_buf_));
-    desc_buf_start_ += desc_buf_.size() / sizeof(diskdump::PageDesc);
-    desc_buf_.clear();
-  }
-  return {};
+  // Data first: a descriptor never points at data that did not reach the file.
+  KK_TRY(data_.flush(out_));
+  return desc_.flush(out_);
 }
 
 Result<void> DiskdumpWriter::write_eraseinfo(std::string_view text) {
@@ -155,7 +136,7 @@ Result<void> DiskdumpWriter::write_eraseinfo(std::string_view text) {
   KK_TRY(out_.write_at(field, bytes_of(off)));
   KK_TRY(out_.write_at(field + sizeof off, bytes_of(size)));
   data_end_ += text.size();
-  data_buf_start_ = data_end_;
+  data_.restart(data_end_);
   return {};
 }
 
@@ -170,7 +151,7 @@ Result<void> DiskdumpWriter::finish() {
 DumpWriter::Saved DiskdumpWriter::stop_early() {
   (void)flush();  // descriptors go after their data: a failed data write leaves them lost
   (void)write_header(diskdump::kIncomplete);
-  return {desc_buf_start_, dumped_};
+  return {(desc_.flushed_end() - layout_.desc_offset) / sizeof(diskdump::PageDesc), dumped_};
 }
 
 }  // namespace kk

@@ -10,6 +10,7 @@
 #include "compress/codec.h"
 #include "dumpfilter/diskdump_format.h"
 #include "dumpfilter/dump_writer.h"
+#include "dumpfilter/output_buffer.h"
 #include "io/sink.h"
 
 namespace kk {
@@ -91,10 +92,8 @@ class DiskdumpWriter final : public DumpWriter {
   diskdump::PageDesc zero_desc_{};
   u64 data_end_ = 0;
   // Bounded buffers: descriptors and data are written in chunks (1 MiB each at most).
-  std::vector<std::byte> desc_buf_;
-  u64 desc_buf_start_ = 0;  // index of the first buffered descriptor
-  std::vector<std::byte> data_buf_;
-  u64 data_buf_start_ = 0;  // file offset of data_buf_[0]
+  OutputBuffer desc_;
+  OutputBuffer data_;
 };
 
 }  // namespace kk

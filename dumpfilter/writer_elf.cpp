@@ -7,13 +7,6 @@
 namespace kk {
 
 namespace {
-constexpr size_t kBufferLimit = 1u << 20;
-
-template <class T>
-std::span<const std::byte> bytes_of(const T& v) {
-  return {reinterpret_cast<const std::byte*>(&v), sizeof v};
-}
-
 std::vector<LoadSegment> sorted(std::vector<LoadSegment> s) {
   std::erase_if(s, [](const LoadSegment& x) { return x.memsz == 0; });
   std::stable_sort(s.begin(), s.end(),
@@ -149,14 +142,14 @@ Result<void> ElfWriter::start_data(u64 dumped_pages) {
   }
   data_off_ = align_up(note_off_ + note_size, meta_.page_size);
   data_end_ = data_off_;
-  data_buf_start_ = data_off_;
+  data_.restart(data_off_);
   Elf64Phdr note{};
   note.type = kPtNote;
   note.offset = note_off_;
   note.filesz = note_size;
   note.memsz = note_size;
   KK_TRY(out_.write_at(phoff_, bytes_of(note)));
-  ph_buf_first_ = 0;
+  phdrs_.restart(phoff_ + sizeof(Elf64Phdr));  // the PT_LOADs follow the note's header
   return write_ehdr(kElfDumpIncomplete);  // now with the header counts
 }
 
@@ -172,8 +165,7 @@ Result<void> ElfWriter::put_phdr(const ElfPiece& p) {
   h.filesz = p.filesz;
   h.memsz = p.memsz;
   h.align = 0;
-  auto b = bytes_of(h);
-  ph_buf_.insert(ph_buf_.end(), b.begin(), b.end());
+  phdrs_.append_value(h);
   ++emitted_;
   return {};
 }
@@ -186,17 +178,8 @@ Result<void> ElfWriter::flush() {
 }
 
 Result<void> ElfWriter::flush_buffers() {
-  if (!data_buf_.empty()) {
-    KK_TRY(out_.write_at(data_buf_start_, data_buf_));
-    data_buf_start_ += data_buf_.size();
-    data_buf_.clear();
-  }
-  if (!ph_buf_.empty()) {
-    KK_TRY(out_.write_at(phoff_ + (1 + ph_buf_first_) * sizeof(Elf64Phdr), ph_buf_));
-    ph_buf_first_ += ph_buf_.size() / sizeof(Elf64Phdr);
-    ph_buf_.clear();
-  }
-  return {};
+  KK_TRY(data_.flush(out_));  // data before the headers that point at it
+  return phdrs_.flush(out_);
 }
 
 Result<void> ElfWriter::add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) {
@@ -204,9 +187,9 @@ Result<void> ElfWriter::add_page(u64 pfn, std::span<const std::byte> stored, u32
     return make_error(Errc::corrupt, "ELF writer: pages must come uncompressed");
   KK_TRY(tracker_.add(pfn, false, data_end_));
   ++pages_added_;
-  data_buf_.insert(data_buf_.end(), stored.begin(), stored.end());
+  data_.append(stored);
   data_end_ += stored.size();
-  if (data_buf_.size() >= kBufferLimit || ph_buf_.size() >= kBufferLimit) return flush();
+  if (data_.full() || phdrs_.full()) return flush();
   return {};
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dumpfilter/dump_writer.h"
+#include "dumpfilter/output_buffer.h"
 #include "elf/elf_core.h"
 #include "io/sink.h"
 
@@ -91,10 +92,8 @@ class ElfWriter final : public DumpWriter {
   u64 phoff_ = 0, shoff_ = 0, note_off_ = 0, data_off_ = 0;
   u64 eraseinfo_off_ = 0;  // the ERASEINFO note's text, when reserved
   u64 data_end_ = 0;
-  std::vector<std::byte> data_buf_;
-  u64 data_buf_start_ = 0;
-  std::vector<std::byte> ph_buf_;
-  u64 ph_buf_first_ = 0;  // index of the first buffered PT_LOAD
+  OutputBuffer data_;
+  OutputBuffer phdrs_;
   std::vector<std::byte> zero_;
 };
 
