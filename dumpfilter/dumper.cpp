@@ -371,12 +371,118 @@ class WatchedSink final : public ByteSink {
   bool failed_ = false;
 };
 
-// The sinks that are real outputs: the split files, or the one sink.
-std::vector<ByteSink*> sink_list(ByteSink& sink, const std::vector<std::unique_ptr<ByteSink>>& split) {
-  if (split.empty()) return {&sink};
-  std::vector<ByteSink*> v;
-  for (const auto& s : split) v.push_back(s.get());
-  return v;
+// Where a dump goes: one file or stream, or the --split files (then `sink` is a NullSink, as it
+// is for --dry-run).
+struct Outputs {
+  std::unique_ptr<ByteSink> sink;
+  std::vector<std::unique_ptr<ByteSink>> split;
+  // The sinks that are real outputs.
+  std::vector<ByteSink*> real() const {
+    if (split.empty()) return {sink.get()};
+    std::vector<ByteSink*> v;
+    for (const auto& s : split) v.push_back(s.get());
+    return v;
+  }
+  bool nothing_written() const { return split.empty() && dynamic_cast<NullSink*>(sink.get()); }
+};
+
+Result<OutputFile> create_dump_file(const std::string& path, bool force) {
+  KK_TRY(make_private_dirs(dir_of(path)));
+  return OutputFile::create(path, force, OutputFile::Naming::incomplete_suffix);
+}
+
+Result<Outputs> open_outputs(const DumpOptions& opt) {
+  Outputs o;
+  for (const std::string& path : opt.split_outputs) {
+    Result<OutputFile> out = create_dump_file(path, opt.force);
+    if (!out) return std::move(out).error();
+    o.split.push_back(std::make_unique<DigestedFileSink>(std::move(*out)));
+  }
+  if (!o.split.empty() || opt.dry_run) {
+    o.sink = std::make_unique<NullSink>();
+  } else if (opt.flatten) {
+    if (::isatty(STDOUT_FILENO))
+      return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
+    o.sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
+  } else {
+    Result<OutputFile> out = create_dump_file(opt.output, opt.force);
+    if (!out) return std::move(out).error();
+    o.sink = std::make_unique<DigestedFileSink>(std::move(*out));
+  }
+  return o;
+}
+
+// The writer for the output format, writing through sinks that notice a failed write.
+struct Writing {
+  std::unique_ptr<DumpWriter> writer;
+  DiskdumpWriter* kdump = nullptr;  // the eraseinfo goes after the pages
+  ElfWriter* elf = nullptr;         // ... or into a note reserved before them
+  std::vector<std::unique_ptr<WatchedSink>> watched;
+  bool output_failed() const {
+    return std::any_of(watched.begin(), watched.end(), [](const auto& w) { return w->failed(); });
+  }
+};
+
+Writing make_writer(const DumpOptions& opt, const DumpInput& input, const Analysis& a,
+                    const std::optional<ErasePlan>& erase, Outputs& outs) {
+  Writing w;
+  auto watch = [&](ByteSink& s) -> ByteSink& {
+    return *w.watched.emplace_back(std::make_unique<WatchedSink>(s));
+  };
+  if (opt.format == OutputFormat::elf) {
+    ElfMeta em;
+    em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
+    em.page_size = input.page_size();
+    em.notes = input.note_bytes();
+    em.segments = input.load_segments();
+    em.exclude_zero = (opt.dump_level & kDlZero) != 0;
+    em.input_incomplete = input.incomplete();
+    em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
+    auto e = std::make_unique<ElfWriter>(watch(*outs.sink), std::move(em));
+    w.elf = e.get();
+    w.writer = std::move(e);
+    return w;
+  }
+  DiskdumpMeta meta;
+  meta.utsname = read_utsname(input, a.kmem.get());
+  struct timeval tv;
+  ::gettimeofday(&tv, nullptr);
+  meta.tv_sec = tv.tv_sec;
+  meta.tv_usec = tv.tv_usec;
+  meta.nr_cpus = std::max(1, input.nr_cpus());
+  meta.block_size = input.page_size();
+  meta.max_pfn = input.max_pfn();
+  meta.phys_base = a.phys_base;
+  meta.dump_level = opt.dump_level;
+  meta.codec = opt.codec;
+  meta.notes = input.note_bytes();
+  meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
+  meta.vmcoreinfo_size = input.vmcoreinfo_size();
+  meta.input_incomplete = input.incomplete();
+  if (outs.split.empty()) {
+    auto k = std::make_unique<DiskdumpWriter>(watch(*outs.sink), meta);
+    w.kdump = k.get();
+    w.writer = std::move(k);
+  } else {
+    std::vector<ByteSink*> sinks;
+    for (auto& s : outs.split) sinks.push_back(&watch(*s));
+    w.writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
+  }
+  return w;
+}
+
+// The output failed or a signal stopped the dump: what was written stays, flagged incomplete,
+// never at the final name, and the error says how much.
+Error keep_partial_dump(Error e, DumpWriter& writer, const Outputs& outs) {
+  DumpWriter::Saved saved = writer.stop_early();
+  std::string where;
+  for (ByteSink* s : outs.real()) {
+    Result<std::string> k = s->keep_partial();
+    where += (where.empty() ? "" : ", ") + (k ? *k : s->name() + " (lost: " + k.error().msg + ")");
+  }
+  e.msg += "; saved " + std::to_string(saved.pages) + " of " + std::to_string(saved.planned) +
+           " pages in " + where + " (marked incomplete)";
+  return e;
 }
 
 // A file gets its final name, then its SHA-256 manifest beside it (the head read back from the
@@ -429,114 +535,36 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     if (!rf) return std::move(rf).error();
     report = std::move(*rf);
   }
-  std::unique_ptr<ByteSink> sink;
-  std::vector<std::unique_ptr<ByteSink>> split_sinks;
-  for (const std::string& path : opt.split_outputs) {
-    KK_TRY(make_private_dirs(dir_of(path)));
-    Result<OutputFile> out = OutputFile::create(path, opt.force, OutputFile::Naming::incomplete_suffix);
-    if (!out) return std::move(out).error();
-    split_sinks.push_back(std::make_unique<DigestedFileSink>(std::move(*out)));
-  }
-  if (!split_sinks.empty()) {
-    sink = std::make_unique<NullSink>();  // the files are the split sinks
-  } else if (opt.dry_run) {
-    sink = std::make_unique<NullSink>();
-  } else if (opt.flatten) {
-    if (::isatty(STDOUT_FILENO))
-      return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
-    sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
-  } else {
-    KK_TRY(make_private_dirs(dir_of(opt.output)));
-    Result<OutputFile> out = OutputFile::create(opt.output, opt.force, OutputFile::Naming::incomplete_suffix);
-    if (!out) return std::move(out).error();
-    sink = std::make_unique<DigestedFileSink>(std::move(*out));
-  }
+  Result<Outputs> outs = open_outputs(opt);
+  if (!outs) return std::move(outs).error();
+  Writing w = make_writer(opt, input, *a, erase, *outs);
 
-  std::vector<std::unique_ptr<WatchedSink>> watched;
-  auto watch = [&](ByteSink& s) -> ByteSink& { return *watched.emplace_back(std::make_unique<WatchedSink>(s)); };
-  std::unique_ptr<DumpWriter> writer;
-  DiskdumpWriter* kdump_writer = nullptr;  // the eraseinfo goes after the pages
-  ElfWriter* elf_writer = nullptr;         // ... or into a note reserved before them
-  if (opt.format == OutputFormat::elf) {
-    ElfMeta em;
-    em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
-    em.page_size = input.page_size();
-    em.notes = input.note_bytes();
-    em.segments = input.load_segments();
-    em.exclude_zero = (opt.dump_level & kDlZero) != 0;
-    em.input_incomplete = input.incomplete();
-    em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
-    auto w = std::make_unique<ElfWriter>(watch(*sink), std::move(em));
-    elf_writer = w.get();
-    writer = std::move(w);
-  } else {
-    DiskdumpMeta meta;
-    meta.utsname = read_utsname(input, a->kmem.get());
-    struct timeval tv;
-    ::gettimeofday(&tv, nullptr);
-    meta.tv_sec = tv.tv_sec;
-    meta.tv_usec = tv.tv_usec;
-    meta.nr_cpus = std::max(1, input.nr_cpus());
-    meta.block_size = input.page_size();
-    meta.max_pfn = input.max_pfn();
-    meta.phys_base = a->phys_base;
-    meta.dump_level = opt.dump_level;
-    meta.codec = opt.codec;
-    meta.notes = input.note_bytes();
-    meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
-    meta.vmcoreinfo_size = input.vmcoreinfo_size();
-    meta.input_incomplete = input.incomplete();
-    if (split_sinks.empty()) {
-      auto w = std::make_unique<DiskdumpWriter>(watch(*sink), meta);
-      kdump_writer = w.get();
-      writer = std::move(w);
-    } else {
-      std::vector<ByteSink*> sinks;
-      for (auto& s : split_sinks) sinks.push_back(&watch(*s));
-      writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
-    }
-  }
-
-  Dumper d(input, run_opt, *a, *writer, progress, st);
+  Dumper d(input, run_opt, *a, *w.writer, progress, st);
   auto write_dump = [&]() -> Result<void> {
-    KK_TRY(writer->write_headers());
+    KK_TRY(w.writer->write_headers());
     KK_TRY(d.select_all());
-    if (auto* sw = dynamic_cast<SplitWriter*>(writer.get())) {
-      auto [bounds, kept] = d.split_ranges(split_sinks.size());
+    if (auto* sw = dynamic_cast<SplitWriter*>(w.writer.get())) {
+      auto [bounds, kept] = d.split_ranges(outs->split.size());
       sw->set_ranges(bounds, kept);
     }
-    KK_TRY(writer->start_data(st.dumped_pages));
+    KK_TRY(w.writer->start_data(st.dumped_pages));
     KK_TRY(d.copy_all());
-    if (erase && kdump_writer) KK_TRY(kdump_writer->write_eraseinfo(erase->eraseinfo()));
-    if (erase && elf_writer) KK_TRY(elf_writer->write_eraseinfo(erase->eraseinfo()));
-    return writer->finish();
+    if (erase && w.kdump) KK_TRY(w.kdump->write_eraseinfo(erase->eraseinfo()));
+    if (erase && w.elf) KK_TRY(w.elf->write_eraseinfo(erase->eraseinfo()));
+    return w.writer->finish();
   };
   if (Result<void> r = write_dump(); !r) {
-    bool no_output = split_sinks.empty() && dynamic_cast<NullSink*>(sink.get());  // --dry-run
-    bool output_failed =
-        std::any_of(watched.begin(), watched.end(), [](const auto& w) { return w->failed(); });
     // Bad input: the error alone; the partial file is removed with its OutputFile.
-    if (no_output || (!output_failed && !stop_signal())) return std::move(r).error();
-    // The output failed or a signal stopped us: keep what was written, flagged incomplete, never
-    // at the final name.
-    DumpWriter::Saved saved = writer->stop_early();
-    std::string where;
-    for (auto* s : sink_list(*sink, split_sinks)) {
-      Result<std::string> k = s->keep_partial();
-      where += (where.empty() ? "" : ", ") + (k ? *k : s->name() + " (lost: " + k.error().msg + ")");
-    }
-    Error e = std::move(r).error();
-    e.msg += "; saved " + std::to_string(saved.pages) + " of " + std::to_string(saved.planned) +
-             " pages in " + where + " (marked incomplete)";
-    return e;
+    if (outs->nothing_written() || (!w.output_failed() && !stop_signal())) return std::move(r).error();
+    return keep_partial_dump(std::move(r).error(), *w.writer, *outs);
   }
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
-  st.file_size = writer->bytes_end();
-  for (auto* s : sink_list(*sink, split_sinks)) KK_TRY(publish_with_manifest(*s));
+  st.file_size = w.writer->bytes_end();
+  for (ByteSink* s : outs->real()) KK_TRY(publish_with_manifest(*s));
   if (report) {
     std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
     if (opt.flatten) format = "flattened " + format;
-    if (!split_sinks.empty()) format += ", split in " + std::to_string(split_sinks.size()) + " files";
+    if (!outs->split.empty()) format += ", split in " + std::to_string(outs->split.size()) + " files";
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
                                            opt.dump_level, format},
                         *report));
