@@ -8,7 +8,13 @@ For every mode and level it runs makedumpfile (one thread, and --num-threads whe
 dumpfilter (one thread, and N threads) alternately, REPS times each, and prints the best wall
 time, user+sys time, max RSS and output size of each, and the ratio of ours to makedumpfile's best
 configuration. For context: the file's read bandwidth (cat > /dev/null) and single-thread lz4 and
-zstd speed on the first GiB of the same data. The page cache is warm for everyone (a first cat).
+zstd speed on the first GiB of the same data. The page cache is warm for everyone (a first cat);
+dirty output is synced between runs (outside the timing; dumpfilter's own fsync is inside it).
+
+After each mode it checks that dumpfilter's outputs at 1 and N threads are the same bytes (past
+the header block, which holds the time of the dump) and prints, for dumpfilter, its read rate
+(bytes it had to read: the pages the memory map did not exclude, over its wall time) as a share
+of the file's read bandwidth, and the thread scaling (N-thread throughput / (N x 1-thread)).
 Debian's makedumpfile has no zstd: -z is compared with its -l and -c.
 """
 import argparse
@@ -23,19 +29,35 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_timed(cmd, out_path=None):
-    """Runs cmd under /usr/bin/time; returns (wall, user+sys, maxrss KiB, output bytes)."""
+def run_timed(cmd, out_path=None, keep=None):
+    """Runs cmd under /usr/bin/time; returns (wall, user+sys, maxrss KiB, output bytes). The
+    output is removed, or renamed to `keep`."""
     if out_path and os.path.exists(out_path):
         os.unlink(out_path)
+    subprocess.run(["sync"], check=True)  # no writeback of the last run's output in this one
     t = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M"] + cmd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", t.stderr)
     if t.returncode != 0 or not m:
         sys.exit(f"failed ({t.returncode}): {' '.join(cmd)}\n{t.stderr[-2000:]}")
     size = os.path.getsize(out_path) if out_path else 0
-    if out_path:
+    if out_path and keep:
+        os.replace(out_path, keep)
+    elif out_path:
         os.unlink(out_path)
     return float(m[1]), float(m[2]) + float(m[3]), int(m[4]), size
+
+
+def bytes_to_read(dumpfilter, mode, level, vmcore, out):
+    """Bytes dumpfilter must read at this level: every present page the memory map does not
+    exclude (zero pages must be read to be found), from its --show-stats."""
+    r = subprocess.run([dumpfilter, mode, "-d", level, "--dry-run", "--message-level", "16", vmcore,
+                        os.path.join(out, "dry")], capture_output=True, text=True)
+    stats = dict(re.findall(r"^\s*(pages present|excluded: [a-z ]+?|pages kept)\s+(\d+)$", r.stderr, re.M))
+    if "pages present" not in stats:
+        return None
+    mapped = sum(int(v) for k, v in stats.items() if k.startswith("excluded: ") and k != "excluded: zero")
+    return (int(stats["pages present"]) - mapped) * 4096
 
 
 def throughput(cmd, nbytes):
@@ -72,7 +94,8 @@ def main():
 
     subprocess.run(f"cat '{vmcore}' > /dev/null", shell=True, check=True)  # warm the cache
     print(f"vmcore {vmcore}: {size / 2**20:.0f} MiB; {os.cpu_count()} CPUs; {args.reps} runs each, best shown")
-    print(f"read bandwidth (cat > /dev/null, warm): {throughput(f'cat {vmcore} > /dev/null', size):.0f} MB/s")
+    cat_bw = throughput(f'cat {vmcore} > /dev/null', size)
+    print(f"read bandwidth (cat > /dev/null, warm): {cat_bw:.0f} MB/s")
     head = f"head -c {gib} '{vmcore}'"
     print(f"lz4 -1 one thread: {throughput(f'{head} | lz4 -1 -c > /dev/null', gib):.0f} MB/s, "
           f"zstd -1 one thread: {throughput(f'{head} | zstd -1 -T1 -c > /dev/null', gib):.0f} MB/s "
@@ -94,10 +117,11 @@ def main():
                 configs.append((f"dumpfilter {mode} {args.threads} threads",
                                 [args.dumpfilter, mode, "-d", level, "--num-threads", str(args.threads), vmcore], False))
             best = {}
-            for _ in range(args.reps):
-                for name, cmd, _mdf in configs:  # alternate tools run after run
+            for rep in range(args.reps):
+                for i, (name, cmd, mdf) in enumerate(configs):  # alternate tools run after run
                     path = os.path.join(out, "dump")
-                    r = run_timed(cmd + [path], path)
+                    keep = os.path.join(out, f"kept{i}") if (not mdf and rep == args.reps - 1) else None
+                    r = run_timed(cmd + [path], path, keep)
                     if name not in best or r[0] < best[name][0]:
                         best[name] = r
             ref = min(best[n][0] for n, _c, mdf in configs if mdf)
@@ -105,6 +129,24 @@ def main():
                 w, cpu, rss, sz = best[name]
                 ratio = "" if mdf else f"{w / ref:.2f}"
                 print(f"-d {level:3} {mode:3} {name:30} {w:8.2f} {cpu:8.2f} {rss / 1024:8.1f} {sz / 2**20:11.1f} {ratio:>6}")
+            ours = [(i, n) for i, (n, _c, mdf) in enumerate(configs) if not mdf]
+            kept = [os.path.join(out, f"kept{i}") for i, _n in ours]
+            same = all(subprocess.run(["cmp", "-s", "--ignore-initial=4096", kept[0], k]).returncode == 0
+                       and os.path.getsize(k) == os.path.getsize(kept[0]) for k in kept[1:])
+            need = bytes_to_read(args.dumpfilter, mode, level, vmcore, out)
+            w1 = best[ours[0][1]][0]
+            notes = [f"outputs at every thread count {'identical' if same else 'DIFFER'}"]
+            if need:
+                wn = min(best[n][0] for _i, n in ours)
+                notes.append(f"read {need / 1e6:.0f} MB at {need / wn / 1e6:.0f} MB/s = "
+                             f"{100 * need / wn / 1e6 / cat_bw:.0f} % of cat's")
+            if len(ours) > 1:
+                notes.append(f"scaling at {args.threads} threads: {w1 / best[ours[-1][1]][0] / args.threads:.2f}")
+            print(f"{'':14} dumpfilter: " + "; ".join(notes))
+            for k in kept:
+                for f in (k, k + ".sha256"):
+                    if os.path.exists(f):
+                        os.unlink(f)
     if not args.out:
         shutil.rmtree(out)
     return 0
