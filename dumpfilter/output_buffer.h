@@ -3,6 +3,7 @@
 // system call per page. Each writer keeps one per stretch.
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -18,13 +19,19 @@ std::span<const std::byte> bytes_of(const T& v) {
 class OutputBuffer {
  public:
   static constexpr size_t kLimit = 1u << 20;  // flush at a MiB
+  // Callers append one page (at most 64 KiB) past the limit before they flush: room for that is
+  // reserved once, so the buffer never doubles and its size is the same in every run.
+  static constexpr size_t kCapacity = kLimit + (64u << 10);
 
   // The next byte appended goes to file offset `at`.
   void restart(u64 at) {
     next_ = at;
     buf_.clear();
   }
-  void append(std::span<const std::byte> b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
+  void append(std::span<const std::byte> b) {
+    if (buf_.capacity() < kCapacity) buf_.reserve(std::max(kCapacity, buf_.size() + b.size()));
+    buf_.insert(buf_.end(), b.begin(), b.end());
+  }
   template <class T>
   void append_value(const T& v) {
     append(bytes_of(v));
