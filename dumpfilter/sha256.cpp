@@ -38,13 +38,15 @@ __attribute__((target("sha,sse4.1,ssse3"))) void shani_blocks(uint32_t h[8], con
     __m128i w[16];
     for (int i = 0; i < 4; ++i)
       w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * i)), bswap);
-    // W[t..t+3] from W[t-16..t-13], W[t-12..t-9], W[t-7..t-4] and W[t-4..t-1].
-    for (int i = 4; i < 16; ++i) {
-      __m128i x = _mm_sha256msg1_epu32(w[i - 4], w[i - 3]);
-      x = _mm_add_epi32(x, _mm_alignr_epi8(w[i - 1], w[i - 2], 4));
-      w[i] = _mm_sha256msg2_epu32(x, w[i - 1]);
-    }
+#pragma GCC unroll 16
     for (int i = 0; i < 16; ++i) {
+      // W[t..t+3] from W[t-16..t-13], W[t-12..t-9], W[t-7..t-4] and W[t-4..t-1], computed just
+      // before its rounds so the schedule's chain runs beside the rounds' chain.
+      if (i >= 4) {
+        __m128i x = _mm_sha256msg1_epu32(w[i - 4], w[i - 3]);
+        x = _mm_add_epi32(x, _mm_alignr_epi8(w[i - 1], w[i - 2], 4));
+        w[i] = _mm_sha256msg2_epu32(x, w[i - 1]);
+      }
       __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kk_sha256_k + 4 * i));
       __m128i wk = _mm_add_epi32(w[i], k);
       // Two rounds make the old ABEF the new CDGH: the registers swap roles each time.
