@@ -20,7 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // plan_arm64_load copies the Image and places image_size bytes: the span must be real memory
   // and the sizes must hold what parse_image promised.
   volatile std::byte sink{};
-  if (!img->bytes.empty()) sink = img->bytes.front(), sink = img->bytes.back();
+  if (!img->bytes.empty()) {
+    sink = img->bytes.front();
+    sink = img->bytes.back();
+  }
   (void)sink;
   if (img->image_size < img->bytes.size() || img->text_offset >= arm64::kKernelAlign) __builtin_trap();
   return 0;
