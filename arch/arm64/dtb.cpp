@@ -16,16 +16,20 @@ Error fdt_error(const std::string& what, int err) {
   return make_error(Errc::corrupt, "device tree: " + what + ": " + fdt_strerror(err));
 }
 
-// #address-cells / #size-cells of the root node; the defaults (2, 1) per the DT spec.
-std::pair<int, int> root_cells(const void* fdt) {
-  int ac = 2, sc = 1, len = 0;
+// #address-cells / #size-cells of the root node; the defaults (2, 1) per the DT spec. nullopt
+// unless both are 1 or 2: 64-bit addresses need no more, and a blob's larger counts would
+// overflow the byte counts computed from them.
+std::optional<std::pair<int, int>> root_cells(const void* fdt) {
+  u32 ac = 2, sc = 1;
+  int len = 0;
   if (const auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, 0, "#address-cells", &len));
       p && len == 4)
-    ac = static_cast<int>(fdt32_to_cpu(*p));
+    ac = fdt32_to_cpu(*p);
   if (const auto* p = static_cast<const fdt32_t*>(fdt_getprop(fdt, 0, "#size-cells", &len));
       p && len == 4)
-    sc = static_cast<int>(fdt32_to_cpu(*p));
-  return {ac, sc};
+    sc = fdt32_to_cpu(*p);
+  if (ac < 1 || ac > 2 || sc < 1 || sc > 2) return std::nullopt;
+  return std::pair{static_cast<int>(ac), static_cast<int>(sc)};
 }
 
 // A (start, size) pair as big-endian cells.
@@ -71,6 +75,13 @@ Result<void> check_blob(std::span<const std::byte> dtb) {
   if (fdt_totalsize(dtb.data()) > dtb.size())
     return make_error(Errc::truncated, "device tree: totalsize " + hex(fdt_totalsize(dtb.data())) +
                                            " is more than the " + hex(dtb.size()) + " bytes given");
+  // fdt_check_header trusts the blocks' contents. fdt_open_into sizes its copy of the memory
+  // reservation map from fdt_num_mem_rsv without checking it for an error (a map with no
+  // terminating entry gives a negative size to memmove), and the tag walkers assume a sane
+  // structure block: check both whole before any libfdt call reads them.
+  if (int n = fdt_num_mem_rsv(dtb.data()); n < 0) return fdt_error("memory reservation map", n);
+  err = fdt_check_full(dtb.data(), fdt_totalsize(dtb.data()));
+  if (err) return fdt_error("structure", err);
   return {};
 }
 
@@ -88,10 +99,10 @@ Result<std::vector<std::byte>> edit_chosen(std::span<const std::byte> dtb, const
   if (chosen == -FDT_ERR_NOTFOUND) chosen = fdt_add_subnode(fdt, 0, "chosen");
   if (chosen < 0) return fdt_error("/chosen", chosen);
 
-  auto [ac, sc] = root_cells(fdt);
-  if (ac < 1 || ac > 2 || sc < 1 || sc > 2)
-    return make_error(Errc::corrupt, "device tree: root #address-cells " + std::to_string(ac) +
-                                         " / #size-cells " + std::to_string(sc) + " (1 or 2 expected)");
+  const std::optional<std::pair<int, int>> cells = root_cells(fdt);
+  if (!cells)
+    return make_error(Errc::corrupt, "device tree: root #address-cells / #size-cells are not 1 or 2");
+  auto [ac, sc] = *cells;
   if (e.bootargs) {
     err = fdt_setprop_string(fdt, chosen, "bootargs", e.bootargs->c_str());
     if (err) return fdt_error("setting /chosen/bootargs", err);
@@ -123,8 +134,8 @@ Result<ChosenView> read_chosen(std::span<const std::byte> dtb) {
   if (chosen < 0) return fdt_error("/chosen", chosen);
   // Plain variables, not a structured binding: the lambdas below capture them (clang 14 cannot
   // capture structured bindings).
-  const auto cells = root_cells(fdt);
-  const int ac = cells.first, sc = cells.second;
+  const std::optional<std::pair<int, int>> cells = root_cells(fdt);
+  const int ac = cells ? cells->first : 0, sc = cells ? cells->second : 0;  // 0: no ranges read
   int len = 0;
   if (const char* s = static_cast<const char*>(fdt_getprop(fdt, chosen, "bootargs", &len)); s && len > 0)
     v.bootargs = std::string(s, strnlen(s, static_cast<size_t>(len)));
@@ -137,7 +148,7 @@ Result<ChosenView> read_chosen(std::span<const std::byte> dtb) {
   v.initrd_end = number("linux,initrd-end");
   auto range = [&](const char* name) -> std::optional<Range> {
     const auto* p = static_cast<const std::byte*>(fdt_getprop(fdt, chosen, name, &len));
-    if (!p || len != 4 * (ac + sc)) return std::nullopt;
+    if (!cells || !p || len != 4 * (ac + sc)) return std::nullopt;
     return Range{decode_cells(p, ac), decode_cells(p + 4 * ac, sc)};
   };
   v.elfcorehdr = range("linux,elfcorehdr");
@@ -157,7 +168,9 @@ std::optional<u64> stdout_pl011(std::span<const std::byte> dtb) {
   p = p.substr(0, p.find(':'));  // "serial0:115200n8": options after the colon
   int node = fdt_path_offset(fdt, p.c_str());
   if (node < 0 || fdt_node_check_compatible(fdt, node, "arm,pl011") != 0) return std::nullopt;
-  auto [ac, sc] = root_cells(fdt);
+  const std::optional<std::pair<int, int>> cells = root_cells(fdt);
+  if (!cells) return std::nullopt;
+  auto [ac, sc] = *cells;
   const auto* reg = static_cast<const std::byte*>(fdt_getprop(fdt, node, "reg", &len));
   if (!reg || len < 4 * (ac + sc)) return std::nullopt;
   return decode_cells(reg, ac);

@@ -46,7 +46,11 @@ Result<std::optional<Zboot>> probe_zboot(std::span<const std::byte> bytes);
 
 // The Image to load from a kernel file: the file itself when it is an Image, its decompressed
 // payload when it is EFI zboot (gzip and zstd; other codecs are named in the error). `storage`
-// receives the decompressed bytes and must outlive the result's span. Bound: 512 MiB out.
-Result<Image> load_kernel_image(std::span<const std::byte> file, std::vector<std::byte>& storage);
+// receives the decompressed bytes and must outlive the result's span. A payload that unpacks to
+// more than `max_image` bytes is refused (a zstd bomb of a few KiB can claim gigabytes); the fuzz
+// harness passes a smaller bound so one input cannot take seconds.
+inline constexpr u64 kMaxImage = 512ull << 20;  // no arm64 Image comes near this
+Result<Image> load_kernel_image(std::span<const std::byte> file, std::vector<std::byte>& storage,
+                                u64 max_image = kMaxImage);
 
 }  // namespace kk::arm64

@@ -18,7 +18,7 @@ namespace {
 
 // A variable's entries: several when static variables in different files share a name.
 struct VarHits {
-  std::vector<Variable> defined;          // with an address (DW_OP_addr)
+  std::vector<Variable> defined;          // with an address (DW_OP_addr or DW_OP_addrx)
   std::optional<TypeId> declared_type;    // from a declaration, when no definition has a location
 };
 
@@ -33,13 +33,22 @@ std::optional<TypeId> type_of(Dwarf_Die* d) {
   return TypeId{die_offset(&t), 0};
 }
 
+// A static variable's address: DW_OP_addr (gcc, DWARF 4 and 5), or DW_OP_addrx, an index into
+// .debug_addr from the unit's DW_AT_addr_base (clang's DWARF 5; DW_OP_GNU_addr_index is its
+// split-DWARF ancestor). libdw resolves the index into a DW_FORM_addr attribute for us.
 std::optional<u64> address_of(Dwarf_Die* d) {
   Dwarf_Attribute a;
   if (!dwarf_attr(d, DW_AT_location, &a)) return std::nullopt;
   Dwarf_Op* ops = nullptr;
   size_t n = 0;
-  if (dwarf_getlocation(&a, &ops, &n) != 0 || n != 1 || ops[0].atom != DW_OP_addr) return std::nullopt;
-  return static_cast<u64>(ops[0].number);
+  if (dwarf_getlocation(&a, &ops, &n) != 0 || n != 1) return std::nullopt;
+  if (ops[0].atom == DW_OP_addr) return static_cast<u64>(ops[0].number);
+  if (ops[0].atom != DW_OP_addrx && ops[0].atom != DW_OP_GNU_addr_index) return std::nullopt;
+  Dwarf_Attribute slot;
+  Dwarf_Addr addr = 0;
+  if (dwarf_getlocation_attr(&a, &ops[0], &slot) != 0 || dwarf_formaddr(&slot, &addr) != 0)
+    return std::nullopt;
+  return static_cast<u64>(addr);
 }
 
 const char* name_of(Dwarf_Die* d) {

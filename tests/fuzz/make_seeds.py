@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """make_seeds.py: writes the seed corpora (corpus/NAME/seed-*) from real files: the small cached
-vmcore, its console log, the cached kernel's bzImage. Run once by hand when a parser's input
+vmcore, its console log, the cached kernels' bzImage and arm64 Image, kdump.conf files, QEMU virt
+device trees. Run once by hand when a parser's input
 changes shape; the seeds are kept small and committed. kdump and flattened seeds are made by
 dumpfilter (a gcc build, $DUMPFILTER) from the small ELF seed.
 Usage: tests/fuzz/make_seeds.py [CACHE]"""
 import glob
+import gzip
 import os
 import struct
 import subprocess
@@ -141,3 +143,80 @@ if dumpfilter:
         flat = subprocess.run([dumpfilter, "-F", "-c", "-d", "0", src], check=True,
                               stdout=subprocess.PIPE).stdout
         put("flattened", "small-6.1-c", flat)
+
+# kdump.conf: the sample the package installs, and one file per kind of dump target with every
+# directive set (the fuzzer starts from valid files of each shape).
+sample = open(os.path.join(here, "../../initramfs-hooks/kdump.conf"), "rb").read()
+put("kdump_conf", "sample", sample)
+put("kdump_conf", "ssh", b"""ssh kdump@10.0.2.2
+sshkey /root/.ssh/kdump_id_rsa
+path /var/crash
+core_collector dumpfilter -l --message-level 7 -d 31 -F
+failure_action dump_to_rootfs
+final_action poweroff
+""")
+put("kdump_conf", "fs", b"""xfs UUID=0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6
+path /crash
+core_collector makedumpfile -z -d 17
+kdump_pre /usr/local/sbin/before-dump\t# comment after a value
+kdump_post /usr/local/sbin/after-dump
+extra_modules virtio_blk nvme
+extra_bins /usr/bin/lsblk /usr/sbin/blkid
+extra_bins /bin/true\r
+failure_action shell
+force_rebuild 1
+""")
+put("kdump_conf", "raw-nfs", b"raw /dev/vdc\nforce_no_rebuild 1\nfinal_action halt\n")
+
+# arm64: the cached Debian kernel's Image (a plain Image, not zboot): its first 4 KiB (header and
+# PE/COFF stub headers), and EFI zboot files wrapping its first 128 KiB (the first 64 KiB are a
+# repeated pattern; real code follows), gzip'd and zstd'd (under 64 KiB each), laid out as the
+# kernel's zboot header is ("MZ", "zimg", payload offset and size, codec name at 24).
+for image in sorted(glob.glob(os.path.join(cache, "kernel/*arm64/root/boot/vmlinuz-*")))[:1]:
+    head = open(image, "rb").read(131072)
+    put("arm64_image", "image-head", head[:4096])
+    payloads = [("gzip", gzip.compress(head, 9, mtime=0))]
+    try:
+        payloads.append(("zstd", subprocess.run(["zstd", "-19", "-c"], input=head, check=True,
+                                                stdout=subprocess.PIPE).stdout))
+    except OSError:
+        pass
+    for codec, payload in payloads:
+        hdr = bytearray(512)
+        hdr[0:2] = b"MZ"
+        hdr[4:8] = b"zimg"
+        struct.pack_into("<II", hdr, 8, len(hdr), len(payload))
+        hdr[24:24 + len(codec)] = codec.encode()
+        put("arm64_image", "zboot-" + codec, bytes(hdr) + payload)
+
+
+def packed_dtb(path):
+    """A QEMU dtb without its free space: totalsize cut to the end of the strings block."""
+    b = bytearray(open(path, "rb").read())
+    off_strings, = struct.unpack_from(">I", b, 12)
+    size_strings, = struct.unpack_from(">I", b, 32)
+    end = off_strings + size_strings
+    struct.pack_into(">I", b, 4, end)
+    return bytes(b[:end])
+
+
+# The device trees QEMU's virt machine hands its guest: bare, and with the /chosen a booted kernel
+# gets (bootargs, initrd range) on a GICv3 machine with 2 CPUs.
+qemu = "qemu-system-aarch64"
+with tempfile.TemporaryDirectory() as t:
+    initrd = os.path.join(t, "initrd")
+    open(initrd, "wb").write(b"\0" * 4096)
+    images = sorted(glob.glob(os.path.join(cache, "kernel/*arm64/root/boot/vmlinuz-*")))[:1]
+    runs = [("virt", "virt", [])]
+    if images:
+        runs.append(("virt-gicv3-chosen", "virt,gic-version=3",
+                     ["-smp", "2", "-m", "1G", "-kernel", images[0], "-initrd", initrd,
+                      "-append", "console=ttyAMA0 crashkernel=192M"]))
+    for seed, machine, extra in runs:
+        out = os.path.join(t, seed + ".dtb")
+        try:
+            subprocess.run([qemu, "-M", machine + ",dumpdtb=" + out, "-cpu", "max", "-nographic"]
+                           + extra, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        put("dtb", "qemu-" + seed, packed_dtb(out))

@@ -104,3 +104,50 @@ TEST_CASE("dtb: damaged blobs are errors with a reason", "[arm64][dtb]") {
         Errc::truncated);
   CHECK(edit_chosen(std::span(in).first(10), ChosenEdits{}).error().code == Errc::truncated);
 }
+
+// Found by fuzz_dtb (corpus/dtb/regress-rsvmap-unterminated): a memory reservation map with no
+// zero-sized entry before the end of the blob passed fdt_check_header, and fdt_open_into copied
+// it with a negative size (fdt_num_mem_rsv's error taken as a count).
+TEST_CASE("dtb: an unterminated memory reservation map is refused", "[arm64][dtb]") {
+  std::vector<std::byte> in = make_dtb(2, 2, true);
+  size_t rsv = fdt_off_mem_rsvmap(in.data());
+  for (size_t i = rsv; i < in.size(); ++i) in[i] = std::byte{0x11};
+  Result<std::vector<std::byte>> r = edit_chosen(in, ChosenEdits{});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().msg.find("reservation map") != std::string::npos);
+  CHECK_FALSE(read_chosen(in));
+  CHECK_FALSE(stdout_pl011(in));
+}
+
+// Found by fuzz_dtb (corpus/dtb/regress-huge-address-cells): a root #address-cells of 0x26000004
+// overflowed 4 * (address cells + size cells) in stdout_pl011 and read_chosen (signed int).
+TEST_CASE("dtb: root cell counts other than 1 or 2 are not used", "[arm64][dtb]") {
+  for (u32 ac : {0u, 3u, 0x26000004u, 0xffffffffu}) {
+    INFO(ac);
+    std::vector<std::byte> b(4096);
+    void* f = b.data();
+    REQUIRE(fdt_create(f, static_cast<int>(b.size())) == 0);
+    REQUIRE(fdt_finish_reservemap(f) == 0);
+    REQUIRE(fdt_begin_node(f, "") == 0);
+    REQUIRE(fdt_property_u32(f, "#address-cells", ac) == 0);
+    REQUIRE(fdt_property_u32(f, "#size-cells", 2) == 0);
+    REQUIRE(fdt_begin_node(f, "chosen") == 0);
+    REQUIRE(fdt_property_string(f, "stdout-path", "/pl011@9000000") == 0);
+    REQUIRE(fdt_property_u64(f, "linux,elfcorehdr", 0x7ab00000) == 0);
+    REQUIRE(fdt_end_node(f) == 0);
+    REQUIRE(fdt_begin_node(f, "pl011@9000000") == 0);
+    REQUIRE(fdt_property_string(f, "compatible", "arm,pl011") == 0);
+    REQUIRE(fdt_property_u64(f, "reg", 0x9000000) == 0);
+    REQUIRE(fdt_end_node(f) == 0);
+    REQUIRE(fdt_end_node(f) == 0);
+    REQUIRE(fdt_finish(f) == 0);
+    b.resize(fdt_totalsize(f));
+    CHECK_FALSE(stdout_pl011(b));
+    Result<ChosenView> v = read_chosen(b);
+    REQUIRE(v);
+    CHECK_FALSE(v->elfcorehdr);
+    Result<std::vector<std::byte>> r = edit_chosen(b, ChosenEdits{});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg.find("#address-cells") != std::string::npos);
+  }
+}

@@ -82,7 +82,8 @@ constexpr u64 kInfos = 0xffffffff82a21000;    // 8 printk_info
 constexpr u64 kData = 0xffffffff82a22000;     // 256 bytes of text
 constexpr u64 kIdMask = (u64{1} << 62) - 1;
 constexpr u64 kTail = kIdMask - 2;            // ids wrap: tail, tail+1, tail+2, 0, 1, 2
-constexpr u64 kReserved = 0, kCommitted = 1, kFinalized = 2, kReusable = 3;
+constexpr u64 kReserved = 0, kCommitted = 1, kFinalized = 2;
+[[maybe_unused]] constexpr u64 kReusable = 3;  // the fourth state, named for completeness
 
 const std::string kPrbInfo =
     "OSRELEASE=6.1.0-18-amd64\n"

@@ -283,3 +283,37 @@ TEST_CASE("kdump input: reader threads share one input", "[input_kdump]") {
   for (std::thread& t : threads) t.join();
   REQUIRE(bad == 0);
 }
+
+// present_runs skips clear and takes set 64-bit words whole: runs must be the same as bit by bit,
+// whatever the range's alignment, across word and window edges.
+TEST_CASE("kdump input: present runs across whole, partial and empty bitmap words", "[input_kdump]") {
+  KdumpFixture f;
+  f.codec = CodecKind::none;
+  f.max_mapnr = kKdumpWindowPfns + 300;
+  auto add = [&](u64 a, u64 b) {
+    for (u64 pfn = a; pfn < b; ++pfn) f.pages[pfn] = std::vector<std::byte>(4096, std::byte(pfn & 0xff));
+  };
+  add(64, 192);                                // two whole words
+  add(200, 201);                               // a lone bit
+  add(255, 257);                               // across a word edge
+  add(320, 383);                               // a word less its last bit
+  add(kKdumpWindowPfns - 3, kKdumpWindowPfns + 70);  // across the window edge
+  auto in = open_ok(f.build());
+  for (auto [lo, hi] : std::vector<std::pair<u64, u64>>{{0, f.max_mapnr}, {1, 400}, {65, 191},
+                                                       {64, 128}, {130, 330}, {kKdumpWindowPfns - 1, kKdumpWindowPfns + 65}}) {
+    INFO(lo << ".." << hi);
+    std::vector<PfnRun> want;
+    for (const auto& [pfn, page] : f.pages) {
+      if (pfn < lo || pfn >= hi) continue;
+      if (!want.empty() && want.back().end == pfn) ++want.back().end;
+      else want.push_back({pfn, pfn + 1});
+    }
+    std::vector<PfnRun> got = in->present_runs(lo, hi);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO(i);
+      CHECK(got[i].start == want[i].start);
+      CHECK(got[i].end == want[i].end);
+    }
+  }
+}
