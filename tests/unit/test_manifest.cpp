@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,6 +25,13 @@ std::string sha(std::string_view s, Sha256::Engine e = Sha256::Engine::best) {
   Sha256 h(e);
   h.update(std::as_bytes(std::span(s.data(), s.size())));
   return h.hex();
+}
+
+// A dump file as dumpfilter opens one: "<path>-incomplete" until finish().
+std::unique_ptr<DigestedFileSink> digested_file(const std::string& path) {
+  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
+  REQUIRE(out);
+  return std::make_unique<DigestedFileSink>(std::move(*out));
 }
 
 std::string read_file(const std::string& p) {
@@ -127,9 +135,8 @@ TEST_CASE("streamed run: appends are hashed, rewrites and head writes are not", 
 TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
   TempDir t;
   std::string path = t.file("dump");
-  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
-  REQUIRE(out);
-  DigestedFileSink sink(std::move(*out));
+  auto owned = digested_file(path);
+  DigestedFileSink& sink = *owned;
   // A head written first and rewritten last, data appended in pieces: what the writers do.
   std::string head(8192, 'H'), data(3u << 20, 'd');  // more than one read-back chunk
   for (size_t i = 0; i < data.size(); i += 4099) data[i] = static_cast<char>(i);
@@ -179,9 +186,8 @@ TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
 TEST_CASE("a file written out of order is read back whole", "[manifest]") {
   TempDir t;
   std::string path = t.file("odd");
-  Result<OutputFile> out = OutputFile::create(path, false, OutputFile::Naming::incomplete_suffix);
-  REQUIRE(out);
-  DigestedFileSink sink(std::move(*out));
+  auto owned = digested_file(path);
+  DigestedFileSink& sink = *owned;
   std::string a(5000, 'a'), b(3000, 'b');
   REQUIRE(sink.write_at(0, as_bytes_of(a)));
   REQUIRE(sink.write_at(1000, as_bytes_of(b)));  // a rewrite inside everything streamed
