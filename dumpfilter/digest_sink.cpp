@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <vector>
 
 namespace kk {
 
@@ -37,18 +36,12 @@ Result<Manifest> DigestedFileSink::manifest() {
   if (::fstat(f.fd(), &st) != 0) return sys_error(f.path() + ": fstat");
   Manifest m;
   m.size = static_cast<u64>(st.st_size);
-  std::vector<std::byte> buf;
+  auto read = [&f](u64 off, std::span<std::byte> out) { return f.read_back(off, out); };
   auto read_back = [&](u64 from, u64 to) -> Result<void> {
     if (from >= to) return {};
-    buf.resize(static_cast<size_t>(std::min<u64>(1u << 20, to - from)));  // bound: 1 MiB
-    Sha256 h;
-    for (u64 off = from; off < to;) {
-      auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), to - off)));
-      KK_TRY(f.read_back(off, chunk));
-      h.update(chunk);
-      off += chunk.size();
-    }
-    m.ranges.push_back({from, to - from, h.hex()});
+    Result<std::string> hex = sha256_of_range(read, from, to - from);
+    if (!hex) return std::move(hex).error();
+    m.ranges.push_back({from, to - from, std::move(*hex)});
     return {};
   };
   if (run_.end() > m.size || run_.start() == run_.end()) {

@@ -38,6 +38,18 @@ std::vector<std::string_view> words(std::string_view line) {
 
 std::string manifest_path(const std::string& dump_path) { return dump_path + ".sha256"; }
 
+Result<std::string> sha256_of_range(const ReadAt& read, u64 offset, u64 length) {
+  std::vector<std::byte> buf(static_cast<size_t>(std::min<u64>(1u << 20, length)));
+  Sha256 h;
+  for (u64 done = 0; done < length;) {
+    auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), length - done)));
+    KK_TRY(read(offset + done, chunk));
+    h.update(chunk);
+    done += chunk.size();
+  }
+  return h.hex();
+}
+
 std::string format_manifest(const Manifest& m) {
   std::string s(kHeading);
   s += "size " + std::to_string(m.size) + "\n";
@@ -107,19 +119,14 @@ Result<void> verify_manifest(const std::string& dump_path) {
     return make_error(Errc::corrupt, dump_path + ": is " + std::to_string(in->size()) + " bytes, " +
                                          mpath + " says " + std::to_string(m->size) +
                                          ": the dump was cut short or has grown");
-  std::vector<std::byte> buf(1u << 20);  // bound: 1 MiB at a time
+  auto read = [&](u64 off, std::span<std::byte> out) { return in->read_at(off, out); };
   for (const RangeDigest& r : m->ranges) {
-    Sha256 h;
-    for (u64 done = 0; done < r.length;) {
-      auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), r.length - done)));
-      KK_TRY(in->read_at(r.offset + done, chunk));
-      h.update(chunk);
-      done += chunk.size();
-    }
-    if (std::string got = h.hex(); got != r.hex)
+    Result<std::string> got = sha256_of_range(read, r.offset, r.length);
+    if (!got) return std::move(got).error();
+    if (*got != r.hex)
       return make_error(Errc::corrupt,
                         dump_path + ": bytes " + std::to_string(r.offset) + "-" +
-                            std::to_string(r.offset + r.length - 1) + " have SHA-256 " + got + ", " +
+                            std::to_string(r.offset + r.length - 1) + " have SHA-256 " + *got + ", " +
                             mpath + " says " + r.hex + ": the dump has changed or is damaged");
   }
   return {};

@@ -14,6 +14,8 @@
 //   tail -c +$((OFFSET + 1)) DUMP | head -c LENGTH | sha256sum
 #pragma once
 
+#include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,11 @@ struct Manifest {
 };
 
 std::string manifest_path(const std::string& dump_path);
+
+// The SHA-256 of bytes [offset, offset + length) of a file, read through `read` a MiB at a time
+// (the bound on memory whatever the dump's size).
+using ReadAt = std::function<Result<void>(u64 offset, std::span<std::byte> out)>;
+Result<std::string> sha256_of_range(const ReadAt& read, u64 offset, u64 length);
 // Pure: the manifest's text, and back. parse_manifest checks that the ranges tile [0, size).
 std::string format_manifest(const Manifest& m);
 Result<Manifest> parse_manifest(std::string_view text, const std::string& manifest_name);

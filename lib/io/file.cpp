@@ -210,18 +210,4 @@ Result<std::string> OutputFile::keep_incomplete() {
   return name;
 }
 
-Result<void> OutputFile::read_all(const std::function<void(std::span<const std::byte>)>& consume) const {
-  std::vector<std::byte> buf(256u << 10);  // bound: 256 KiB at a time, whatever the dump's size
-  for (u64 off = 0;;) {
-    ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(off));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(temp_path_ + ": read back at " + hex(off));
-    }
-    if (n == 0) return {};
-    consume(std::span(buf).first(static_cast<size_t>(n)));
-    off += static_cast<u64>(n);
-  }
-}
-
 }  // namespace kk

@@ -3,7 +3,6 @@
 // publish() gives it the final name, so a half-written dump never looks complete.
 #pragma once
 
-#include <functional>
 #include <span>
 #include <string>
 
@@ -79,8 +78,6 @@ class OutputFile {
   Result<void> publish();
   // Keeps what was written under "<final>-incomplete" instead of deleting it.
   Result<std::string> keep_incomplete();
-  // Re-reads the whole file (from its descriptor) into `consume`, in chunks.
-  Result<void> read_all(const std::function<void(std::span<const std::byte>)>& consume) const;
 
  private:
   OutputFile() = default;
