@@ -166,6 +166,14 @@ Result<void> OutputFile::write_at(u64 offset, std::span<const std::byte> data) {
     }
     done += static_cast<size_t>(n);
   }
+  not_started_ += data.size();
+  if (not_started_ >= kWritebackEvery) {
+    // Start writing what there is to the disk now, while pages are still being compressed: the
+    // fsync before publish() then waits for little, and a capture kernel's small memory does not
+    // fill with dirty pages. Asynchronous; an I/O error shows at the fsync.
+    ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    not_started_ = 0;
+  }
   return {};
 }
 

@@ -86,6 +86,8 @@ class OutputFile {
   std::string temp_path_;
   bool overwrite_ = false;
   bool done_ = false;
+  static constexpr u64 kWritebackEvery = 16u << 20;
+  u64 not_started_ = 0;  // bytes written since writeback was last started
 };
 
 // Creates path's missing directories with mode 0700 (dumps hold a dead kernel's secrets); ones
