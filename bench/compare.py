@@ -8,8 +8,9 @@ For every mode and level it runs makedumpfile (one thread, and --num-threads whe
 dumpfilter (one thread, and N threads) alternately, REPS times each, and prints the best wall
 time, user+sys time, max RSS and output size of each, and the ratio of ours to makedumpfile's best
 configuration. For context: the file's read bandwidth (cat > /dev/null) and single-thread lz4 and
-zstd speed on the first GiB of the same data. The page cache is warm for everyone (a first cat);
-dirty output is synced between runs (outside the timing; dumpfilter's own fsync is inside it).
+zstd speed on the first GiB of the same data. The input is read into the page cache before every
+run and dirty output is synced between runs, both outside the timing (dumpfilter's own fsync is
+inside it; makedumpfile does not fsync).
 
 After each mode it checks that dumpfilter's outputs at 1 and N threads are the same bytes (past
 the header block, which holds the time of the dump) and prints, for dumpfilter, its read rate
@@ -29,12 +30,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_timed(cmd, out_path=None, keep=None):
+def run_timed(cmd, out_path=None, keep=None, warm=None):
     """Runs cmd under /usr/bin/time; returns (wall, user+sys, maxrss KiB, output bytes). The
     output is removed, or renamed to `keep`."""
     if out_path and os.path.exists(out_path):
         os.unlink(out_path)
     subprocess.run(["sync"], check=True)  # no writeback of the last run's output in this one
+    if warm:  # the input in the page cache for every run (reclaim may have dropped some)
+        subprocess.run(f"cat '{warm}' > /dev/null", shell=True, check=True)
     t = subprocess.run(["/usr/bin/time", "-f", "TIME %e %U %S %M"] + cmd,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     m = re.search(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", t.stderr)
@@ -121,7 +124,7 @@ def main():
                 for i, (name, cmd, mdf) in enumerate(configs):  # alternate tools run after run
                     path = os.path.join(out, "dump")
                     keep = os.path.join(out, f"kept{i}") if (not mdf and rep == args.reps - 1) else None
-                    r = run_timed(cmd + [path], path, keep)
+                    r = run_timed(cmd + [path], path, keep, vmcore)
                     if name not in best or r[0] < best[name][0]:
                         best[name] = r
             ref = min(best[n][0] for n, _c, mdf in configs if mdf)
