@@ -5,8 +5,7 @@
 #include <map>
 #include <string>
 
-#include <unistd.h>
-
+#include "temp_dir.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
@@ -341,9 +340,8 @@ TEST_CASE("erase plan: page edits and the eraseinfo of what was applied", "[eras
 }
 
 TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub-header", "[erase_plan]") {
-  char tmpl[] = "/tmp/kk_test_erase.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string path = std::string(tmpl) + "/dump";
+  kk::test::TempDir tmp;
+  const std::string path = tmp.file("dump");
   std::vector<std::byte> notes(40, std::byte{0x4e});
   DiskdumpMeta meta;
   meta.block_size = 4096;
@@ -373,8 +371,6 @@ TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub
   }
   Result<std::vector<std::byte>> bytes = read_binary_file(path, 1u << 20);
   REQUIRE(bytes);
-  ::unlink(path.c_str());
-  ::rmdir(tmpl);
   REQUIRE(bytes->size() == data_end + info.size());
   const std::byte* sub = bytes->data() + 4096;
   REQUIRE(load_le<u64>(sub + offsetof(diskdump::KdumpSubHeader, offset_eraseinfo)) == data_end);
@@ -384,9 +380,8 @@ TEST_CASE("erase plan: the eraseinfo goes after the page data, placed by the sub
 }
 
 TEST_CASE("erase plan: ELF output keeps makedumpfile's ERASEINFO note after the notes", "[erase_plan]") {
-  char tmpl[] = "/tmp/kk_test_erase_elf.XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  const std::string path = std::string(tmpl) + "/core";
+  kk::test::TempDir tmp;
+  const std::string path = tmp.file("core");
   std::vector<std::byte> notes(22, std::byte{0x4e});  // not a multiple of 4: the note is aligned
   const std::string info = "erase log_buf size 4096\n";
   ElfMeta em;
@@ -415,8 +410,6 @@ TEST_CASE("erase plan: ELF output keeps makedumpfile's ERASEINFO note after the 
   }
   Result<std::vector<std::byte>> bytes = read_binary_file(path, 1u << 20);
   REQUIRE(bytes);
-  ::unlink(path.c_str());
-  ::rmdir(tmpl);
   const std::byte* f = bytes->data();
   u64 phoff = load_le<u64>(f + 32);
   REQUIRE(load_le<u32>(f + phoff) == 4u);  // PT_NOTE first
