@@ -12,22 +12,28 @@
 #   kk_fetch_dracut                         exports KK_DRACUT_ROOT
 # Needs KDUMPCTL and DUMPFILTER (build outputs); they go into the image stripped.
 
+# kk_unpack_debs NAME PKG...: Debian packages downloaded and unpacked (not installed) into
+# $KK_CACHE/NAME/root once, under a lock; prints nothing, dies on failure.
+kk_unpack_debs() {
+    local name=$1 dir=$KK_CACHE/$1
+    shift
+    [[ -e $dir/.done ]] && return 0
+    (
+        flock 9
+        [[ -e $dir/.done ]] && exit 0
+        rm -rf "$dir/root" "$dir/debs"
+        kk_apt_download "$dir/debs" "$@"
+        mkdir -p "$dir/root"
+        local deb
+        for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root" || kk_die "dpkg -x $deb"; done
+        rm -rf "$dir/debs"
+        : >"$dir/.done"
+    ) 9>"$KK_CACHE/.$name.lock" || exit 1
+}
+
 kk_fetch_dracut() {
-    local dir=$KK_CACHE/dracut
-    if [[ ! -e $dir/.done ]]; then
-        (
-            flock 9
-            [[ -e $dir/.done ]] && exit 0
-            rm -rf "$dir/root" "$dir/debs"
-            kk_apt_download "$dir/debs" dracut-core dracut
-            mkdir -p "$dir/root"
-            local deb
-            for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root" || kk_die "dpkg -x $deb"; done
-            rm -rf "$dir/debs"
-            : >"$dir/.done"
-        ) 9>"$KK_CACHE/.dracut.lock" || exit 1
-    fi
-    export KK_DRACUT_ROOT=$dir/root
+    kk_unpack_debs dracut dracut-core dracut
+    export KK_DRACUT_ROOT=$KK_CACHE/dracut/root
 }
 
 kk_capture_initramfs() {
@@ -80,21 +86,8 @@ WRAP
 # kk_fetch_sshd: Debian's sshd (openssh-server and libwrap0) unpacked into the cache, not
 # installed (installing it would start a system sshd). Exports KK_SSHD_ROOT.
 kk_fetch_sshd() {
-    local dir=$KK_CACHE/sshd
-    if [[ ! -e $dir/.done ]]; then
-        (
-            flock 9
-            [[ -e $dir/.done ]] && exit 0
-            rm -rf "$dir/root" "$dir/debs"
-            kk_apt_download "$dir/debs" openssh-server libwrap0
-            mkdir -p "$dir/root"
-            local deb
-            for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root" || kk_die "dpkg -x $deb"; done
-            rm -rf "$dir/debs"
-            : >"$dir/.done"
-        ) 9>"$KK_CACHE/.sshd.lock" || exit 1
-    fi
-    export KK_SSHD_ROOT=$dir/root
+    kk_unpack_debs sshd openssh-server libwrap0
+    export KK_SSHD_ROOT=$KK_CACHE/sshd/root
 }
 
 # kk_start_sshd DIR PORT: an sshd for root on 127.0.0.1:PORT only, accepting only the key
