@@ -1,7 +1,8 @@
 #include "dumpfilter/page_pipeline.h"
 
 #include <condition_variable>
-#include <deque>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -12,66 +13,52 @@ namespace kk {
 
 namespace {
 
+// A buffer that is not zeroed when made: only the bytes written count in RSS.
+struct Scratch {
+  std::unique_ptr<std::byte[]> p;
+  size_t cap = 0;
+  std::byte* get(size_t n) {
+    if (cap < n) {
+      p = std::make_unique_for_overwrite<std::byte[]>(n);
+      cap = n;
+    }
+    return p.get();
+  }
+};
+
 struct Slot {
   PageJob job;
-  std::vector<std::byte> raw, packed;
+  Scratch out;  // the job's stored pages back to back: compressed, or raw without a codec
   std::vector<PageResult> results;
   std::optional<Error> error;
   bool done = false;
 };
 
+// No dedicated writer: every thread takes a job, processes it, and, when the job at the head of
+// the output order is done and nobody is writing, writes it and every done job after it. With
+// N threads on N cores no core waits for a writer thread that the scheduler has not run yet, and
+// one thread means no threads at all.
 class Pipeline {
  public:
-  explicit Pipeline(const PipelineSettings& s) : s_(s), ps_(s.input->page_size()) {
-    int n = std::max(1, s.threads);
-    slots_.resize(static_cast<size_t>(2 * n + 1));
-    for (int i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
-  }
-  ~Pipeline() {
-    {
-      std::lock_guard lk(mu_);
-      stop_ = true;
-    }
-    cv_work_.notify_all();
-    for (std::thread& t : workers_) t.join();
+  Pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
+           const std::function<Result<void>(std::span<const PageResult>)>& consume)
+      : s_(s), ps_(s.input->page_size()), next_(next), consume_(consume) {
+    slots_.resize(static_cast<size_t>(2 * std::max(1, s.threads) + 1));
   }
 
-  Result<void> run(const std::function<bool(PageJob&)>& next,
-                   const std::function<Result<void>(std::span<const PageResult>)>& consume) {
-    size_t head = 0, tail = 0;  // jobs handed out / consumed; slot = index % size
-    bool more = true;
-    for (;;) {
-      while (more && head - tail < slots_.size()) {
-        Slot& sl = slots_[head % slots_.size()];
-        sl.job.runs.clear();
-        sl.job.pages = 0;
-        if (!next(sl.job)) {
-          more = false;
-          break;
-        }
-        {
-          std::lock_guard lk(mu_);
-          sl.done = false;
-          sl.error.reset();
-          queue_.push_back(&sl);
-        }
-        cv_work_.notify_one();
-        ++head;
-      }
-      if (tail == head) return {};
-      Slot& sl = slots_[tail % slots_.size()];
-      {
-        std::unique_lock lk(mu_);
-        cv_done_.wait(lk, [&] { return sl.done; });
-      }
-      if (sl.error) return std::move(*sl.error);
-      KK_TRY(consume(sl.results));
-      ++tail;
-    }
+  Result<void> run() {
+    std::vector<std::thread> helpers;
+    for (int i = 1; i < s_.threads; ++i) helpers.emplace_back([this] { loop(); });
+    loop();
+    for (std::thread& t : helpers) t.join();
+    if (error_) return std::move(*error_);
+    return {};
   }
 
  private:
-  void work() {
+  Slot& slot(u64 job) { return slots_[job % slots_.size()]; }
+
+  void loop() {
     std::unique_ptr<Codec> codec;
     std::optional<Error> codec_error;
     if (s_.codec != CodecKind::none) {
@@ -79,35 +66,65 @@ class Pipeline {
       if (c) codec = std::move(*c);
       else codec_error = std::move(c).error();
     }
-    for (;;) {
-      Slot* sl;
-      {
-        std::unique_lock lk(mu_);
-        cv_work_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        sl = queue_.front();
-        queue_.pop_front();
+    Scratch raw;  // with a codec, pages are read here and only what is stored goes to the slot
+    std::unique_lock lk(mu_);
+    if (codec_error && !error_) error_ = std::move(codec_error);
+    while (!error_) {
+      if (!writing_ && written_ < handed_ && slot(written_).done) {
+        write_done(lk);
+        continue;
       }
-      if (codec_error) sl->error = *codec_error;
-      else process(*sl, codec.get());
-      {
-        std::lock_guard lk(mu_);
-        sl->done = true;
+      if (more_ && handed_ - written_ < slots_.size()) {
+        Slot& sl = slot(handed_);
+        sl.job.runs.clear();
+        sl.job.pages = 0;
+        sl.error.reset();
+        sl.done = false;
+        more_ = next_(sl.job);  // under the lock: the job source is not shared-safe
+        if (!more_) continue;
+        ++handed_;
+        lk.unlock();
+        process(sl, codec.get(), raw);
+        lk.lock();
+        sl.done = true;
+        if (!writing_ && slot(written_).done) continue;  // ours or another's: write it ourselves
+        cv_.notify_all();
+        continue;
       }
-      cv_done_.notify_all();
+      if (!more_ && written_ == handed_) break;
+      cv_.wait(lk);
     }
+    cv_.notify_all();
   }
 
-  void process(Slot& sl, Codec* codec) {
+  // Writes the done jobs at the head of the order; the lock is dropped while consume() runs.
+  void write_done(std::unique_lock<std::mutex>& lk) {
+    writing_ = true;
+    while (!error_ && written_ < handed_ && slot(written_).done) {
+      Slot& sl = slot(written_);
+      lk.unlock();
+      Result<void> r = sl.error ? Result<void>(std::move(*sl.error)) : consume_(sl.results);
+      lk.lock();
+      if (!r && !error_) error_ = std::move(r).error();
+      sl.done = false;
+      ++written_;
+      cv_.notify_all();  // a slot is free
+    }
+    writing_ = false;
+  }
+
+  void process(Slot& sl, Codec* codec, Scratch& scratch) {
     const u64 n = sl.job.pages;
-    sl.raw.resize(n * ps_);
-    size_t bound = codec ? codec->bound(ps_) : 0;
-    sl.packed.resize(n * bound);
+    // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
+    // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
+    size_t bound = codec ? codec->bound(ps_) : ps_;
+    std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
+    std::byte* raw = codec ? scratch.get(n * ps_) : out;
     sl.results.resize(n);
     u64 i = 0;
     for (const PfnRun& r : sl.job.runs) {
       u64 cnt = r.end - r.start;
-      Result<void> rd = s_.input->read_pages(r.start, cnt, std::span(sl.raw).subspan(i * ps_, cnt * ps_));
+      Result<void> rd = s_.input->read_pages(r.start, cnt, std::span(raw + i * ps_, cnt * ps_));
       if (!rd) {
         sl.error = std::move(rd).error();
         return;
@@ -115,35 +132,46 @@ class Pipeline {
       for (u64 k = 0; k < cnt; ++k) sl.results[i + k].pfn = r.start + k;
       i += cnt;
     }
+    size_t at = 0;  // bytes of `out` used
     for (i = 0; i < n; ++i) {
       PageResult& pr = sl.results[i];
-      std::span<std::byte> page = std::span(sl.raw).subspan(i * ps_, ps_);
+      std::span<std::byte> page(raw + i * ps_, ps_);
       if (s_.edit) s_.edit(pr.pfn, page);
       pr.zero = page_is_zero(page);
       pr.flags = 0;
-      pr.stored = page;
-      if (pr.zero || !codec) continue;
-      std::span<std::byte> out = std::span(sl.packed).subspan(i * bound, bound);
-      Result<size_t> c = codec->compress(page, out);
+      pr.stored = {};
+      if (pr.zero) continue;
+      if (!codec) {
+        pr.stored = page;
+        continue;
+      }
+      Result<size_t> c = codec->compress(page, std::span(out + at, bound));
       if (!c) {
         sl.error = std::move(c).error();
         return;
       }
-      if (*c) {  // 0: not smaller than the page, keep it raw
-        pr.stored = out.first(*c);
+      if (*c && *c < ps_) {
         pr.flags = s_.codec_flag;
+      } else {  // 0: not smaller than the page, stored raw
+        std::memcpy(out + at, page.data(), ps_);
+        *c = ps_;
       }
+      pr.stored = std::span<const std::byte>(out + at, *c);
+      at += *c;
     }
   }
 
   const PipelineSettings& s_;
   u64 ps_;
+  const std::function<bool(PageJob&)>& next_;
+  const std::function<Result<void>(std::span<const PageResult>)>& consume_;
   std::vector<Slot> slots_;
-  std::vector<std::thread> workers_;
   std::mutex mu_;
-  std::condition_variable cv_work_, cv_done_;
-  std::deque<Slot*> queue_;
-  bool stop_ = false;
+  std::condition_variable cv_;
+  u64 handed_ = 0, written_ = 0;  // jobs taken from next_ / given to consume_, in order
+  bool more_ = true;              // next_ has not said it is out of jobs
+  bool writing_ = false;          // a thread is in write_done()
+  std::optional<Error> error_;    // the first one stops every thread
 };
 
 }  // namespace
@@ -165,8 +193,8 @@ bool page_is_zero(std::span<const std::byte> page) {
 
 Result<void> run_page_pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
                                const std::function<Result<void>(std::span<const PageResult>)>& consume) {
-  Pipeline p(s);
-  return p.run(next, consume);
+  Pipeline p(s, next, consume);
+  return p.run();
 }
 
 }  // namespace kk

@@ -1,8 +1,9 @@
-// page_pipeline.h: pass 2's engine. The caller hands out jobs (runs of kept pfns, about
-// kJobPages pages each) in pfn order; worker threads read the pages, apply edits, spot all-zero
-// pages and compress; the caller gets the results back in the order it handed the jobs out, so
-// one writer keeps the output order. Memory: 2 * threads + 1 job slots of kJobPages pages (raw
-// and compressed), whatever the size of the dump.
+// page_pipeline.h: pass 2's engine. The caller's job source hands out jobs (runs of kept pfns,
+// about kJobPages pages each) in pfn order; threads read the pages, apply edits, spot all-zero
+// pages and compress, and the caller's consumer gets each job's results in the order the jobs
+// were handed out, so the output keeps pfn order. There is no writer thread: whichever thread
+// finds the next job in order done writes it. Memory: 2 * threads + 1 job slots holding the
+// stored (compressed) pages, plus one page buffer per thread, whatever the size of the dump.
 #pragma once
 
 #include <functional>
@@ -13,7 +14,7 @@
 
 namespace kk {
 
-inline constexpr u64 kJobPages = 64;  // 256 KiB of 4 KiB pages per job: ~1 MiB of buffers per worker
+inline constexpr u64 kJobPages = 64;  // 256 KiB of 4 KiB pages: ~0.5-1 MiB of buffers per thread
 
 struct PageJob {
   std::vector<PfnRun> runs;  // in increasing order
@@ -24,7 +25,7 @@ struct PageResult {
   u64 pfn = 0;
   bool zero = false;
   u32 flags = 0;                      // 0: stored raw
-  std::span<const std::byte> stored;  // compressed bytes, or the raw page
+  std::span<const std::byte> stored;  // compressed bytes, or the raw page; empty when zero
 };
 
 struct PipelineSettings {
@@ -40,7 +41,7 @@ struct PipelineSettings {
 bool page_is_zero(std::span<const std::byte> page);
 
 // next(job) fills the next job and returns false when there is none. consume(results) gets one
-// job's pages in pfn order. The first error (reading, compressing, or from consume) stops
+// job's pages in pfn order. Both may run on any of the threads, never two calls at once. The first error (reading, compressing, or from consume) stops
 // everything and is returned.
 Result<void> run_page_pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
                                const std::function<Result<void>(std::span<const PageResult>)>& consume);

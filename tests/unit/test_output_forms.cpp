@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/flattened_sink.h"
@@ -202,6 +204,126 @@ TEST_CASE("page pipeline: a read error stops it and is returned", "[pipeline]") 
   REQUIRE_FALSE(r);
   CHECK(r.error().msg == "fake: bad page 999");
   CHECK(consumed == 960);  // every job before the bad one, nothing after
+}
+
+namespace {
+
+// Pages whose content is a function of the pfn: every third one incompressible noise, the others
+// a short pattern, so a job mixes pages stored compressed and pages stored raw.
+std::vector<std::byte> expected_page(u64 pfn) {
+  std::vector<std::byte> p(kPs);
+  u64 x = pfn * 0x9e3779b97f4a7c15ull + 1;
+  for (size_t i = 0; i < p.size(); ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    p[i] = pfn % 3 == 0 ? std::byte(static_cast<u8>(x)) : std::byte(static_cast<u8>(pfn + i % 16));
+  }
+  return p;
+}
+
+class PatternInput final : public DumpInput {
+ public:
+  const std::string& path() const override { return path_; }
+  Arch arch() const override { return Arch::x86_64; }
+  u64 page_size() const override { return kPs; }
+  u64 max_pfn() const override { return 4096; }
+  std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override { return {{lo, hi}}; }
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    for (u64 i = 0; i < count; ++i) {
+      std::vector<std::byte> p = expected_page(pfn + i);
+      std::memcpy(out.data() + i * kPs, p.data(), kPs);
+    }
+    return {};
+  }
+  Result<void> read_phys(u64, std::span<std::byte>) const override { return {}; }
+  std::span<const std::byte> note_bytes() const override { return {}; }
+  u64 vmcoreinfo_offset_in_notes() const override { return 0; }
+  u64 vmcoreinfo_size() const override { return 0; }
+  const Vmcoreinfo& vmcoreinfo() const override { return vi_; }
+  int nr_cpus() const override { return 1; }
+
+ private:
+  std::string path_ = "pattern";
+  Vmcoreinfo vi_;
+};
+
+}  // namespace
+
+TEST_CASE("page pipeline: the stored bytes give every page back, compressed or raw", "[pipeline]") {
+  PatternInput in;
+  for (CodecKind codec : {CodecKind::none, CodecKind::lzo, CodecKind::zstd}) {
+    for (int threads : {1, 2, 5}) {
+      CAPTURE(static_cast<int>(codec), threads);
+      PipelineSettings s;
+      s.input = &in;
+      s.codec = codec;
+      s.codec_flag = 4;
+      s.threads = threads;
+      u64 next_pfn = 0, handed = 0;
+      auto next = [&](PageJob& j) {
+        if (next_pfn >= 3000) return false;
+        u64 n = 1 + next_pfn % kJobPages;  // jobs of every size up to kJobPages, a gap after each
+        j.runs.push_back({next_pfn, next_pfn + n});
+        j.pages = n;
+        next_pfn += n + 1;
+        handed += n;
+        return true;
+      };
+      std::unique_ptr<Codec> dec;
+      if (codec != CodecKind::none) dec = std::move(*make_codec(codec));
+      u64 raw = 0, packed = 0;
+      std::optional<u64> last;
+      std::vector<std::byte> page(kPs);
+      Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+        for (const PageResult& pr : rs) {
+          if (last && pr.pfn <= *last) return make_error(Errc::corrupt, "out of order at pfn " + std::to_string(pr.pfn));
+          last = pr.pfn;
+          if (pr.flags == 4) {
+            KK_TRY(dec->decompress(pr.stored, page));
+            ++packed;
+          } else {
+            if (pr.stored.size() != kPs) return make_error(Errc::corrupt, "raw page of the wrong size");
+            std::memcpy(page.data(), pr.stored.data(), kPs);
+            ++raw;
+          }
+          if (page != expected_page(pr.pfn)) return make_error(Errc::corrupt, "pfn " + std::to_string(pr.pfn) + " differs");
+        }
+        return {};
+      });
+      INFO((r ? std::string() : r.error().msg));
+      REQUIRE(r);
+      CHECK(raw + packed == handed);
+      if (codec == CodecKind::none) CHECK(packed == 0);
+      else CHECK((raw > 900 && packed > 1800));
+    }
+  }
+}
+
+TEST_CASE("page pipeline: an error from the consumer stops it and is returned", "[pipeline]") {
+  FakeInput in;
+  for (int threads : {1, 2, 4}) {
+    PipelineSettings s;
+    s.input = &in;
+    s.codec = CodecKind::lzo;
+    s.threads = threads;
+    u64 next_pfn = 0, handed = 0;
+    auto next = [&](PageJob& j) {
+      if (next_pfn >= 960) return false;  // before the fake input's bad page
+      j.runs.push_back({next_pfn, next_pfn + 32});
+      j.pages = 32;
+      next_pfn += 32;
+      ++handed;
+      return true;
+    };
+    u64 calls = 0;
+    Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult>) -> Result<void> {
+      if (++calls == 3) return make_error(Errc::io, "disk full");
+      return {};
+    });
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg == "disk full");
+    CHECK(calls == 3);                                      // nothing consumed after the error
+    CHECK(handed <= 3 + 2 * static_cast<u64>(threads) + 1);  // nor many more jobs read
+  }
 }
 
 TEST_CASE("split boundaries: about equal kept pages per part", "[split]") {
