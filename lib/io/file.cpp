@@ -172,6 +172,11 @@ Result<void> OutputFile::write_at(u64 offset, std::span<const std::byte> data) {
     // fsync before publish() then waits for little, and a capture kernel's small memory does not
     // fill with dirty pages. Asynchronous; an I/O error shows at the fsync.
     ::sync_file_range(fd_.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+    // Then drop the pages whose writeback has finished: a dump is read later, by other tools,
+    // if at all, so caching it only pushes other memory out. Page cache stays at a few times
+    // kWritebackEvery whatever the dump's size, and new writes reuse the pages just freed
+    // (fresh pages cost a VM far more: -l -d 1 here, 3.6-6.2 s keeping them, 3.0-3.1 dropping).
+    ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_DONTNEED);
     not_started_ = 0;
   }
   return {};
