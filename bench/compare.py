@@ -7,7 +7,9 @@
 For every mode and level it runs makedumpfile (one thread, and --num-threads when asked) and
 dumpfilter (one thread, and N threads) alternately, REPS times each, and prints the best wall
 time, user+sys time, max RSS and output size of each, and the ratio of ours to makedumpfile's best
-configuration. For context: the file's read bandwidth (cat > /dev/null) and single-thread lz4 and
+configuration (a makedumpfile command that runs in several sections, -l in the -l and -z ones,
+counts with its best time anywhere in the run; the table is printed at the end). For context:
+the file's read bandwidth (cat > /dev/null) and single-thread lz4 and
 zstd speed on the first GiB of the same data. The input is read into the page cache before every
 run and dirty output is synced between runs, both outside the timing (dumpfilter's own fsync is
 inside it; makedumpfile does not fsync).
@@ -104,7 +106,10 @@ def main():
           f"zstd -1 one thread: {throughput(f'{head} | zstd -1 -T1 -c > /dev/null', gib):.0f} MB/s "
           f"(first {gib >> 20} MiB, through a pipe)")
     print()
-    print(f"{'mode':10} {'tool':30} {'wall s':>8} {'cpu s':>8} {'RSS MiB':>8} {'output MiB':>11} {'ratio':>6}")
+    # The same makedumpfile command runs in more than one section (-l in the -l and -z ones): its
+    # best anywhere in the run is the reference, so a slow spell of the machine in one section
+    # does not flatter us. Tables are printed at the end for that.
+    mdf_best, sections = {}, []
     for level in args.levels.split(","):
         for mode in args.modes.split(","):
             theirs_modes = ["-l", "-c"] if mode == "-z" else [mode]
@@ -127,11 +132,10 @@ def main():
                     r = run_timed(cmd + [path], path, keep, vmcore)
                     if name not in best or r[0] < best[name][0]:
                         best[name] = r
-            ref = min(best[n][0] for n, _c, mdf in configs if mdf)
-            for name, _cmd, mdf in configs:
-                w, cpu, rss, sz = best[name]
-                ratio = "" if mdf else f"{w / ref:.2f}"
-                print(f"-d {level:3} {mode:3} {name:30} {w:8.2f} {cpu:8.2f} {rss / 1024:8.1f} {sz / 2**20:11.1f} {ratio:>6}")
+            for name, cmd, mdf in configs:
+                key = " ".join(cmd)
+                if mdf and (key not in mdf_best or best[name][0] < mdf_best[key][0]):
+                    mdf_best[key] = best[name]
             ours = [(i, n) for i, (n, _c, mdf) in enumerate(configs) if not mdf]
             kept = [os.path.join(out, f"kept{i}") for i, _n in ours]
             same = all(subprocess.run(["cmp", "-s", "--ignore-initial=4096", kept[0], k]).returncode == 0
@@ -145,11 +149,22 @@ def main():
                              f"{100 * need / wn / 1e6 / cat_bw:.0f} % of cat's")
             if len(ours) > 1:
                 notes.append(f"scaling at {args.threads} threads: {w1 / best[ours[-1][1]][0] / args.threads:.2f}")
-            print(f"{'':14} dumpfilter: " + "; ".join(notes))
+            sections.append((level, mode, configs, best, notes))
             for k in kept:
                 for f in (k, k + ".sha256"):
                     if os.path.exists(f):
                         os.unlink(f)
+    print(f"{'mode':10} {'tool':30} {'wall s':>8} {'cpu s':>8} {'RSS MiB':>8} {'output MiB':>11} {'ratio':>6}")
+    for level, mode, configs, best, notes in sections:
+        for name, cmd, mdf in configs:
+            if mdf:
+                best[name] = mdf_best[" ".join(cmd)]
+        ref = min(best[n][0] for n, _c, mdf in configs if mdf)
+        for name, _cmd, mdf in configs:
+            w, cpu, rss, sz = best[name]
+            ratio = "" if mdf else f"{w / ref:.2f}"
+            print(f"-d {level:3} {mode:3} {name:30} {w:8.2f} {cpu:8.2f} {rss / 1024:8.1f} {sz / 2**20:11.1f} {ratio:>6}")
+        print(f"{'':14} dumpfilter: " + "; ".join(notes))
     if not args.out:
         shutil.rmtree(out)
     return 0
