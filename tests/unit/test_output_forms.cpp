@@ -118,22 +118,14 @@ TEST_CASE("flattened sink: header, merged records, end marker", "[flattened]") {
 
 namespace {
 
-// Pages whose first byte is the pfn's low byte; pfns divisible by 5 are all zeros; pfn 999 fails.
-class FakeInput final : public DumpInput {
+// A 4096-page x86_64 input whose only real member is read_pages(): what the pipeline uses.
+class PagesOnlyInput : public DumpInput {
  public:
   const std::string& path() const override { return path_; }
   Arch arch() const override { return Arch::x86_64; }
   u64 page_size() const override { return kPs; }
   u64 max_pfn() const override { return 4096; }
   std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override { return {{lo, hi}}; }
-  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
-    std::memset(out.data(), 0, out.size());
-    for (u64 i = 0; i < count; ++i) {
-      if (pfn + i == 999) return make_error(Errc::io, "fake: bad page 999");
-      if ((pfn + i) % 5) out[i * kPs] = std::byte(static_cast<u8>(pfn + i));
-    }
-    return {};
-  }
   Result<void> read_phys(u64, std::span<std::byte>) const override { return {}; }
   std::span<const std::byte> note_bytes() const override { return {}; }
   u64 vmcoreinfo_offset_in_notes() const override { return 0; }
@@ -144,6 +136,19 @@ class FakeInput final : public DumpInput {
  private:
   std::string path_ = "fake";
   Vmcoreinfo vi_;
+};
+
+// Pages whose first byte is the pfn's low byte; pfns divisible by 5 are all zeros; pfn 999 fails.
+class FakeInput final : public PagesOnlyInput {
+ public:
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    std::memset(out.data(), 0, out.size());
+    for (u64 i = 0; i < count; ++i) {
+      if (pfn + i == 999) return make_error(Errc::io, "fake: bad page 999");
+      if ((pfn + i) % 5) out[i * kPs] = std::byte(static_cast<u8>(pfn + i));
+    }
+    return {};
+  }
 };
 
 }  // namespace
@@ -220,13 +225,8 @@ std::vector<std::byte> expected_page(u64 pfn) {
   return p;
 }
 
-class PatternInput final : public DumpInput {
+class PatternInput final : public PagesOnlyInput {
  public:
-  const std::string& path() const override { return path_; }
-  Arch arch() const override { return Arch::x86_64; }
-  u64 page_size() const override { return kPs; }
-  u64 max_pfn() const override { return 4096; }
-  std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override { return {{lo, hi}}; }
   Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
     for (u64 i = 0; i < count; ++i) {
       std::vector<std::byte> p = expected_page(pfn + i);
@@ -234,16 +234,6 @@ class PatternInput final : public DumpInput {
     }
     return {};
   }
-  Result<void> read_phys(u64, std::span<std::byte>) const override { return {}; }
-  std::span<const std::byte> note_bytes() const override { return {}; }
-  u64 vmcoreinfo_offset_in_notes() const override { return 0; }
-  u64 vmcoreinfo_size() const override { return 0; }
-  const Vmcoreinfo& vmcoreinfo() const override { return vi_; }
-  int nr_cpus() const override { return 1; }
-
- private:
-  std::string path_ = "pattern";
-  Vmcoreinfo vi_;
 };
 
 }  // namespace
