@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "debuginfo/libdw_loader.h"
 #include "io/text_file.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
@@ -270,6 +271,14 @@ Result<Outcome> cmd_hook_info(Ctl& c) {
     if (!p->empty()) add("bin", *p);
   for (const std::string& b : c.conf.extra_bins) add("bin", b);
   if (c.conf.target == DumpTarget::ssh) add("file", c.conf.sshkey);
+  // -x/--config: the files, and libdw, which dumpfilter opens only then (ldd does not see it).
+  std::vector<std::string> inputs = collector_input_files(c.conf);
+  for (const std::string& f : inputs) add("file", f);
+  if (!inputs.empty()) {
+    Result<std::string> dw = debuginfo::libdw_path();
+    if (!dw) return std::move(dw).error().context("core_collector " + inputs.front());
+    add("lib", *dw);
+  }
   return Outcome{kExitOk, out.empty() ? out : out.substr(0, out.size() - 1)};
 }
 

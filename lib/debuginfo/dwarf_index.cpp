@@ -1,11 +1,10 @@
 // dwarf_index.cpp: libdw over a debug vmlinux. Types are handed out as DIE offsets, so a TypeId
 // stays valid for the life of the index and costs nothing to copy.
 #include "debuginfo/dwarf_index.h"
+#include "debuginfo/libdw_loader.h"
 
 #include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <fcntl.h>
-#include <gelf.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,14 +21,17 @@ struct VarHits {
   std::optional<TypeId> declared_type;    // from a declaration, when no definition has a location
 };
 
+// Only reached through a DwarfIndex, which open() makes after libdw() has loaded.
+const LibDw& dw() { return **libdw(); }
+
 constexpr int kMaxTypeChain = 64;  // typedef/const chains longer than this are corrupt DWARF
 
-u64 die_offset(Dwarf_Die* d) { return static_cast<u64>(dwarf_dieoffset(d)); }
+u64 die_offset(Dwarf_Die* d) { return static_cast<u64>(dw().dwarf_dieoffset(d)); }
 
 std::optional<TypeId> type_of(Dwarf_Die* d) {
   Dwarf_Attribute a;
   Dwarf_Die t;
-  if (!dwarf_attr_integrate(d, DW_AT_type, &a) || !dwarf_formref_die(&a, &t)) return std::nullopt;
+  if (!dw().dwarf_attr_integrate(d, DW_AT_type, &a) || !dw().dwarf_formref_die(&a, &t)) return std::nullopt;
   return TypeId{die_offset(&t), 0};
 }
 
@@ -38,34 +40,34 @@ std::optional<TypeId> type_of(Dwarf_Die* d) {
 // split-DWARF ancestor). libdw resolves the index into a DW_FORM_addr attribute for us.
 std::optional<u64> address_of(Dwarf_Die* d) {
   Dwarf_Attribute a;
-  if (!dwarf_attr(d, DW_AT_location, &a)) return std::nullopt;
+  if (!dw().dwarf_attr(d, DW_AT_location, &a)) return std::nullopt;
   Dwarf_Op* ops = nullptr;
   size_t n = 0;
-  if (dwarf_getlocation(&a, &ops, &n) != 0 || n != 1) return std::nullopt;
+  if (dw().dwarf_getlocation(&a, &ops, &n) != 0 || n != 1) return std::nullopt;
   if (ops[0].atom == DW_OP_addr) return static_cast<u64>(ops[0].number);
   if (ops[0].atom != DW_OP_addrx && ops[0].atom != DW_OP_GNU_addr_index) return std::nullopt;
   Dwarf_Attribute slot;
   Dwarf_Addr addr = 0;
-  if (dwarf_getlocation_attr(&a, &ops[0], &slot) != 0 || dwarf_formaddr(&slot, &addr) != 0)
+  if (dw().dwarf_getlocation_attr(&a, &ops[0], &slot) != 0 || dw().dwarf_formaddr(&slot, &addr) != 0)
     return std::nullopt;
   return static_cast<u64>(addr);
 }
 
 const char* name_of(Dwarf_Die* d) {
-  const char* n = dwarf_diename(d);
+  const char* n = dw().dwarf_diename(d);
   if (n) return n;
   Dwarf_Attribute a;
-  if (dwarf_attr_integrate(d, DW_AT_name, &a)) return dwarf_formstring(&a);
+  if (dw().dwarf_attr_integrate(d, DW_AT_name, &a)) return dw().dwarf_formstring(&a);
   return nullptr;
 }
 
 bool has_flag(Dwarf_Die* d, unsigned attr) {
   bool v = false;
   Dwarf_Attribute a;
-  return dwarf_attr(d, attr, &a) && dwarf_formflag(&a, &v) == 0 && v;
+  return dw().dwarf_attr(d, attr, &a) && dw().dwarf_formflag(&a, &v) == 0 && v;
 }
 
-std::string dwarf_error_text() { return dwarf_errmsg(-1); }
+std::string dwarf_error_text() { return dw().dwarf_errmsg(-1); }
 
 }  // namespace
 
@@ -78,24 +80,24 @@ struct DwarfIndex::Impl {
   mutable std::set<std::string, std::less<>> structs_walked;
 
   ~Impl() {
-    if (dbg) dwarf_end(dbg);
+    if (dbg) dw().dwarf_end(dbg);
     if (fd >= 0) ::close(fd);
   }
 
   // The ELF symbol table's global object of that name, to choose among same-named statics.
   std::optional<GElf_Sym> global_symbol(std::string_view name) const {
-    Elf* elf = dwarf_getelf(dbg);
+    Elf* elf = dw().dwarf_getelf(dbg);
     Elf_Scn* scn = nullptr;
-    while ((scn = elf_nextscn(elf, scn))) {
+    while ((scn = dw().elf_nextscn(elf, scn))) {
       GElf_Shdr sh;
-      if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0) continue;
-      Elf_Data* data = elf_getdata(scn, nullptr);
+      if (!dw().gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || sh.sh_entsize == 0) continue;
+      Elf_Data* data = dw().elf_getdata(scn, nullptr);
       if (!data) return std::nullopt;
       for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; ++i) {
         GElf_Sym s;
-        if (!gelf_getsym(data, static_cast<int>(i), &s)) break;
+        if (!dw().gelf_getsym(data, static_cast<int>(i), &s)) break;
         if (GELF_ST_BIND(s.st_info) == STB_LOCAL) continue;
-        const char* n = elf_strptr(elf, sh.sh_link, s.st_name);
+        const char* n = dw().elf_strptr(elf, sh.sh_link, s.st_name);
         if (n && name == n) return s;
       }
     }
@@ -104,7 +106,7 @@ struct DwarfIndex::Impl {
 
   Result<Dwarf_Die> die_at(u64 off) const {
     Dwarf_Die d;
-    if (!dwarf_offdie(dbg, static_cast<Dwarf_Off>(off), &d))
+    if (!dw().dwarf_offdie(dbg, static_cast<Dwarf_Off>(off), &d))
       return make_error(Errc::corrupt, "no DWARF entry at offset " + std::to_string(off) + ": " + dwarf_error_text());
     return d;
   }
@@ -116,7 +118,7 @@ struct DwarfIndex::Impl {
     if (!d) return std::move(d).error();
     Dwarf_Die cur = *d;
     for (int i = 0; i < kMaxTypeChain; ++i) {
-      int tag = dwarf_tag(&cur);
+      int tag = dw().dwarf_tag(&cur);
       if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
           tag != DW_TAG_restrict_type && tag != DW_TAG_atomic_type)
         return std::optional(cur);
@@ -134,11 +136,13 @@ DwarfIndex::DwarfIndex(std::string path, std::unique_ptr<Impl> impl) : path_(std
 DwarfIndex::~DwarfIndex() = default;
 
 Result<std::unique_ptr<DwarfIndex>> DwarfIndex::open(const std::string& path) {
+  Result<const LibDw*> lib = libdw();
+  if (!lib) return lib.error().context(path);
   auto impl = std::make_unique<Impl>();
   impl->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (impl->fd < 0) return sys_error(path);
-  elf_version(EV_CURRENT);
-  impl->dbg = dwarf_begin(impl->fd, DWARF_C_READ);
+  dw().elf_version(EV_CURRENT);
+  impl->dbg = dw().dwarf_begin(impl->fd, DWARF_C_READ);
   if (!impl->dbg) return make_error(Errc::unsupported, path + ": cannot read its DWARF: " + dwarf_error_text());
   return std::unique_ptr<DwarfIndex>(new DwarfIndex(path, std::move(impl)));
 }
@@ -157,11 +161,11 @@ Result<void> DwarfIndex::walk(const std::vector<std::string>& variables, const s
   if (want_vars.empty() && want_structs.empty()) return {};
   Dwarf_CU* cu = nullptr;
   Dwarf_Die cudie;
-  while (dwarf_get_units(impl_->dbg, cu, &cu, nullptr, nullptr, &cudie, nullptr) == 0) {
+  while (dw().dwarf_get_units(impl_->dbg, cu, &cu, nullptr, nullptr, &cudie, nullptr) == 0) {
     Dwarf_Die d;
-    if (dwarf_child(&cudie, &d) != 0) continue;
+    if (dw().dwarf_child(&cudie, &d) != 0) continue;
     do {
-      int tag = dwarf_tag(&d);
+      int tag = dw().dwarf_tag(&d);
       if (tag == DW_TAG_variable && !want_vars.empty()) {
         const char* n = name_of(&d);
         if (!n) continue;
@@ -177,13 +181,13 @@ Result<void> DwarfIndex::walk(const std::vector<std::string>& variables, const s
           h.declared_type = t;
         }
       } else if ((tag == DW_TAG_structure_type || tag == DW_TAG_union_type) && !want_structs.empty()) {
-        const char* n = dwarf_diename(&d);
+        const char* n = dw().dwarf_diename(&d);
         if (!n || has_flag(&d, DW_AT_declaration)) continue;
         auto w = want_structs.find(std::string_view(n));
         if (w == want_structs.end() || impl_->structs.count(*w)) continue;
         impl_->structs[*w] = TypeId{die_offset(&d), 0};
       }
-    } while (dwarf_siblingof(&d, &d) == 0);
+    } while (dw().dwarf_siblingof(&d, &d) == 0);
   }
   for (const std::string& v : want_vars) impl_->vars_walked.insert(v);
   for (const std::string& s : want_structs) impl_->structs_walked.insert(s);
@@ -236,12 +240,12 @@ Result<TypeDesc> DwarfIndex::describe(TypeId t) const {
     if (!a) return std::move(a).error();
     d = *a;
   }
-  const char* n = dwarf_diename(&d);
+  const char* n = dw().dwarf_diename(&d);
   out.name = n ? n : "";
   Dwarf_Word size = 0;
   Dwarf_Attribute attr;
-  if (dwarf_attr(&d, DW_AT_byte_size, &attr) && dwarf_formudata(&attr, &size) == 0) out.size = size;
-  switch (dwarf_tag(&d)) {
+  if (dw().dwarf_attr(&d, DW_AT_byte_size, &attr) && dw().dwarf_formudata(&attr, &size) == 0) out.size = size;
+  switch (dw().dwarf_tag(&d)) {
     case DW_TAG_base_type: out.kind = TypeKind::base; break;
     case DW_TAG_enumeration_type: out.kind = TypeKind::enumeration; break;
     case DW_TAG_pointer_type: {
@@ -254,7 +258,7 @@ Result<TypeDesc> DwarfIndex::describe(TypeId t) const {
     case DW_TAG_structure_type:
     case DW_TAG_class_type:
     case DW_TAG_union_type:
-      out.kind = dwarf_tag(&d) == DW_TAG_union_type ? TypeKind::union_type : TypeKind::structure;
+      out.kind = dw().dwarf_tag(&d) == DW_TAG_union_type ? TypeKind::union_type : TypeKind::structure;
       out.declaration = has_flag(&d, DW_AT_declaration);
       break;
     case DW_TAG_subroutine_type: out.kind = TypeKind::function; break;
@@ -262,14 +266,14 @@ Result<TypeDesc> DwarfIndex::describe(TypeId t) const {
       out.kind = TypeKind::array;
       std::vector<u64> counts;
       Dwarf_Die sub;
-      if (dwarf_child(&d, &sub) == 0) {
+      if (dw().dwarf_child(&d, &sub) == 0) {
         do {
-          if (dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
+          if (dw().dwarf_tag(&sub) != DW_TAG_subrange_type) continue;
           Dwarf_Word v = 0;
-          if (dwarf_attr(&sub, DW_AT_count, &attr) && dwarf_formudata(&attr, &v) == 0) counts.push_back(v);
-          else if (dwarf_attr(&sub, DW_AT_upper_bound, &attr) && dwarf_formudata(&attr, &v) == 0) counts.push_back(v + 1);
+          if (dw().dwarf_attr(&sub, DW_AT_count, &attr) && dw().dwarf_formudata(&attr, &v) == 0) counts.push_back(v);
+          else if (dw().dwarf_attr(&sub, DW_AT_upper_bound, &attr) && dw().dwarf_formudata(&attr, &v) == 0) counts.push_back(v + 1);
           else counts.push_back(0);  // flexible array member
-        } while (dwarf_siblingof(&sub, &sub) == 0);
+        } while (dw().dwarf_siblingof(&sub, &sub) == 0);
       }
       if (counts.empty()) counts.push_back(0);
       if (t.dim >= counts.size()) return make_error(Errc::corrupt, "array type has no dimension " + std::to_string(t.dim));
@@ -295,18 +299,18 @@ Result<std::optional<Member>> DwarfIndex::member(TypeId aggregate, std::string_v
   if (!*s) return std::optional<Member>();
   Dwarf_Die d = **s;
   Dwarf_Die m;
-  if (dwarf_child(&d, &m) != 0) return std::optional<Member>();
+  if (dw().dwarf_child(&d, &m) != 0) return std::optional<Member>();
   do {
-    if (dwarf_tag(&m) != DW_TAG_member) continue;
+    if (dw().dwarf_tag(&m) != DW_TAG_member) continue;
     Dwarf_Word off = 0;
     Dwarf_Attribute attr;
-    if (dwarf_attr(&m, DW_AT_data_member_location, &attr) && dwarf_formudata(&attr, &off) != 0)
+    if (dw().dwarf_attr(&m, DW_AT_data_member_location, &attr) && dw().dwarf_formudata(&attr, &off) != 0)
       return make_error(Errc::unsupported, "member '" + std::string(name) + "': location is an expression");
-    const char* n = dwarf_diename(&m);
+    const char* n = dw().dwarf_diename(&m);
     std::optional<TypeId> t = type_of(&m);
     if (!t) continue;
     if (n && name == n) {
-      if (dwarf_hasattr(&m, DW_AT_bit_size))
+      if (dw().dwarf_hasattr(&m, DW_AT_bit_size))
         return make_error(Errc::unsupported, "member '" + std::string(name) + "' is a bit-field");
       return std::optional(Member{off, *t});
     }
@@ -315,7 +319,7 @@ Result<std::optional<Member>> DwarfIndex::member(TypeId aggregate, std::string_v
       if (!inner) return inner;
       if (*inner) return std::optional(Member{off + (*inner)->offset, (*inner)->type});
     }
-  } while (dwarf_siblingof(&m, &m) == 0);
+  } while (dw().dwarf_siblingof(&m, &m) == 0);
   return std::optional<Member>();
 }
 

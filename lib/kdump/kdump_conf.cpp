@@ -92,6 +92,17 @@ std::string_view to_string(DumpTarget t) {
 
 std::vector<std::string> collector_words(const KdumpConf& conf) { return words_of(conf.core_collector); }
 
+std::vector<std::string> collector_input_files(const KdumpConf& conf) {
+  std::vector<std::string> w = collector_words(conf), files;
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] == "--") break;
+    if ((w[i] == "-x" || w[i] == "--config") && i + 1 < w.size()) files.push_back(w[++i]);
+    else if (w[i].starts_with("--config=")) files.push_back(w[i].substr(9));
+    else if (w[i].starts_with("-x") && w[i].size() > 2) files.push_back(w[i].substr(2));
+  }
+  return files;
+}
+
 Result<KdumpConf> parse_kdump_conf(std::string_view text) {
   KdumpConf conf;
   std::set<std::string> seen;

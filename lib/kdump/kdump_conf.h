@@ -50,4 +50,9 @@ std::string_view to_string(DumpTarget t);
 // The core_collector's words ("dumpfilter", "-l", ...), split on blanks.
 std::vector<std::string> collector_words(const KdumpConf& conf);
 
+// Files the collector reads besides the vmcore: the debug vmlinux (-x) and the erase config
+// (--config), in every spelling dumpfilter accepts. The capture initramfs must carry them, and
+// libdw with them.
+std::vector<std::string> collector_input_files(const KdumpConf& conf);
+
 }  // namespace kk

@@ -3,7 +3,8 @@
 # mkinitramfs (with our hook and boot script) and dracut (with our 99kdumpkit module) for
 # Debian's 6.1 guest kernel, and each image must hold kdumpctl, dumpfilter, /etc/kdump.conf,
 # the target's modules (ext4 and the virtio block chain from extra_modules) and the capture
-# entry point. Also: kdump.service passes `systemd-analyze verify`, and kdumpctl's commands
+# entry point; and, for a collector with -x/--config, those two files and libdw (which
+# dumpfilter opens with dlopen, so no ldd sees it). Also: kdump.service passes `systemd-analyze verify`, and kdumpctl's commands
 # answer on a fixture root (status, showmem, estimate on the image just built, start without
 # a reservation, reset-crashkernel on /etc/default/grub).
 source "$(dirname "$0")/lib.sh"
@@ -14,7 +15,10 @@ it_tmpdir
 kk_fetch_kernel 2>/dev/null
 
 conf=$IT_TMP/kdump.conf
+echo 'fake debug vmlinux' >"$IT_TMP/vmlinux-dbg"
+echo 'fake erase config' >"$IT_TMP/erase.conf"
 printf '%s\n' 'path /var/crash' 'ext4 LABEL=kkdump' 'extra_modules virtio_blk virtio_pci' \
+    "core_collector dumpfilter -l -d 31 -x $IT_TMP/vmlinux-dbg --config=$IT_TMP/erase.conf" \
     'failure_action poweroff' 'final_action poweroff' >"$conf"
 
 # mkinitramfs: the image must list our files and force-load the target's modules.
@@ -23,11 +27,12 @@ if command -v mkinitramfs >/dev/null; then
   kk_capture_initramfs mkinitramfs "$conf" "$img" || it_fail "kdumpctl rebuild with mkinitramfs failed"
   list=$(lsinitramfs "$img")
   for f in usr/sbin/kdumpctl usr/sbin/dumpfilter etc/kdump.conf scripts/init-premount/kdumpkit \
-           kernel/fs/ext4/ext4.ko kernel/drivers/block/virtio_blk.ko kernel/drivers/virtio/virtio_pci.ko; do
+           kernel/fs/ext4/ext4.ko kernel/drivers/block/virtio_blk.ko kernel/drivers/virtio/virtio_pci.ko \
+           libdw.so.1 libelf.so.1 "${IT_TMP#/}/vmlinux-dbg" "${IT_TMP#/}/erase.conf"; do
     grep -q "$f" <<<"$list" || it_fail "mkinitramfs image has no $f"
   done
   [ "$(stat -c %a "$img")" = 600 ] || it_fail "capture initramfs is not 0600"
-  echo "ok: mkinitramfs capture image $(stat -c %s "$img") B in $KK_CAPTURE_SECONDS s, with kdumpctl, dumpfilter, ext4, virtio_blk"
+  echo "ok: mkinitramfs capture image $(stat -c %s "$img") B in $KK_CAPTURE_SECONDS s, with kdumpctl, dumpfilter, ext4, virtio_blk, libdw, -x/--config files"
   # estimate measures that image.
   mkdir -p "$IT_TMP/fx/etc" "$IT_TMP/fx/sys/kernel" "$IT_TMP/fx/proc"
   cp "$conf" "$IT_TMP/fx/etc/kdump.conf"
@@ -47,10 +52,11 @@ kk_capture_initramfs dracut "$conf" "$img" || it_fail "kdumpctl rebuild with dra
 list=$("$KK_DRACUT_ROOT/usr/bin/lsinitrd" "$img" 2>/dev/null) || true
 [ -n "$list" ] || list=$(zcat "$img" | cpio -t 2>/dev/null)
 for f in usr/sbin/kdumpctl usr/sbin/dumpfilter etc/kdump.conf hooks/pre-mount/01-kdumpkit-capture.sh \
-         kernel/fs/ext4/ext4.ko kernel/drivers/block/virtio_blk.ko etc/cmdline.d/50kdumpkit.conf; do
+         kernel/fs/ext4/ext4.ko kernel/drivers/block/virtio_blk.ko etc/cmdline.d/50kdumpkit.conf \
+         libdw.so.1 libelf.so.1 "${IT_TMP#/}/vmlinux-dbg" "${IT_TMP#/}/erase.conf"; do
   grep -q "$f" <<<"$list" || it_fail "dracut image has no $f"
 done
-echo "ok: dracut capture image $(stat -c %s "$img") B in $KK_CAPTURE_SECONDS s, with kdumpctl, dumpfilter, ext4, virtio_blk"
+echo "ok: dracut capture image $(stat -c %s "$img") B in $KK_CAPTURE_SECONDS s, with kdumpctl, dumpfilter, ext4, virtio_blk, libdw, -x/--config files"
 
 # kdump.service: systemd-analyze verify, with ExecStart pointing at the built kdumpctl.
 if command -v systemd-analyze >/dev/null; then

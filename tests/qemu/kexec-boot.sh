@@ -16,9 +16,10 @@
 #                  (default), -s kexec_file_load, -a file then classic
 #   --mem          guest RAM (default 1G)
 #   --cpus         guest vCPUs (default 1)
-#   --crashkernel  crashkernel= of the first kernel (crash mode; default 128M; 96M is marginal
-#                  with this ~4.5 MB capture image: one of two -s runs ran out of memory unpacking
-#                  it; SIZE,high works)
+#   --crashkernel  crashkernel= of the first kernel (crash mode; default 128M; 96M is the
+#                  smallest that captures with this 3.9 MB (9.8 MB unpacked: busybox, ext4
+#                  chain, libc, dumpfilter) capture image, 1G and 4G guests, -c and -s; 88M
+#                  runs out of memory; SIZE,high works)
 #   --level        dumpfilter -d LEVEL in the capture kernel (default 31)
 #   --codec        dumpfilter codec option (default -l; "none" for uncompressed, -E for ELF)
 #   --fill         MiB of random data the first kernel puts in tmpfs before the panic (default 16)

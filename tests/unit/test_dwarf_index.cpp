@@ -8,6 +8,7 @@
 #include <string>
 
 #include "debuginfo/dwarf_index.h"
+#include "debuginfo/libdw_loader.h"
 #include "tests/unit/fixtures/dwarf_fixture.h"
 
 using namespace kk;
@@ -131,4 +132,16 @@ TEST_CASE("dwarf index: a file without DWARF is refused, naming it", "[dwarf_ind
   Result<std::unique_ptr<DwarfIndex>> r = DwarfIndex::open("/nonexistent/vmlinux");
   REQUIRE(!r);
   REQUIRE(r.error().msg.find("/nonexistent/vmlinux") == 0);
+}
+
+TEST_CASE("libdw loader: every function resolves; a missing library is a clear error", "[dwarf_index]") {
+  Result<LibDw> dw = open_libdw("libdw.so.1");
+  if (!dw) FAIL(dw.error().msg);
+  REQUIRE(dw->dwarf_begin != nullptr);
+  REQUIRE(dw->gelf_getsym != nullptr);  // libelf's, found through libdw's dependencies
+  Result<LibDw> none = open_libdw("libkdumpkit-no-such-lib.so.1");
+  REQUIRE(!none);
+  REQUIRE(none.error().code == Errc::missing);
+  REQUIRE(none.error().msg.find("libkdumpkit-no-such-lib.so.1") != std::string::npos);
+  REQUIRE(none.error().msg.find("libdw1") != std::string::npos);
 }

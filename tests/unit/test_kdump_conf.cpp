@@ -124,3 +124,16 @@ TEST_CASE("kdump.conf: every bad line names its line", "[kdump_conf]") {
     REQUIRE(c.error().msg.starts_with(b.want));
   }
 }
+
+TEST_CASE("kdump.conf: the collector's -x and --config files, in every spelling", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf(
+      "core_collector dumpfilter -l -x /usr/lib/debug/vmlinux --config /etc/erase.conf -d 31\n");
+  REQUIRE(c);
+  REQUIRE(collector_input_files(*c) == std::vector<std::string>{"/usr/lib/debug/vmlinux", "/etc/erase.conf"});
+  c = parse_kdump_conf("core_collector dumpfilter -x/boot/vmlinux-dbg --config=/etc/e.conf\n");
+  REQUIRE(c);
+  REQUIRE(collector_input_files(*c) == std::vector<std::string>{"/boot/vmlinux-dbg", "/etc/e.conf"});
+  c = parse_kdump_conf("core_collector dumpfilter -l -d 31\n");
+  REQUIRE(c);
+  REQUIRE(collector_input_files(*c).empty());
+}

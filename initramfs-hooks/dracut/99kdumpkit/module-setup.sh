@@ -24,7 +24,7 @@ installkernel() {
 }
 
 install() {
-    local kind what mods=''
+    local kind what dep mods=''
     inst_binary "${KDUMPKIT_KDUMPCTL:-$(command -v kdumpctl)}" /usr/sbin/kdumpctl
     inst_simple "${KDUMPKIT_CONF:-/etc/kdump.conf}" /etc/kdump.conf
     while read -r kind what; do
@@ -36,6 +36,11 @@ install() {
                 else
                     inst_binary "$what"
                 fi
+                ;;
+            lib)  # opened with dlopen, so no ldd of dumpfilter lists it; and dracut-install
+                  # resolves only executables' libraries (a 0644 .so gets none), so: its own.
+                inst_library "$what"
+                for dep in $(ldd "$what" | awk '$3 ~ /^\// { print $3 }'); do inst_library "$dep"; done
                 ;;
             file) inst_simple "$what" ;;
         esac
