@@ -6,8 +6,9 @@
 # disk (tests/qemu/kexec-boot.sh). Here: crash reads the dump (sys: release and PANIC; bt; log:
 # the sysrq line), drgn reads init_uts_ns and the crashed thread, the dmesg file has the panic,
 # and the triage report (report.json, report.txt) parses and names the sysrq crash.
-# Runs: -c and -s (1 GiB, 1 vCPU); -c:4g, a 4 GiB guest with 2 vCPUs, where crash, drgn and the
-# report must all see 2 CPUs; with UEFI firmware installed (package ovmf), -c:efi, the first
+# Runs: -c and -s (1 GiB, 1 vCPU); -c:4g, a 4 GiB guest with 2 vCPUs and crashkernel=96M
+# (the smallest reservation the capture must fit), where crash, drgn and the report must all
+# see 2 CPUs; with UEFI firmware installed (package ovmf), -c:efi, the first
 # kernel booted by UEFI, whose capture kernel must have EFI too (runtime map passed on). Then
 # -c:spoil: the load gets kexec --test-spoil-digest and the purgatory must refuse to enter the
 # capture kernel on the panic.
@@ -24,9 +25,9 @@ for variant in "${variants[@]}"; do
     # The file-load capture writes ELF (-E): crash and drgn read that form too.
     -s) codec=-E ;;
     -c:efi) extra=(--efi) ;;
-    # Lean: the default 16 MiB fill; crashkernel=128M is enough for 4 GiB (capture /init had
-    # ~39 MB free, dumpfilter's RSS ~28 MB).
-    -c:4g) extra=(--mem 4G --cpus 2 --fill 16); cpus=2 ;;
+    # Lean: the default 16 MiB fill. At 96M the capture /init has ~10 MB free (88M runs out of
+    # memory unpacking the capture image).
+    -c:4g) extra=(--mem 4G --cpus 2 --fill 16 --crashkernel 96M); cpus=2 ;;
   esac
   out="$IT_TMP/crash$variant"
   "$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt "$opt" "${extra[@]}" --level 31 --codec "$codec" \
