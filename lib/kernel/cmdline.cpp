@@ -74,6 +74,76 @@ Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_
   return out;
 }
 
+namespace {
+
+// The right-hand side of a KEY=... line in /etc/default/grub, which update-grub sources as
+// shell: one word in single quotes, double quotes or none, then blanks and an optional comment.
+struct GrubValue {
+  char quote = '\0';  // '\'', '"' or '\0'
+  std::string value;  // as the shell sees it (quotes and escapes removed)
+  std::string tail;   // what followed the closing quote: blanks and a comment, kept verbatim
+};
+
+// A double-quoted word's value. Only \\ \" \$ \` are escapes there; an unescaped $ or `
+// is an expansion whose value only the shell knows.
+Result<std::string> unescape_double(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == '$' || v[i] == '`') return make_error(Errc::corrupt, "GRUB_CMDLINE_LINUX expands '$' or '`'");
+    if (v[i] == '\\' && i + 1 < v.size() && std::string_view("\\\"$`").find(v[i + 1]) != std::string_view::npos) ++i;
+    out += v[i];
+  }
+  return out;
+}
+
+Result<GrubValue> parse_grub_value(std::string_view v) {
+  GrubValue g;
+  size_t end = v.size();
+  if (!v.empty() && (v.front() == '\'' || v.front() == '"')) {
+    g.quote = v.front();
+    end = 1;
+    while (end < v.size() && v[end] != g.quote) end += (g.quote == '"' && v[end] == '\\') ? 2 : 1;
+    if (end >= v.size()) return make_error(Errc::corrupt, "GRUB_CMDLINE_LINUX has unbalanced quotes");
+    std::string_view inner = v.substr(1, end - 1);
+    if (g.quote == '\'') {
+      g.value = inner;
+    } else {
+      Result<std::string> u = unescape_double(inner);
+      if (!u) return std::move(u).error();
+      g.value = *u;
+    }
+    ++end;
+  } else {
+    end = std::min(v.find_first_of(" \t"), v.size());
+    g.value = v.substr(0, end);
+    if (g.value.find_first_of("\"'$`\\") != std::string::npos)
+      return make_error(Errc::corrupt, "GRUB_CMDLINE_LINUX is not one quoted value");
+  }
+  g.tail = v.substr(end);
+  std::string_view rest = std::string_view(g.tail);
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  if (!rest.empty() && rest.front() != '#')
+    return make_error(Errc::corrupt, "GRUB_CMDLINE_LINUX is not one quoted value");
+  return g;
+}
+
+// The value written back in the quoting it had (unquoted values get single quotes once they
+// hold a blank: inside them nothing is special).
+std::string quote_grub_value(char quote, std::string_view value) {
+  if (quote == '"') {
+    std::string out = "\"";
+    for (char c : value) {
+      if (std::string_view("\\\"$`").find(c) != std::string_view::npos) out += '\\';
+      out += c;
+    }
+    return out + "\"";
+  }
+  if (quote == '\0' && value.find_first_of(" \t") == std::string_view::npos) return std::string(value);
+  return "'" + std::string(value) + "'";
+}
+
+}  // namespace
+
 Result<std::string> grub_default_set_param(std::string_view text, std::string_view name,
                                            std::string_view value) {
   static constexpr std::string_view key = "GRUB_CMDLINE_LINUX=";
@@ -84,21 +154,16 @@ Result<std::string> grub_default_set_param(std::string_view text, std::string_vi
   std::string word = std::string(name) + "=" + std::string(value);
   while (lines.next(&line)) {
     if (!done && line.starts_with(key)) {
-      std::string_view v = line.substr(key.size());
-      char q = v.empty() ? '\0' : v.front();
-      if (q == '"' || q == '\'') {
-        if (v.size() < 2 || v.back() != q || v.substr(1, v.size() - 2).find(q) != std::string_view::npos)
-          return make_error(Errc::corrupt, "line " + std::to_string(lines.number()) +
-                                               ": GRUB_CMDLINE_LINUX has unbalanced quotes");
-        v = v.substr(1, v.size() - 2);
-      } else if (v.find_first_of(" \t\"'") != std::string_view::npos) {
-        return make_error(Errc::corrupt, "line " + std::to_string(lines.number()) +
-                                             ": GRUB_CMDLINE_LINUX is not one quoted value");
-      }
+      std::string at = "line " + std::to_string(lines.number());
+      Result<GrubValue> g = parse_grub_value(line.substr(key.size()));
+      if (!g) return std::move(g).error().context(at);
+      // A value with a single quote cannot be written back in single quotes.
+      if (g->quote == '\'' && word.find('\'') != std::string::npos)
+        return make_error(Errc::corrupt, at + ": a value with ' in a single-quoted GRUB_CMDLINE_LINUX");
       const std::string_view names[] = {name};
-      Result<std::string> kept = remove_params(v, names);
-      if (!kept) return std::move(kept).error().context("line " + std::to_string(lines.number()));
-      out += std::string(key) + "\"" + *kept + (kept->empty() ? "" : " ") + word + "\"\n";
+      Result<std::string> kept = remove_params(g->value, names);
+      if (!kept) return std::move(kept).error().context(at);
+      out += std::string(key) + quote_grub_value(g->quote, *kept + (kept->empty() ? "" : " ") + word) + g->tail + "\n";
       done = true;
       continue;
     }

@@ -53,10 +53,44 @@ TEST_CASE("cmdline: /etc/default/grub edit", "[cmdline]") {
   REQUIRE(s);
   REQUIRE(*s == "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"quiet crashkernel=1G-4G:192M,4G-:256M\"\nGRUB_TIMEOUT=5\n");
   s = grub_default_set_param("GRUB_CMDLINE_LINUX=''\n", "crashkernel", "256M");
-  REQUIRE(*s == "GRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX='crashkernel=256M'\n");  // the quoting kept
   s = grub_default_set_param("GRUB_DEFAULT=0\n", "crashkernel", "256M");  // no line: added
   REQUIRE(*s == "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
   REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=\"quiet\n", "crashkernel", "256M"));
   REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=quiet splash\n", "crashkernel", "256M"));
   REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=\"a\"b\"\n", "crashkernel", "256M"));
+}
+
+// Issue 18 point 7: update-grub sources the file as shell, so the quoting chosen by the
+// administrator carries meaning: '$(id)' stays literal only inside single quotes, and a
+// double-quoted value may hold escaped quotes. The edit keeps the original quoting and any
+// trailing comment.
+TEST_CASE("cmdline: /etc/default/grub edit keeps single quotes", "[cmdline]") {
+  Result<std::string> s = grub_default_set_param("GRUB_CMDLINE_LINUX='quiet x=$(id) crashkernel=1G'\n",
+                                                 "crashkernel", "256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX='quiet x=$(id) crashkernel=256M'\n");
+  s = grub_default_set_param("GRUB_CMDLINE_LINUX='a=\"b c\" quiet'\n", "crashkernel", "256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX='a=\"b c\" quiet crashkernel=256M'\n");
+}
+
+TEST_CASE("cmdline: /etc/default/grub edit keeps escaped double quotes", "[cmdline]") {
+  Result<std::string> s = grub_default_set_param("GRUB_CMDLINE_LINUX=\"a=\\\"b c\\\" quiet\"\n",
+                                                 "crashkernel", "256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX=\"a=\\\"b c\\\" quiet crashkernel=256M\"\n");
+}
+
+TEST_CASE("cmdline: /etc/default/grub edit keeps a trailing comment", "[cmdline]") {
+  Result<std::string> s = grub_default_set_param("GRUB_CMDLINE_LINUX='quiet'  # set by hand\n",
+                                                 "crashkernel", "256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX='quiet crashkernel=256M'  # set by hand\n");
+  s = grub_default_set_param("GRUB_CMDLINE_LINUX=\"quiet crashkernel=1G\" # old\n", "crashkernel", "256M");
+  REQUIRE(s);
+  REQUIRE(*s == "GRUB_CMDLINE_LINUX=\"quiet crashkernel=256M\" # old\n");
+  // What the edit cannot keep exactly it refuses rather than rewrites.
+  REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX='a'\"b\"\n", "crashkernel", "256M"));
+  REQUIRE(!grub_default_set_param("GRUB_CMDLINE_LINUX=\"$(id)\"\n", "crashkernel", "256M"));
 }
