@@ -27,6 +27,49 @@ std::vector<std::string> words_of(std::string_view s) {
 
 bool is_abs_path(std::string_view p) { return p.size() > 1 && p.front() == '/'; }
 
+// An absolute path without "." or ".." components: the dump directory must stay where named.
+bool is_plain_abs_path(std::string_view p) {
+  if (!is_abs_path(p)) return false;
+  for (size_t i = 0; i < p.size();) {
+    size_t j = std::min(p.find('/', i + 1), p.size());
+    std::string_view c = p.substr(i + 1, j - i - 1);
+    if (c == "." || c == "..") return false;
+    i = j;
+  }
+  return true;
+}
+
+bool all_of_set(std::string_view s, std::string_view extra) {
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || extra.find(c) != std::string_view::npos;
+  });
+}
+
+// Host names and addresses reach ssh's and mount's argv: letters, digits, '.', '-' and '_'
+// (never first: it would read as an option), or an IPv6 address in brackets.
+bool is_host(std::string_view h) {
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') return all_of_set(h.substr(1, h.size() - 2), ":.");
+  return !h.empty() && h.front() != '-' && h.front() != '.' && all_of_set(h, ".-_");
+}
+
+// user@host, the user a plain login name.
+bool is_ssh_target(std::string_view v) {
+  size_t at = v.find('@');
+  if (at == std::string_view::npos) return false;
+  std::string_view user = v.substr(0, at);
+  return !user.empty() && user.front() != '-' && all_of_set(user, "._-") && is_host(v.substr(at + 1));
+}
+
+// host:/export; the host may be a bracketed IPv6 address, the export a path without blanks or
+// commas (mount reads commas as option separators elsewhere; an export has no need of them).
+bool is_nfs_target(std::string_view v) {
+  size_t colon = v.starts_with("[") ? v.find("]:") : v.find(':');
+  if (colon == std::string_view::npos) return false;
+  if (v.starts_with("[")) ++colon;
+  std::string_view exp = v.substr(colon + 1);
+  return is_host(v.substr(0, colon)) && exp.size() > 1 && exp.front() == '/' && exp.find(',') == std::string_view::npos;
+}
+
 // "/dev/...", "UUID=<hex and dashes>", "LABEL=<anything>"
 std::optional<std::string> check_device(std::string_view d) {
   if (d.starts_with("/dev/") && d.size() > 5) return std::nullopt;
@@ -133,7 +176,8 @@ Result<KdumpConf> parse_kdump_conf(std::string_view text) {
     if (value.empty()) return fail("'" + key + "' needs a value");
     bool one_word = w.size() == 2;
     if (key == "path") {
-      if (!one_word || !is_abs_path(value)) return fail("path must be one absolute path, not '" + value + "'");
+      if (!one_word || !is_plain_abs_path(value))
+        return fail("path must be one absolute path without . or .., not '" + value + "'");
       conf.path = value;
     } else if (std::find(fs_types.begin(), fs_types.end(), key) != fs_types.end()) {
       if (!one_word) return fail(key + " takes one device");
@@ -147,17 +191,11 @@ Result<KdumpConf> parse_kdump_conf(std::string_view text) {
       conf.target = DumpTarget::raw;
       conf.device = value;
     } else if (key == "ssh") {
-      size_t at = value.find('@');
-      if (!one_word || at == 0 || at == std::string::npos || at + 1 == value.size() ||
-          value.find('@', at + 1) != std::string::npos)
-        return fail("ssh takes user@host, not '" + value + "'");
+      if (!one_word || !is_ssh_target(value)) return fail("ssh takes user@host, not '" + value + "'");
       conf.target = DumpTarget::ssh;
       conf.ssh = value;
     } else if (key == "nfs") {
-      size_t colon = value.find(':');
-      if (!one_word || colon == 0 || colon == std::string::npos || colon + 1 >= value.size() ||
-          value[colon + 1] != '/')
-        return fail("nfs takes host:/export, not '" + value + "'");
+      if (!one_word || !is_nfs_target(value)) return fail("nfs takes host:/export, not '" + value + "'");
       conf.target = DumpTarget::nfs;
       conf.nfs = value;
     } else if (key == "sshkey") {

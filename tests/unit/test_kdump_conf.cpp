@@ -137,3 +137,38 @@ TEST_CASE("kdump.conf: the collector's -x and --config files, in every spelling"
   REQUIRE(c);
   REQUIRE(collector_input_files(*c).empty());
 }
+
+// Issue 18 point 8: values reach argv (ssh, mount) and remote paths. A value that would read as
+// an option, or a path that climbs out of its directory, is refused at parse time.
+TEST_CASE("kdump.conf: values that would be options or leave their directory", "[kdump_conf]") {
+  struct Bad {
+    const char* text;
+    const char* want;
+  };
+  const Bad bad[] = {
+      {"ssh -oProxyCommand=touch${IFS}/tmp/x@h\n", "line 1: ssh takes user@host"},
+      {"ssh -oProxyCommand=x@h\n", "line 1: ssh takes user@host"},
+      {"ssh root@-oProxyCommand=x\n", "line 1: ssh takes user@host"},
+      {"ssh root@h;id\n", "line 1: ssh takes user@host"},
+      {"ssh ro'ot@host\n", "line 1: ssh takes user@host"},
+      {"\nnfs -oexec,suid:/x\n", "line 2: nfs takes host:/export"},
+      {"nfs -server:/export\n", "line 1: nfs takes host:/export"},
+      {"nfs server:/export,suid\n", "line 1: nfs takes host:/export"},
+      {"path /var/crash/../../etc\n", "line 1: path must be one absolute path"},
+      {"path /var/./crash\n", "line 1: path must be one absolute path"},
+  };
+  for (const Bad& b : bad) {
+    INFO(b.text);
+    Result<KdumpConf> c = parse_kdump_conf(b.text);
+    REQUIRE(!c);
+    INFO(c.error().msg);
+    REQUIRE(c.error().msg.starts_with(b.want));
+  }
+  // What real targets look like still parses, a path with a quote included (it is quoted).
+  for (const char* ok : {"ssh kdump@dumps.example.org\n", "ssh root@10.0.2.2\n", "ssh k-d_u.mp@[fe80::1]\n",
+                         "nfs 10.0.2.2:/srv/crash\n", "nfs [fe80::1]:/srv/crash\n", "nfs nas-1.lan:/a/b_c\n",
+                         "path /var/crash/it's\n"}) {
+    INFO(ok);
+    REQUIRE(parse_kdump_conf(ok));
+  }
+}
