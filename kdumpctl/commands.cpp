@@ -12,7 +12,10 @@
 #include "io/text_file.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
+#include "kdumpctl/dirs.h"
+#include "kdumpctl/dump_name.h"
 #include "kdumpctl/kdumpctl.h"
+#include "kdumpctl/known_hosts.h"
 
 namespace kk {
 
@@ -55,6 +58,7 @@ std::string input_stamp(const Ctl& c) {
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) inputs.push_back(c.host.path(*p));
   for (const std::string& b : c.conf.extra_bins) inputs.push_back(c.host.path(b));
+  if (c.conf.target == DumpTarget::ssh) inputs.push_back(c.host.path(kKnownHostsPath));
   std::string out;
   for (const std::string& p : inputs) {
     struct stat st {};
@@ -131,13 +135,19 @@ Result<Outcome> cmd_start(Ctl& c) {
   if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
+  // An ssh target's host key goes into the image: the capture kernel trusts no other.
+  if (c.conf.target == DumpTarget::ssh) {
+    Result<std::string> rec = record_host_key(c.host, c.conf);
+    if (!rec) return std::move(rec).error();
+    if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
+  }
   Result<std::string> rebuilt = rebuild_if_needed(c);
   if (!rebuilt) return std::move(rebuilt).error();
   std::cout << "kdump: " << *rebuilt << "\n";
   // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
   Result<std::string> first = c.host.read_value("/proc/cmdline");
   if (!first) return std::move(first).error();
-  std::string append = env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + hostname();
+  std::string append = env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + safe_host_name(hostname());
   // Network targets: the capture initramfs brings the network up from ip= (DHCP unless the
   // administrator gave ip= in KDUMP_COMMANDLINE_APPEND).
   bool network = c.conf.target == DumpTarget::ssh || c.conf.target == DumpTarget::nfs;
@@ -211,7 +221,14 @@ Result<Outcome> cmd_propagate(Ctl& c) {
     KK_TRY(run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}));
     std::cout << "kdump: generated " << key << "\n";
   }
-  KK_TRY(run_ok({"ssh-copy-id", "-i", key + ".pub", c.conf.ssh}));
+  Result<std::string> rec = record_host_key(c.host, c.conf);
+  if (!rec) return std::move(rec).error();
+  if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
+  // ssh-copy-id checks the host against the key just recorded, as the capture kernel will.
+  std::vector<std::string> argv = {"ssh-copy-id", "-i", key + ".pub"};
+  for (std::string& o : host_key_options(c.host)) argv.push_back(std::move(o));
+  argv.insert(argv.end(), {"--", c.conf.ssh});
+  KK_TRY(run_ok(argv));
   return Outcome{kExitOk, "kdump: " + key + ".pub installed on " + c.conf.ssh};
 }
 
@@ -270,7 +287,10 @@ Result<Outcome> cmd_hook_info(Ctl& c) {
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) add("bin", *p);
   for (const std::string& b : c.conf.extra_bins) add("bin", b);
-  if (c.conf.target == DumpTarget::ssh) add("file", c.conf.sshkey);
+  if (c.conf.target == DumpTarget::ssh) {
+    add("file", c.conf.sshkey);
+    add("file", kKnownHostsPath);
+  }
   // -x/--config: the files, and libdw, which dumpfilter opens only then (ldd does not see it).
   std::vector<std::string> inputs = collector_input_files(c.conf);
   for (const std::string& f : inputs) add("file", f);

@@ -2,10 +2,12 @@
 #include "kdumpctl/host.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -41,7 +43,9 @@ std::string find_program(std::string_view name) {
   return "";
 }
 
-Result<int> run(const std::vector<std::string>& argv, RunIo io) {
+namespace {
+
+Result<pid_t> spawn(const std::vector<std::string>& argv, RunIo io) {
   if (argv.empty()) return make_error(Errc::usage, "empty command");
   std::string prog = find_program(argv[0]);
   if (prog.empty()) return make_error(Errc::missing, argv[0] + ": not found in PATH");
@@ -56,6 +60,10 @@ Result<int> run(const std::vector<std::string>& argv, RunIo io) {
     execv(prog.c_str(), args.data());
     _exit(127);
   }
+  return pid;
+}
+
+Result<int> wait_child(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return sys_error("waitpid");
@@ -63,10 +71,53 @@ Result<int> run(const std::vector<std::string>& argv, RunIo io) {
   return WEXITSTATUS(status);
 }
 
-Result<void> run_ok(const std::vector<std::string>& argv, RunIo io) {
-  Result<int> rc = run(argv, io);
-  if (!rc) return std::move(rc).error();
-  if (*rc != 0) return make_error(Errc::io, argv[0] + " exited with status " + std::to_string(*rc));
+Result<void> status_ok(const std::string& prog, const Result<int>& rc) {
+  if (!rc) return rc.error();
+  if (*rc != 0) return make_error(Errc::io, prog + " exited with status " + std::to_string(*rc));
+  return {};
+}
+
+}  // namespace
+
+Result<int> run(const std::vector<std::string>& argv, RunIo io) {
+  Result<pid_t> pid = spawn(argv, io);
+  if (!pid) return std::move(pid).error();
+  return wait_child(*pid);
+}
+
+Result<void> run_ok(const std::vector<std::string>& argv, RunIo io) { return status_ok(argv.empty() ? "" : argv[0], run(argv, io)); }
+
+Result<void> run_pipe(const std::vector<std::string>& producer, const std::vector<std::string>& consumer) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
+  Fd rd(p[0]), wr(p[1]);
+  Result<pid_t> cpid = spawn(consumer, RunIo{rd.get(), -1});
+  if (!cpid) return std::move(cpid).error();
+  rd = Fd();
+  Result<pid_t> ppid = spawn(producer, RunIo{-1, wr.get()});
+  wr = Fd();  // the consumer sees end of file when the producer exits
+  Result<void> pr = ppid ? status_ok(producer[0], wait_child(*ppid)) : Result<void>(std::move(ppid).error());
+  Result<void> cr = status_ok(consumer[0], wait_child(*cpid));
+  if (!pr) return pr;
+  return cr;
+}
+
+Result<std::string> run_output(const std::vector<std::string>& argv, size_t max) {
+  Fd out(memfd_create("kdumpctl-output", MFD_CLOEXEC));
+  if (!out.valid()) return sys_error("memfd_create");
+  KK_TRY(run_ok(argv, RunIo{-1, out.get()}));
+  std::string text(max, '\0');
+  ssize_t n = pread(out.get(), text.data(), text.size(), 0);
+  if (n < 0) return sys_error("reading the output of " + argv[0]);
+  text.resize(static_cast<size_t>(n));
+  return text;
+}
+
+Result<void> rename_noreplace(const std::string& from, const std::string& to) {
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return {};
+  if (errno != EINVAL && errno != ENOSYS) return sys_error("rename " + from + " to " + to);
+  if (link(from.c_str(), to.c_str()) != 0) return sys_error("link " + from + " to " + to);
+  if (unlink(from.c_str()) != 0) return sys_error("unlink " + from);
   return {};
 }
 
@@ -77,24 +128,10 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data) {
   return out->publish();
 }
 
-Result<void> make_dirs(const std::string& path, unsigned mode) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    std::string part = path.substr(0, i);
-    bool last = i == path.size();
-    if (mkdir(part.c_str(), last ? mode : 0755) != 0 && errno != EEXIST) return sys_error("mkdir " + part);
-    if (last && chmod(part.c_str(), mode) != 0) return sys_error("chmod " + part);
-  }
-  return {};
-}
-
 Result<void> fsync_path(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return sys_error("open " + path);
-  int r = fsync(fd);
-  int e = errno;
-  close(fd);
-  if (r != 0) return sys_error("fsync " + path, e);
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open " + path);
+  if (fsync(fd.get()) != 0) return sys_error("fsync " + path);
   return {};
 }
 

@@ -38,12 +38,18 @@ class Host {
 Result<int> run(const std::vector<std::string>& argv, RunIo io = {});
 // Like run(), but a non-zero status is an error: "PROGRAM exited with status N".
 Result<void> run_ok(const std::vector<std::string>& argv, RunIo io = {});
+// producer | consumer: both run at once, the producer's stdout into the consumer's stdin; an
+// error names the one that failed (both are waited for).
+Result<void> run_pipe(const std::vector<std::string>& producer, const std::vector<std::string>& consumer);
+// run_ok(), returning what the program wrote on stdout (at most `max` bytes).
+Result<std::string> run_output(const std::vector<std::string>& argv, size_t max = 64 << 10);
 // The full path of a program in PATH, or "" when there is none.
 std::string find_program(std::string_view name);
 // Writes data to path through a 0600 temporary beside it, fsync'ed and renamed.
 Result<void> write_file_atomic(const std::string& path, std::string_view data);
-// mkdir -p; the last component gets `mode`, parents 0755.
-Result<void> make_dirs(const std::string& path, unsigned mode);
+// rename(from, to) that never replaces an existing `to` (RENAME_NOREPLACE, or link and unlink
+// where the file system lacks it, as NFS does).
+Result<void> rename_noreplace(const std::string& from, const std::string& to);
 // fsync a file or directory by path.
 Result<void> fsync_path(const std::string& path);
 

@@ -5,8 +5,8 @@
 # builds are capture_initramfs.sh's, the real load kdumpctl_capture.sh's). Checked: start
 # builds once and loads with the capture command line (no crashkernel=, with irqpoll
 # nr_cpus=1 reset_devices, kdumpkit.host=), a second start is a no-op, restart rebuilds only
-# when kdump.conf changed, -s under lockdown and under secure boot, ip=dhcp for an ssh
-# target, force_no_rebuild without an image, status/stop exit codes, test's confirmation,
+# when kdump.conf changed, -s under lockdown and under secure boot, ip=dhcp and the recorded
+# host key for an ssh target, force_no_rebuild without an image, status/stop exit codes, test's confirmation,
 # non-root refusal, and save's failure path (kdump_pre, kdump_post 1, failure_action then
 # final_action, said on stdout).
 source "$(dirname "$0")/lib.sh"
@@ -86,9 +86,23 @@ case " $(last_load) " in *" -s "*) it_fail "-s without secure boot or lockdown" 
 echo "ok: -s under lockdown and secure boot, not otherwise"
 
 printf 'ssh kdump@dumphost\ncore_collector makedumpfile -F -l -d 31\n' >"$fx/etc/kdump.conf"
+# The ssh target's host key is recorded at start (ssh-keyscan stand-in), once, and goes into
+# the image: without it start refuses (the capture kernel would send nothing).
+printf '#!/bin/sh\nexit 1\n' >"$bin/ssh-keyscan"; chmod +x "$bin/ssh-keyscan"
+rc=0; out=$(ctl start 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q 'recording the host key of dumphost' <<<"$out" || it_fail "start without the target's host key: $rc $out"
+printf '#!/bin/sh\necho "$*" >>"%s/keyscan.log"\necho "dumphost ssh-ed25519 AAAAkey"\n' "$IT_TMP" >"$bin/ssh-keyscan"
+before=$(builds)
 ctl start >/dev/null || it_fail "start with an ssh target failed"
 case " $(last_load) " in *" ip=dhcp "*) ;; *) it_fail "no ip=dhcp for an ssh target: $(last_load)" ;; esac
+[ "$(cat "$fx/var/lib/kdumpkit/known_hosts")" = "dumphost ssh-ed25519 AAAAkey" ] || it_fail "host key not recorded"
+[ "$(cat "$IT_TMP/keyscan.log")" = "-T 10 -- dumphost" ] || it_fail "ssh-keyscan: $(cat "$IT_TMP/keyscan.log")"
+grep -q "known_hosts" "$fx/var/lib/kdumpkit/initrd-test.img.inputs" || it_fail "known_hosts is not an input of the image"
 ctl stop >/dev/null
+ctl start >/dev/null && ctl stop >/dev/null || it_fail "second start with an ssh target failed"
+[ "$(wc -l <"$IT_TMP/keyscan.log")" = 1 ] || it_fail "a recorded host key was scanned again"
+[ "$(builds)" = $((before + 1)) ] || it_fail "rebuilt without a change ($before -> $(builds))"
+echo "ok: the ssh target's host key recorded at start, once, an input of the image"
 printf 'ext4 LABEL=crash\nforce_no_rebuild 1\n' >"$fx/etc/kdump.conf"
 rm -f "$fx"/var/lib/kdumpkit/initrd-test.img
 rc=0; out=$(ctl start 2>&1) || rc=$?

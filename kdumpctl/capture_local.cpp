@@ -1,0 +1,80 @@
+// capture_local.cpp: the collector, and saving into a local directory (fs, rootfs, nfs) or
+// onto a raw device (see capture.h).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "kdumpctl/capture.h"
+#include "kdumpctl/dirs.h"
+
+namespace kk {
+
+namespace {
+
+std::string vmcore_path(const SaveJob& job) { return job.host.path("/proc/vmcore"); }
+
+Result<void> run_collector(const SaveJob& job, const std::string& out_path, int out_fd) {
+  say("running " + job.conf.core_collector);
+  Result<void> r = run_ok(collector_argv(job, out_path), RunIo{-1, out_fd});
+  if (!r) return std::move(r).error().context("core_collector '" + job.conf.core_collector + "'");
+  return {};
+}
+
+// dumpfilter writes a SHA-256 manifest beside the file it was given (vmcore-incomplete.sha256);
+// it names no file (sizes and byte ranges), so it follows the dump by a rename. Other
+// collectors write none.
+void rename_manifest(const std::string& dir) {
+  std::string from = dir + "/vmcore-incomplete.sha256";
+  if (access(from.c_str(), F_OK) != 0) return;
+  Result<void> r = rename_noreplace(from, dir + "/vmcore.sha256");
+  if (!r) say("keeping the manifest as " + from + ": " + r.error().msg);
+}
+
+}  // namespace
+
+std::vector<std::string> collector_argv(const SaveJob& job, const std::string& out_path) {
+  std::vector<std::string> argv = collector_words(job.conf);
+  argv.push_back(vmcore_path(job));
+  if (!out_path.empty()) argv.push_back(out_path);
+  return argv;
+}
+
+void logs_and_report(const SaveJob& job, const std::string& dir) {
+  if (find_program("dumpfilter").empty()) {
+    say("no dumpfilter in the initramfs: no vmcore-dmesg.txt or report");
+    return;
+  }
+  Result<int> rc = run({"dumpfilter", "--dump-dmesg", vmcore_path(job), dir + "/vmcore-dmesg.txt"});
+  say(std::string("vmcore-dmesg.txt ") + (rc && *rc == 0 ? "saved" : "failed"));
+  rc = run({"dumpfilter", "--report", dir + "/report.txt", vmcore_path(job)});
+  say(std::string("report.txt, report.json ") + (rc && *rc == 0 ? "saved" : "failed"));
+}
+
+Result<std::string> save_local(const SaveJob& job, const std::string& base) {
+  Result<std::string> dir = make_unique_dir(base + job.conf.path, job.name, 0700);
+  if (!dir) return dir;
+  std::string incomplete = *dir + "/vmcore-incomplete";
+  KK_TRY(run_collector(job, incomplete, -1));
+  if (chmod(incomplete.c_str(), 0600) != 0) return sys_error("chmod " + incomplete);
+  KK_TRY(fsync_path(incomplete));
+  KK_TRY(rename_noreplace(incomplete, *dir + "/vmcore"));
+  rename_manifest(*dir);
+  KK_TRY(fsync_path(*dir));
+  logs_and_report(job, *dir);
+  sync();
+  return dir;
+}
+
+Result<std::string> save_raw(const SaveJob& job) {
+  Result<std::string> dev = resolve_device(job.conf.device);
+  if (!dev) return std::move(dev).error();
+  Fd fd(open(dev->c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open " + *dev);
+  KK_TRY(run_collector(job, "", fd.get()));
+  if (fsync(fd.get()) != 0) return sys_error("fsync " + *dev);
+  return dev;
+}
+
+}  // namespace kk
