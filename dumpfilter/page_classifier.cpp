@@ -63,7 +63,16 @@ Result<PageLayout> page_layout_from(const Vmcoreinfo& vi) {
     if (!v) return std::move(v).error();
     *n.dst = *v;
   }
+  // Linux 7.1 renamed the field and its vmcoreinfo line to compound_info (commit d50569612c29);
+  // without it every tail would be classified on its own fields, and the tails of slab and other
+  // kernel compound pages, whose words look anonymous, excluded as user data. Its encoding
+  // changed with 7.1's commit 8c846c879e22: the head's struct page address | 1 as before, or, with
+  // CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP and a power-of-two SIZE(page), a mask | 1 (bits 63 down
+  // to order + log2(SIZE(page)) set; head = tail's struct page address & mask). Bit 0 marks a
+  // tail in both, and that is all the classifier needs: a head decides for its whole 2^order
+  // range (carried over), and a tail is never decided on its own.
   l.off_compound_head = vi.offset("page.compound_head");
+  if (!l.off_compound_head) l.off_compound_head = vi.offset("page.compound_info");
   // The order and destructor live in the first tail page. page.* offsets are relative to that
   // page; folio.* offsets to the head, so one struct page is taken off.
   auto tail_field = [&](const char* page_name, const char* folio_name) -> std::optional<u64> {
@@ -93,10 +102,62 @@ Result<PageLayout> page_layout_from(const Vmcoreinfo& vi) {
   l.slab_mapcount = mapcount_value(vi, "PAGE_SLAB_MAPCOUNT_VALUE");
   l.hugetlb_mapcount = mapcount_value(vi, "PAGE_HUGETLB_MAPCOUNT_VALUE");
   l.hugetlb_dtor = number_u(vi, "HUGETLB_PAGE_DTOR");
-  u64 need_end = std::max({l.off_flags, l.off_mapping, l.off_private}) + 8;
+  u64 need_end = std::max({l.off_flags, l.off_mapping, l.off_private,
+                           l.off_compound_head.value_or(0)}) + 8;
   if (need_end > l.struct_size || l.off_mapcount + 4 > l.struct_size)
     return make_error(Errc::corrupt, "vmcoreinfo: struct page offsets lie outside SIZE(page)");
   return l;
+}
+
+namespace {
+
+// "7.1.0-1-amd64" -> {7, 1}; nullopt without digits, a dot and digits at the start.
+std::optional<std::pair<u64, u64>> major_minor(std::string_view release) {
+  auto number = [&](size_t& at) -> std::optional<u64> {
+    size_t start = at;
+    u64 v = 0;
+    while (at < release.size() && release[at] >= '0' && release[at] <= '9' && at - start < 9)
+      v = v * 10 + static_cast<u64>(release[at++] - '0');
+    return at > start ? std::optional<u64>(v) : std::nullopt;
+  };
+  size_t at = 0;
+  std::optional<u64> major = number(at);
+  if (!major || at >= release.size() || release[at] != '.') return std::nullopt;
+  ++at;
+  std::optional<u64> minor = number(at);
+  if (!minor) return std::nullopt;
+  return std::pair{*major, *minor};
+}
+
+// The release as the warning shows it: the crashed kernel wrote it, so bytes that are not printable
+// ASCII go out as \xNN (no ESC reaches a terminal), and a runaway string is cut.
+std::string shown_release(std::string_view release) {
+  if (release.empty()) return "(no OSRELEASE)";
+  std::string out;
+  for (char ch : release.substr(0, 64)) {
+    auto b = static_cast<unsigned char>(ch);
+    if (b >= 0x20 && b < 0x7f && b != '\\') {
+      out += ch;
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += {'\\', 'x', kHex[b >> 4], kHex[b & 15]};
+    }
+  }
+  return release.size() > 64 ? out + "..." : out;
+}
+
+}  // namespace
+
+std::optional<std::string> newer_kernel_warning(std::string_view osrelease) {
+  auto checked = major_minor(kNewestCheckedKernel);
+  auto mm = major_minor(osrelease);
+  std::string rel = shown_release(osrelease);
+  if (!mm)
+    return "kernel release " + rel + " unreadable; page classes follow the rules checked up to Linux " +
+           kNewestCheckedKernel + " and may be wrong";
+  if (checked && *mm <= *checked) return std::nullopt;
+  return "kernel " + rel + " is newer than Linux " + kNewestCheckedKernel +
+         ", the newest whose page rules were checked: page classes may be wrong";
 }
 
 bool PageClassifier::is_slab(u64 flags, u32 mapcount) const {

@@ -7,6 +7,8 @@
 #include <array>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include "io/result.h"
 #include "kernel/vmcoreinfo.h"
@@ -43,7 +45,9 @@ struct PageLayout {
   u64 off_mapping = 24;
   u64 off_mapcount = 48;
   u64 off_private = 40;
-  std::optional<u64> off_compound_head;  // page.compound_head (tail pages: bit 0 set)
+  // The tail word: page.compound_head, page.compound_info from Linux 7.1. Bit 0 marks a tail in
+  // every encoding the kernel has used (see page_layout_from); nothing else in it is read.
+  std::optional<u64> off_compound_head;
   // In the first tail page (the struct page after the head):
   std::optional<u64> off_order;   // page.compound_order / folio._folio_order / folio._flags_1 byte
   std::optional<u64> off_dtor;    // page.compound_dtor / folio._folio_dtor
@@ -58,6 +62,14 @@ struct PageLayout {
 };
 
 Result<PageLayout> page_layout_from(const Vmcoreinfo& vi);
+
+// The newest kernel release (major.minor) whose page rules here were checked against its source
+// (mm/, include/linux/page-flags.h, kernel/vmcore_info.c). Newer kernels are dumped with a warning.
+inline constexpr const char* kNewestCheckedKernel = "6.12";
+
+// One line (no newline) for a kernel newer than kNewestCheckedKernel, or whose release (vmcoreinfo
+// OSRELEASE) has no readable "major.minor"; nullopt for a kernel the rules were checked on.
+std::optional<std::string> newer_kernel_warning(std::string_view osrelease);
 
 struct ClassCounts {
   std::array<u64, kPageClassCount> n{};

@@ -25,6 +25,7 @@ Result<Analysis> analyse(const DumpInput& in, int dump_level, std::string* note)
     if (!pl) return std::move(pl).error();
     a.mem_map = std::make_unique<MemMap>(*sl, *a.kmem);
     a.classifier = std::make_unique<PageClassifier>(*pl, dump_level);
+    if (dump_level & ~kDlZero) a.warning = newer_kernel_warning(vi.osrelease()).value_or("");
     return {};
   };
   Result<void> r = attempt();

@@ -32,6 +32,9 @@ struct Analysis {
   std::unique_ptr<MemMap> mem_map;
   std::unique_ptr<PageClassifier> classifier;
   u64 phys_base = 0;
+  // Set when pages are classified for a kernel newer than kNewestCheckedKernel: one line, shown
+  // by the caller before the dump starts (the dump still proceeds).
+  std::string warning;
 };
 
 // Sets up translation and the classifier. At -d 0/1 a kernel we cannot analyse is still dumped

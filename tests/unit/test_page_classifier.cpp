@@ -58,6 +58,17 @@ constexpr u8 kHugetlbDtor = 2;
 constexpr u8 kTranshugeDtor = 3;  // TRANSHUGE_PAGE_DTOR in 6.1
 constexpr u64 kVmemmap = 0xffffea0000000000ull;
 
+// How a tail page names its head. Up to Linux 7.0, and from 7.1 without HVO or with a struct
+// page whose size is not a power of two: the head's struct page address | 1. From 7.1 (commit
+// 8c846c879e22, "mm: rework compound_head() for power-of-2 sizeof(struct page)") with
+// CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP and a 64-byte struct page: a mask | 1 that, applied to the
+// tail's own struct page address, gives the head's (bits 63..order+6 set).
+enum class TailWord { pointer, mask };
+u64 tail_word(TailWord enc, u64 head_pfn, unsigned order) {
+  if (enc == TailWord::pointer) return (kVmemmap + head_pfn * 64) | 1;
+  return (~0ull << (order + 6)) | 1;
+}
+
 PageLayout layout_of(const std::string& text) {
   Result<Vmcoreinfo> vi = Vmcoreinfo::parse(text);
   if (!vi) FAIL("vmcoreinfo: " << vi.error().msg);
@@ -83,18 +94,20 @@ class StructPages {
   StructPages& set_mapcount(u64 pfn, i32 v) { return put<u32>(pfn, 48, static_cast<u32>(v)); }
   StructPages& priv(u64 pfn, u64 v) { return put<u64>(pfn, 40, v); }
   StructPages& lru(u64 pfn, u64 next) { return put<u64>(pfn, 8, next); }
-  // A compound page as prep_compound_page() leaves it: PG_head on the head, compound_head
-  // (head address | 1) in every tail, dtor and order in the first tail.
-  StructPages& compound(u64 head_pfn, unsigned order, u8 dtor, u64 head_flags) {
+  // A compound page as prep_compound_page() leaves it: PG_head on the head, the tail word
+  // (compound_head, compound_info since 7.1) in every tail, dtor and order in the first tail.
+  StructPages& compound(u64 head_pfn, unsigned order, u8 dtor, u64 head_flags,
+                        TailWord enc = TailWord::pointer) {
     flags(head_pfn, head_flags | kHead);
     for (u64 i = 1; i < (1ull << order); ++i)
-      if (has(head_pfn + i)) put<u64>(head_pfn + i, 8, (kVmemmap + head_pfn * 64) | 1);
+      if (has(head_pfn + i)) put<u64>(head_pfn + i, 8, tail_word(enc, head_pfn, order));
     if (has(head_pfn + 1)) {
       put<u8>(head_pfn + 1, 16, dtor);
       put<u8>(head_pfn + 1, 17, static_cast<u8>(order));
     }
     return *this;
   }
+  StructPages& byte(u64 pfn, size_t off, u8 v) { return put<u8>(pfn, off, v); }
   bool has(u64 pfn) const { return pfn >= first_ && (pfn - first_) * 64 < buf_.size(); }
   std::span<const std::byte> all() const { return buf_; }
   // Struct pages of [pfn, pfn + n).
@@ -564,4 +577,118 @@ TEST_CASE("page_classifier: Linux 6.12 page types compare on the top byte", "[pa
   std::vector<PageClass> v(3, PageClass::kept);
   pc.classify(0, sp.all(), v);
   REQUIRE(v == std::vector<PageClass>{PageClass::free, PageClass::kept, PageClass::kept});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linux 7.1: page.compound_head renamed to page.compound_info (commit d50569612c29), in struct
+// page and in vmcoreinfo alike
+
+namespace {
+
+// The 6.1 text turned into a 7.1 one: the tail word under its new name, the order in the low byte
+// of folio._flags_1, page types in the top byte of page_type (6.10+), no PG_slab.
+std::string vmcoreinfo71() {
+  std::string text = kVmcoreinfo61;
+  auto drop = [&](const std::string& line) {
+    size_t at = text.find(line);
+    REQUIRE(at != std::string::npos);
+    text.erase(at, line.size());
+  };
+  for (const char* line : {"OSRELEASE=6.1.0-18-amd64\n", "OFFSET(page.compound_head)=8\n",
+                           "OFFSET(page.compound_dtor)=16\n", "OFFSET(page.compound_order)=17\n",
+                           "NUMBER(PG_slab)=9\n", "NUMBER(HUGETLB_PAGE_DTOR)=2\n",
+                           "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=-129\n",
+                           "NUMBER(PAGE_OFFLINE_MAPCOUNT_VALUE)=-257\n"})
+    drop(line);
+  return "OSRELEASE=7.1.0-1-amd64\n" + text +
+         "OFFSET(page.compound_info)=8\n"
+         "OFFSET(folio._flags_1)=64\n"
+         "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=4026531840\n"    // 0xf0 << 24
+         "NUMBER(PAGE_OFFLINE_MAPCOUNT_VALUE)=4043309056\n"  // 0xf1 << 24
+         "NUMBER(PAGE_HUGETLB_MAPCOUNT_VALUE)=4093640704\n"  // 0xf4 << 24
+         "NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)=4110417920\n";    // 0xf5 << 24
+}
+
+constexpr u32 kSlabType71 = 0xf5000000u;
+
+}  // namespace
+
+TEST_CASE("page_classifier: Linux 7.1 names the tail word page.compound_info", "[page_classifier]") {
+  PageLayout l = layout_of(vmcoreinfo71());
+  REQUIRE(l.off_compound_head == std::optional<u64>(8));
+  REQUIRE(l.off_order == std::optional<u64>(0));
+  // Both names: the old one wins (no kernel exports both; a tool rewriting vmcoreinfo might).
+  PageLayout both = layout_of(vmcoreinfo71() + "OFFSET(page.compound_head)=16\n");
+  REQUIRE(both.off_compound_head == std::optional<u64>(16));
+}
+
+TEST_CASE("page_classifier: a tail word outside SIZE(page) is corrupt", "[page_classifier]") {
+  std::string text = vmcoreinfo71();
+  const std::string line = "OFFSET(page.compound_info)=8\n";
+  text.replace(text.find(line), line.size(), "OFFSET(page.compound_info)=60\n");
+  Result<Vmcoreinfo> vi = Vmcoreinfo::parse(text);
+  REQUIRE(vi);
+  Result<PageLayout> l = page_layout_from(*vi);
+  REQUIRE(!l);
+  REQUIRE(l.error().code == Errc::corrupt);
+}
+
+TEST_CASE("page_classifier: slab tails are kept and anonymous tails go with their head, in each layout and encoding",
+          "[page_classifier]") {
+  struct Case {
+    const char* name;
+    bool linux71;
+    TailWord enc;
+  };
+  // 6.1 only ever wrote the head pointer; 7.1 writes the pointer without HVO, the mask with it.
+  for (Case c : {Case{"6.1 compound_head, head pointer", false, TailWord::pointer},
+                 Case{"7.1 compound_info, head pointer", true, TailWord::pointer},
+                 Case{"7.1 compound_info, mask (HVO, 64-byte struct page)", true, TailWord::mask}}) {
+    DYNAMIC_SECTION(c.name) {
+      PageLayout l = c.linux71 ? layout_of(vmcoreinfo71()) : layout61();
+      StructPages sp(0, 16);
+      // A slab folio of order 2 at pfn 4 (kmalloc-16k, say): kernel data in every page.
+      sp.compound(4, 2, 0, c.linux71 ? 0 : kSlab, c.enc);
+      if (c.linux71) sp.set_mapcount(4, static_cast<i32>(kSlabType71)).byte(5, 0, 2);
+      // An anonymous folio of order 2 at pfn 8 (a 16 KiB mTHP).
+      sp.compound(8, 2, kTranshugeDtor, kLru | kSwapbacked, c.enc).mapping(8, kAnonVma).set_mapcount(8, 0);
+      if (c.linux71) sp.byte(9, 0, 2);
+      // Tails reuse the mapping word for folio fields (the first tail's mapcounts, which
+      // prep_compound_head() sets to -1, sit there in some kernels): an odd value makes a tail
+      // look anonymous when it is classified on its own, as a dumper blind to the tail word does.
+      for (u64 t : {5, 6, 7, 9, 10, 11}) sp.mapping(t, kAnonVma);
+      PageClassifier pc(l, kDlMax);
+      std::vector<PageClass> want = repeat(PageClass::kept, 16);
+      for (u64 p = 8; p < 12; ++p) want[p] = PageClass::user;
+      REQUIRE(run(pc, sp, 0, 16) == want);
+      // A window that starts inside the slab folio (its head decided in the previous window).
+      PageClassifier from_tail(l, kDlMax);
+      REQUIRE(run(from_tail, sp, 6, 2) == repeat(PageClass::kept, 2));
+    }
+  }
+}
+
+TEST_CASE("page_classifier: a kernel newer than the newest checked gets one warning naming it", "[page_classifier]") {
+  REQUIRE(std::string(kNewestCheckedKernel) == "6.12");
+  for (const char* ok : {"6.12.57+deb13-amd64", "6.1.0-18-amd64", "5.4.0-150-generic", "6.12",
+                         "6.9.0-rc1"})
+    CHECK(newer_kernel_warning(ok) == std::nullopt);
+  for (const char* newer : {"7.1.0-1-amd64", "6.13.0", "7.0", "10.2.1-arm64-16k", "6.100"}) {
+    std::optional<std::string> w = newer_kernel_warning(newer);
+    REQUIRE(w);
+    CHECK(w->find(newer) != std::string::npos);
+    CHECK(w->find("6.12") != std::string::npos);
+    CHECK(w->find('\n') == std::string::npos);  // one line
+  }
+  // The crashed kernel wrote the release: no control byte of it reaches the terminal.
+  std::optional<std::string> esc = newer_kernel_warning("7.1\x1b]0;owned\x07\x1b[2J");
+  REQUIRE(esc);
+  CHECK(std::none_of(esc->begin(), esc->end(), [](char ch) { return ch >= 0 && ch < 0x20; }));
+  CHECK(esc->find("7.1\\x1b]0;owned\\x07\\x1b[2J") != std::string::npos);
+  // A release we cannot read is not silently taken as an old one.
+  for (const char* odd : {"", "linux", "6", "x.1"}) {
+    std::optional<std::string> w = newer_kernel_warning(odd);
+    REQUIRE(w);
+    CHECK(w->find('\n') == std::string::npos);
+  }
 }
