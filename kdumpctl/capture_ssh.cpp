@@ -28,7 +28,7 @@ std::vector<std::string> ssh_argv(const SaveJob& job, const std::string& remote_
 }
 
 Result<void> check_host_key(const SaveJob& job) {
-  std::string file = job.host.path(kKnownHostsPath), host = ssh_host(job.conf.ssh);
+  std::string file = job.host.path(known_hosts_path(job.conf)), host = ssh_host(job.conf.ssh);
   Result<std::string> text = read_text_file(file, 1 << 20);
   if (!text || !known_hosts_has(*text, host))
     return make_error(Errc::missing, file + ": no host key recorded for " + host +

@@ -58,7 +58,7 @@ std::string input_stamp(const Ctl& c) {
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) inputs.push_back(c.host.path(*p));
   for (const std::string& b : c.conf.extra_bins) inputs.push_back(c.host.path(b));
-  if (c.conf.target == DumpTarget::ssh) inputs.push_back(c.host.path(kKnownHostsPath));
+  if (c.conf.target == DumpTarget::ssh) inputs.push_back(c.host.path(known_hosts_path(c.conf)));
   std::string out;
   for (const std::string& p : inputs) {
     struct stat st {};
@@ -113,6 +113,15 @@ Result<std::string> rebuild_if_needed(const Ctl& c) {
   return std::string("rebuilt ") + c.initrd;
 }
 
+// An ssh target's host key goes into the image: the capture kernel trusts no other.
+Result<void> ensure_host_key(const Ctl& c) {
+  if (c.conf.target != DumpTarget::ssh) return {};
+  Result<std::string> rec = record_host_key(c.host, c.conf);
+  if (!rec) return std::move(rec).error();
+  if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
+  return {};
+}
+
 std::string hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "localhost";
@@ -135,12 +144,7 @@ Result<Outcome> cmd_start(Ctl& c) {
   if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
-  // An ssh target's host key goes into the image: the capture kernel trusts no other.
-  if (c.conf.target == DumpTarget::ssh) {
-    Result<std::string> rec = record_host_key(c.host, c.conf);
-    if (!rec) return std::move(rec).error();
-    if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
-  }
+  KK_TRY(ensure_host_key(c));
   Result<std::string> rebuilt = rebuild_if_needed(c);
   if (!rebuilt) return std::move(rebuilt).error();
   std::cout << "kdump: " << *rebuilt << "\n";
@@ -187,6 +191,7 @@ Result<Outcome> cmd_status(Ctl& c) {
 }
 
 Result<Outcome> cmd_rebuild(Ctl& c) {
+  KK_TRY(ensure_host_key(c));
   KK_TRY(build_initramfs(c));
   return Outcome{kExitOk, "kdump: rebuilt " + c.initrd};
 }
@@ -226,7 +231,7 @@ Result<Outcome> cmd_propagate(Ctl& c) {
   if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
   // ssh-copy-id checks the host against the key just recorded, as the capture kernel will.
   std::vector<std::string> argv = {"ssh-copy-id", "-i", key + ".pub"};
-  for (std::string& o : host_key_options(c.host)) argv.push_back(std::move(o));
+  for (std::string& o : host_key_options(c.host, c.conf)) argv.push_back(std::move(o));
   argv.insert(argv.end(), {"--", c.conf.ssh});
   KK_TRY(run_ok(argv));
   return Outcome{kExitOk, "kdump: " + key + ".pub installed on " + c.conf.ssh};
@@ -289,7 +294,7 @@ Result<Outcome> cmd_hook_info(Ctl& c) {
   for (const std::string& b : c.conf.extra_bins) add("bin", b);
   if (c.conf.target == DumpTarget::ssh) {
     add("file", c.conf.sshkey);
-    add("file", kKnownHostsPath);
+    add("file", known_hosts_path(c.conf));
   }
   // -x/--config: the files, and libdw, which dumpfilter opens only then (ldd does not see it).
   std::vector<std::string> inputs = collector_input_files(c.conf);

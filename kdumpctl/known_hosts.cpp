@@ -6,6 +6,8 @@
 
 namespace kk {
 
+std::string known_hosts_path(const KdumpConf& conf) { return conf.sshkey + ".known_hosts"; }
+
 std::string ssh_host(std::string_view user_at_host) {
   std::string_view h = user_at_host.substr(user_at_host.find('@') + 1);
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
@@ -28,9 +30,9 @@ bool known_hosts_has(std::string_view text, std::string_view host) {
 }
 
 Result<std::string> record_host_key(const Host& h, const KdumpConf& conf) {
-  std::string file = h.path(kKnownHostsPath), host = ssh_host(conf.ssh);
+  std::string file = h.path(known_hosts_path(conf)), host = ssh_host(conf.ssh);
   Result<std::string> old = std::string();
-  if (h.exists(kKnownHostsPath)) old = read_text_file(file, 1 << 20);
+  if (h.exists(known_hosts_path(conf))) old = read_text_file(file, 1 << 20);
   if (!old) return std::move(old).error();
   if (known_hosts_has(*old, host)) return std::string();
   Result<std::string> keys = run_output({"ssh-keyscan", "-T", "10", "--", host});
@@ -42,14 +44,14 @@ Result<std::string> record_host_key(const Host& h, const KdumpConf& conf) {
   return "recorded the host key of " + host + " in " + file;
 }
 
-std::vector<std::string> host_key_options(const Host& h) {
-  return {"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + h.path(kKnownHostsPath), "-o",
+std::vector<std::string> host_key_options(const Host& h, const KdumpConf& conf) {
+  return {"-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + h.path(known_hosts_path(conf)), "-o",
           "GlobalKnownHostsFile=/dev/null"};
 }
 
 std::vector<std::string> ssh_options(const Host& h, const KdumpConf& conf) {
   std::vector<std::string> o = {"-i", h.path(conf.sshkey), "-o", "BatchMode=yes"};
-  for (std::string& x : host_key_options(h)) o.push_back(std::move(x));
+  for (std::string& x : host_key_options(h, conf)) o.push_back(std::move(x));
   return o;
 }
 

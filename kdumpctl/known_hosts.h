@@ -14,8 +14,9 @@
 
 namespace kk {
 
-// kdumpkit's own known_hosts file (under the Host root), listed by hook-info for the image.
-inline constexpr std::string_view kKnownHostsPath = "/var/lib/kdumpkit/known_hosts";
+// kdumpkit's own known_hosts file, beside the ssh key (sshkey + ".known_hosts"): recorded with
+// the key's setup, listed by hook-info for the image with it.
+std::string known_hosts_path(const KdumpConf& conf);
 
 // The host of "user@host" as ssh and known_hosts name it (brackets of an IPv6 address removed).
 std::string ssh_host(std::string_view user_at_host);
@@ -28,8 +29,8 @@ bool known_hosts_has(std::string_view text, std::string_view host);
 // when it recorded one, "" when one was there.
 Result<std::string> record_host_key(const Host& h, const KdumpConf& conf);
 
-// ssh options for strict host-key checking against kKnownHostsPath alone.
-std::vector<std::string> host_key_options(const Host& h);
+// ssh options for strict host-key checking against known_hosts_path() alone.
+std::vector<std::string> host_key_options(const Host& h, const KdumpConf& conf);
 // The ssh options of the capture kernel's connections: its key, no prompts, host_key_options().
 std::vector<std::string> ssh_options(const Host& h, const KdumpConf& conf);
 

@@ -95,7 +95,7 @@ printf '#!/bin/sh\necho "$*" >>"%s/keyscan.log"\necho "dumphost ssh-ed25519 AAAA
 before=$(builds)
 ctl start >/dev/null || it_fail "start with an ssh target failed"
 case " $(last_load) " in *" ip=dhcp "*) ;; *) it_fail "no ip=dhcp for an ssh target: $(last_load)" ;; esac
-[ "$(cat "$fx/var/lib/kdumpkit/known_hosts")" = "dumphost ssh-ed25519 AAAAkey" ] || it_fail "host key not recorded"
+[ "$(cat "$fx/root/.ssh/kdump_id_rsa.known_hosts")" = "dumphost ssh-ed25519 AAAAkey" ] || it_fail "host key not recorded"
 [ "$(cat "$IT_TMP/keyscan.log")" = "-T 10 -- dumphost" ] || it_fail "ssh-keyscan: $(cat "$IT_TMP/keyscan.log")"
 grep -q "known_hosts" "$fx/var/lib/kdumpkit/initrd-test.img.inputs" || it_fail "known_hosts is not an input of the image"
 ctl stop >/dev/null

@@ -82,6 +82,8 @@ case $target in
         mkdir -p "$sshdir" "$work/remote"
         port=$((20000 + RANDOM % 20000))
         kk_start_sshd "$sshdir" "$port" || kk_die "could not start sshd"
+        # The host key as kdumpctl propagate would have recorded it: the capture kernel checks it.
+        printf '10.0.2.100 %s\n' "$(cut -d' ' -f1,2 "$sshdir/hostkey.pub")" >"$sshdir/client.known_hosts"
         trap 'kill "$(cat "$sshdir/sshd.pid" 2>/dev/null)" 2>/dev/null; rm -rf "$work"' EXIT
         printf '%s\n' '# kdumpctl-boot.sh' "path $work/remote/crash" 'ssh root@10.0.2.100' "sshkey $sshdir/client" \
             "${collector_line[@]}" 'extra_modules virtio_net virtio_pci' 'failure_action poweroff' \

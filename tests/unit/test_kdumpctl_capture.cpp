@@ -99,7 +99,7 @@ struct Capture {
     return cmd_save(c);
   }
   std::string ssh_conf(const std::string& path) const { return "path " + path + "\nssh kdump@dumphost\n"; }
-  void record_key(const std::string& key) const { put(root + "/var/lib/kdumpkit/known_hosts", "dumphost ssh-ed25519 " + key + "\n", 0600); }
+  void record_key(const std::string& key) const { put(root + "/root/.ssh/kdump_id_rsa.known_hosts", "dumphost ssh-ed25519 " + key + "\n", 0600); }
 };
 
 // The directory names a capture started now or in the next seconds would pick.
@@ -196,7 +196,7 @@ TEST_CASE("kdumpctl save: ssh checks the recorded host key strictly", "[kdumpctl
   std::string log = slurp(cap.log + "/ssh.log");
   REQUIRE(log.find("StrictHostKeyChecking=no") == std::string::npos);
   REQUIRE(log.find("UserKnownHostsFile=/dev/null") == std::string::npos);
-  REQUIRE(log.find("-o StrictHostKeyChecking=yes -o UserKnownHostsFile=" + cap.root + "/var/lib/kdumpkit/known_hosts") !=
+  REQUIRE(log.find("-o StrictHostKeyChecking=yes -o UserKnownHostsFile=" + cap.root + "/root/.ssh/kdump_id_rsa.known_hosts") !=
           std::string::npos);
   REQUIRE(log.find(" -- kdump@dumphost ") != std::string::npos);  // the destination is an operand
   REQUIRE(entries(cap.remote).size() == 1);

@@ -52,7 +52,7 @@ struct Setup {
     c.conf = *conf;
     return c;
   }
-  std::string known_hosts() const { return root + "/var/lib/kdumpkit/known_hosts"; }
+  std::string known_hosts() const { return root + "/root/.ssh/kdump_id_rsa.known_hosts"; }
 };
 
 }  // namespace
@@ -92,7 +92,7 @@ TEST_CASE("kdumpctl hook-info: the capture image gets the recorded host keys", "
   Ctl c = s.ctl("ssh kdump@dumphost\n");
   Result<Outcome> r = cmd_hook_info(c);
   REQUIRE(r);
-  REQUIRE((r->message + "\n").find("\nfile /var/lib/kdumpkit/known_hosts\n") != std::string::npos);
+  REQUIRE((r->message + "\n").find("\nfile /root/.ssh/kdump_id_rsa.known_hosts\n") != std::string::npos);
   c = s.ctl("nfs server:/export\n");
   r = cmd_hook_info(c);
   REQUIRE(r);

@@ -42,7 +42,10 @@ install() {
                 inst_library "$what"
                 for dep in $(ldd "$what" | awk '$3 ~ /^\// { print $3 }'); do inst_library "$dep"; done
                 ;;
-            file) inst_simple "$what" ;;
+            file)  # a missing file (the ssh target's known_hosts above all) is no image at all
+                [[ -f $what ]] || { derror "kdumpkit: no file $what"; return 1; }
+                inst_simple "$what"
+                ;;
         esac
     done < <(kdumpkit_info)
     # Loaded early by dracut's base module, before the pre-mount hook looks for the target.
