@@ -63,6 +63,11 @@ struct PageLayout {
 
 Result<PageLayout> page_layout_from(const Vmcoreinfo& vi);
 
+// The compound order a tail word gives in 7.1's mask encoding (commit 8c846c879e22: with HVO and
+// a power-of-two SIZE(page), every tail holds GENMASK(63, order + log2(SIZE(page))) | 1); nullopt
+// for a word that is not such a mask (a head pointer | 1 says nothing of the order).
+std::optional<u64> order_from_tail_word(u64 word, u64 struct_size);
+
 // The newest kernel release (major.minor) whose page rules here were checked against its source
 // (mm/, include/linux/page-flags.h, kernel/vmcore_info.c). Newer kernels are dumped with a warning.
 inline constexpr const char* kNewestCheckedKernel = "6.12";
