@@ -96,8 +96,12 @@ kk_capture_initramfs mkinitramfs "$conf" "$capture" || kk_die "kdumpctl rebuild 
 kk_log "capture initramfs (mkinitramfs + our hook): $(stat -c %s "$capture") B in $KK_CAPTURE_SECONDS s"
 mapfile -t kx < <(kk_binary_items "$KEXEC" /usr/sbin/kexec)
 mapfile -t kc < <(kk_binary_items "$KDUMPCTL" /usr/sbin/kdumpctl)
+# kdumpctl start checks that the ssh target's host key is recorded (it is: no ssh-keyscan).
+first_extra=()
+[[ $target == ssh ]] && first_extra=("$sshdir/client.known_hosts=$sshdir/client.known_hosts")
 kk_build_initramfs "$work/first.cpio.gz" "$KK_LIB_DIR/guest/init-kdumpctl.sh" "${kx[@]}" "${kc[@]}" \
-    "$KK_VMLINUZ=/boot/vmlinuz-$KK_KVER" "$capture=/var/lib/kdumpkit/initrd-$KK_KVER.img" "$conf=/etc/kdump.conf"
+    "$KK_VMLINUZ=/boot/vmlinuz-$KK_KVER" "$capture=/var/lib/kdumpkit/initrd-$KK_KVER.img" "$conf=/etc/kdump.conf" \
+    "${first_extra[@]}"
 first=$KK_LAST_INITRAMFS
 t_build=$(kk_elapsed "$t0")
 

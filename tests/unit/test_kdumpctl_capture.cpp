@@ -15,6 +15,7 @@
 #include <string>
 
 #include "kdumpctl/kdumpctl.h"
+#include "kdumpctl/shell_quote.h"
 #include "temp_dir.h"
 
 using namespace kk;
@@ -217,4 +218,14 @@ TEST_CASE("kdumpctl save: a path with a quote and a host name with / stay inside
   REQUIRE(!made[0].starts_with("."));
   REQUIRE(slurp(path + "/" + made[0] + "/vmcore.flat") == "dump quoted\n");
   for (const std::string& e : entries(cap.t.path())) REQUIRE(e.find("evil") == std::string::npos);
+}
+
+TEST_CASE("kdumpctl shell_quote: any value comes back from sh as it went in", "[kdumpctl_capture]") {
+  for (std::string v : {std::string("plain"), std::string("it's"), std::string("''"), std::string("$(id) `id` \"x\" \\ ;&|"),
+                        std::string("-n"), std::string("a\nb"), std::string()}) {
+    INFO(v);
+    Result<std::string> out = run_output({"sh", "-c", "printf '%s' " + shell_quote(v)});
+    REQUIRE(out);
+    REQUIRE(*out == v);
+  }
 }
