@@ -122,6 +122,16 @@ if command -v setpriv >/dev/null; then
 fi
 echo "ok: test asks (6 when declined), --force triggers sysrq-c; non-root start refused (5)"
 
+# KDUMP_INITRD in a directory that exists (/tmp): its mode is left alone; through a link: refused.
+mkdir -p "$fx/tmp" "$fx/victim" && chmod 1777 "$fx/tmp" && chmod 755 "$fx/victim"
+KDUMP_INITRD=/tmp/x.img ctl rebuild >/dev/null || it_fail "rebuild into /tmp failed"
+[ "$(stat -c %a "$fx/tmp")" = 1777 ] || it_fail "rebuild changed /tmp to $(stat -c %a "$fx/tmp")"
+ln -s "$fx/victim" "$fx/var/lib/planted"
+rc=0; out=$(KDUMP_INITRD=/var/lib/planted/x.img ctl rebuild 2>&1) || rc=$?
+[ $rc = 1 ] && grep -q 'symbolic link' <<<"$out" || it_fail "rebuild through a planted link: $rc $out"
+[ "$(stat -c %a "$fx/victim")" = 755 ] && [ ! -e "$fx/victim/x.img.new" ] || it_fail "rebuild wrote through the link"
+echo "ok: the initramfs directory: an existing one keeps its mode, a planted link is refused"
+
 # save's failure path: the target device never appears (10 s), kdump_pre and kdump_post run.
 printf '#!/bin/sh\necho pre >"%s/pre.ran"\n' "$IT_TMP" >"$IT_TMP/pre.sh"
 printf '#!/bin/sh\necho "$1" >"%s/post.ran"\n' "$IT_TMP" >"$IT_TMP/post.sh"
