@@ -1,7 +1,6 @@
 #include "dumpfilter/page_classifier.h"
 
 #include <algorithm>
-#include <bit>
 
 #include "io/byte_cursor.h"
 
@@ -102,6 +101,11 @@ Result<PageLayout> page_layout_from(const Vmcoreinfo& vi) {
   l.offline_mapcount = mapcount_value(vi, "PAGE_OFFLINE_MAPCOUNT_VALUE");
   l.slab_mapcount = mapcount_value(vi, "PAGE_SLAB_MAPCOUNT_VALUE");
   l.hugetlb_mapcount = mapcount_value(vi, "PAGE_HUGETLB_MAPCOUNT_VALUE");
+  // No order field named (Debian's 6.12 and 7.2 export no folio.* offset): kernels that mark
+  // hugetlb by PG_hugetlb (6.6) or by page type (6.9, d99e3140a4d3) keep the order in the low
+  // byte of folio._flags_1, the first tail's flags word (folio_large_order()), as makedumpfile
+  // reads it too. Little-endian: that byte is the first of the word.
+  if (!l.off_order && (l.pg_hugetlb || l.hugetlb_mapcount)) l.off_order = l.off_flags;
   l.hugetlb_dtor = number_u(vi, "HUGETLB_PAGE_DTOR");
   u64 need_end = std::max({l.off_flags, l.off_mapping, l.off_private,
                            l.off_compound_head.value_or(0)}) + 8;
@@ -161,17 +165,6 @@ std::optional<std::string> newer_kernel_warning(std::string_view osrelease) {
          ", the newest whose page rules were checked: page classes may be wrong";
 }
 
-std::optional<u64> order_from_tail_word(u64 word, u64 struct_size) {
-  u64 mask = word & ~1ull;
-  if ((word & 1) == 0 || mask == 0 || !std::has_single_bit(struct_size)) return std::nullopt;
-  u64 low = ~mask;  // 2^shift - 1 when the word is a mask
-  if ((low & (low + 1)) != 0) return std::nullopt;
-  u64 shift = static_cast<u64>(std::countr_one(low));
-  u64 page_shift = static_cast<u64>(std::countr_zero(struct_size));
-  if (shift <= page_shift) return std::nullopt;  // a compound page has at least two pages
-  return shift - page_shift;
-}
-
 bool PageClassifier::is_slab(u64 flags, u32 mapcount) const {
   if (l_.slab_mapcount) return mapcount_is(mapcount, l_.slab_mapcount);  // 6.10+
   return l_.pg_slab && flag(flags, *l_.pg_slab);
@@ -197,13 +190,7 @@ PageClass PageClassifier::decide(std::span<const std::byte> page, std::span<cons
   u64 dtor = 0;
   bool hugetlb_flag = false;
   if ((flags & l_.pg_head_mask) != 0 && next.size() >= l_.struct_size) {
-    if (l_.off_order && *l_.off_order < l_.struct_size) {
-      order = u8(next[*l_.off_order]);
-    } else if (l_.off_compound_head && *l_.off_compound_head + 8 <= l_.struct_size) {
-      // No folio offset in vmcoreinfo (Debian's 7.2 exports none): a mask tail word has it.
-      u64 word = load_le<u64>(next.data() + *l_.off_compound_head);
-      order = order_from_tail_word(word, l_.struct_size).value_or(0);
-    }
+    if (l_.off_order && *l_.off_order < l_.struct_size) order = u8(next[*l_.off_order]);
     if (l_.off_dtor && *l_.off_dtor < l_.struct_size) dtor = u8(next[*l_.off_dtor]);
     if (l_.pg_hugetlb) hugetlb_flag = flag(load_le<u64>(next.data() + l_.off_flags), *l_.pg_hugetlb);
     // An order that is absurd or that the pfn is not aligned to is garbage: treat as one page.

@@ -1,7 +1,7 @@
 // page_classifier.h: decides from struct page contents which pages a dump level excludes, with
 // the rules of makedumpfile 1.7.x for kernels 5.4 to 6.12 so that the same input keeps the same
-// pages. Pure: struct page bytes in, one verdict per pfn out. A page that cannot be proven
-// excludable is kept.
+// pages, and Linux 7.1's renamed tail word (page.compound_info) as the kernel defines it. Pure:
+// struct page bytes in, one verdict per pfn out. A page that cannot be proven excludable is kept.
 #pragma once
 
 #include <array>
@@ -62,11 +62,6 @@ struct PageLayout {
 };
 
 Result<PageLayout> page_layout_from(const Vmcoreinfo& vi);
-
-// The compound order a tail word gives in 7.1's mask encoding (commit 8c846c879e22: with HVO and
-// a power-of-two SIZE(page), every tail holds GENMASK(63, order + log2(SIZE(page))) | 1); nullopt
-// for a word that is not such a mask (a head pointer | 1 says nothing of the order).
-std::optional<u64> order_from_tail_word(u64 word, u64 struct_size);
 
 // The newest kernel release (major.minor) whose page rules here were checked against its source
 // (mm/, include/linux/page-flags.h, kernel/vmcore_info.c). Newer kernels are dumped with a warning.

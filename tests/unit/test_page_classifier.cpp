@@ -693,37 +693,27 @@ TEST_CASE("page_classifier: a kernel newer than the newest checked gets one warn
   }
 }
 
-TEST_CASE("page_classifier: the order is read from a mask tail word", "[page_classifier]") {
-  // mask | 1 with bits 63..order+6 set (64-byte struct page): the order, for any tail.
-  CHECK(order_from_tail_word((~0ull << 7) | 1, 64) == std::optional<u64>(1));
-  CHECK(order_from_tail_word((~0ull << 15) | 1, 64) == std::optional<u64>(9));
-  CHECK(order_from_tail_word((~0ull << 24) | 1, 64) == std::optional<u64>(18));
-  // Not a tail, a head pointer, a mask no wider than one struct page, a struct page whose size is
-  // not a power of two (the kernel then always writes the pointer): no order.
-  CHECK(order_from_tail_word(~0ull << 7, 64) == std::nullopt);
-  CHECK(order_from_tail_word((kVmemmap + 0x200 * 64) | 1, 64) == std::nullopt);
-  CHECK(order_from_tail_word((~0ull << 6) | 1, 64) == std::nullopt);
-  CHECK(order_from_tail_word(1, 64) == std::nullopt);
-  CHECK(order_from_tail_word((~0ull << 8) | 1, 80) == std::nullopt);
-}
-
-TEST_CASE("page_classifier: without a folio order offset, a mask tail word gives the head its order",
+TEST_CASE("page_classifier: without a folio order offset, 6.9+ reads the order from the first tail's flags",
           "[page_classifier]") {
-  // Debian's 7.2.13 exports no folio.* offset in vmcoreinfo: the first tail's order byte cannot be
-  // found. With HVO (the mask encoding, as Debian's 7.2 writes) every tail word holds the order.
+  // Debian's 7.2.13 (and 6.12) export no folio.* offset in vmcoreinfo; the order is the low byte
+  // of the first tail's flags word (folio._flags_1) on kernels with the hugetlb page type.
   std::string text = vmcoreinfo71();
   const std::string line = "OFFSET(folio._flags_1)=64\n";
   text.erase(text.find(line), line.size());
   PageLayout l = layout_of(text);
-  REQUIRE(l.off_order == std::nullopt);
+  REQUIRE(l.off_order == std::optional<u64>(0));
   for (TailWord enc : {TailWord::mask, TailWord::pointer}) {
     StructPages sp(0, 12);
     sp.compound(4, 2, 0, kLru | kSwapbacked, enc).mapping(4, kAnonVma).set_mapcount(4, 0);
+    sp.byte(5, 0, 2);  // folio._flags_1 & 0xff
     PageClassifier pc(l, kDlMax);
     std::vector<PageClass> want = repeat(PageClass::kept, 12);
-    want[4] = PageClass::user;
-    // The pointer says nothing of the order: the tails stay (kept is the safe side).
-    if (enc == TailWord::mask) want[5] = want[6] = want[7] = PageClass::user;
+    for (u64 p = 4; p < 8; ++p) want[p] = PageClass::user;
     CHECK(run(pc, sp, 0, 12) == want);
   }
+  // Before 6.6 (no PG_hugetlb, no hugetlb page type) the first tail's flags say nothing of it.
+  std::string old = kVmcoreinfo61;
+  const std::string order_line = "OFFSET(page.compound_order)=17\n";
+  old.erase(old.find(order_line), order_line.size());
+  REQUIRE(layout_of(old).off_order == std::nullopt);
 }
