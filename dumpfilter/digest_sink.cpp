@@ -30,6 +30,18 @@ Result<void> DigestedFileSink::write_at(u64 offset, std::span<const std::byte> d
   return {};
 }
 
+Result<void> DigestedFileSink::publish() {
+  if (file_.file().in_place()) return finish();
+  Result<Manifest> m = manifest();
+  if (!m) return std::move(m).error();
+  KK_TRY(finish());
+  Result<void> w = write_manifest(name(), *m);
+  if (w) return {};
+  Error e = std::move(w).error();
+  e.msg += " (the dump itself is complete: " + name() + ")";
+  return e;
+}
+
 Result<Manifest> DigestedFileSink::manifest() {
   OutputFile& f = file_.file();
   struct stat st;

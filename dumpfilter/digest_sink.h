@@ -37,6 +37,13 @@ class DigestedFileSink final : public ByteSink {
   Result<void> finish() override { return file_.finish(); }
   Result<std::string> keep_partial() override { return file_.keep_partial(); }
   const std::string& name() const override { return file_.name(); }
+  Result<void> sync() override { return file_.sync(); }
+  Result<void> zero_range(u64 offset, u64 length) override { return file_.zero_range(offset, length); }
+  // The file gets its final name, then its manifest beside it (the head read back from the
+  // descriptor before the rename, the data hashed as it was written). A block device written in
+  // place gets none: beside it is /dev (in a capture kernel, RAM), and its size is the device's.
+  Result<void> publish() override;
+  bool published() const override { return file_.published(); }
 
   // The finished file's manifest: the streamed run's digest, the rest read back from the file.
   Result<Manifest> manifest();

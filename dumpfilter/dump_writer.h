@@ -30,8 +30,20 @@ class DumpWriter {
   // Pass 2, in pfn order. flags: the kdump-compressed codec flag, 0 for a raw page.
   virtual Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) = 0;
   virtual Result<void> add_zero_page(u64 pfn) = 0;
-  // Everything written and the format's "complete" mark set; the sink is finished by the caller.
-  virtual Result<void> finish() = 0;
+  // A kept page the input could not read (EIO): recorded as lost where the format can say so
+  // (kdump-compressed: an all-zero descriptor, as for pages a dump that stopped early never
+  // wrote), as zeros where it cannot (ELF); either way the dump keeps its "incomplete" mark.
+  virtual Result<void> add_lost_page(u64 pfn) = 0;
+  // Everything written but the format's "complete" mark: the caller puts the data on the disk
+  // (ByteSink::sync) before mark_complete(), so a dump whose data did not reach the disk never
+  // says it is complete. The sink is finished by the caller.
+  virtual Result<void> finish_data() = 0;
+  // Clears the "incomplete" mark (kept when the input stopped early or pages were lost).
+  virtual Result<void> mark_complete() = 0;
+  Result<void> finish() {
+    KK_TRY(finish_data());
+    return mark_complete();
+  }
   virtual u64 bytes_end() const = 0;  // size of the dump file
 
   // How much of a dump that stopped early is on disk: pages whose data and descriptor (or
@@ -43,6 +55,7 @@ class DumpWriter {
   // The dump stopped (full disk, I/O error, signal): write out what is buffered if the output
   // still takes it, and leave the header saying "incomplete" (it says so from the start, so a
   // SIGKILL leaves the same). Best effort: errors here are ignored, the first one is reported.
+  // After finish_data() too: it puts the mark back on a dump whose publishing failed.
   virtual Saved stop_early() = 0;
 };
 

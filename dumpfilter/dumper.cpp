@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <vector>
 
 #include "dumpfilter/dmesg.h"
@@ -164,7 +165,10 @@ class Dumper {
     auto consume = [&](std::span<const PageResult> pages) -> Result<void> {
       KK_TRY(check_stop());
       for (const PageResult& r : pages) {
-        if (r.zero) {
+        if (r.lost) {
+          st_.add_lost(r.pfn);
+          KK_TRY(w_.add_lost_page(r.pfn));
+        } else if (r.zero) {
           if (!zero_in_pass1_) ++st_.zero_pages;
           KK_TRY(w_.add_zero_page(r.pfn));
         } else {
@@ -194,9 +198,12 @@ class Dumper {
       }
       u64 n = 1;
       while (pfn + n < w1 && n < kScanPages && test_bit(bm2, pfn + n - w0)) ++n;
-      KK_TRY(in_.read_pages(pfn, n, std::span(scan).first(n * ps_)));
+      Result<void> rd = in_.read_pages(pfn, n, std::span(scan).first(n * ps_));
+      if (!rd && rd.error().code != Errc::io) return std::move(rd).error();
       for (u64 i = 0; i < n; ++i) {
         std::span<std::byte> page = std::span(scan).subspan(i * ps_, ps_);
+        // A page that cannot be read counts as data here; pass 2 finds it lost.
+        if (!rd && !in_.read_pages(pfn + i, 1, page)) continue;
         if (opt_.edit) opt_.edit(pfn + i, page);
         if (!page_is_zero(page)) continue;
         set_bit(zero, pfn + i - w0);
@@ -361,6 +368,11 @@ class WatchedSink final : public ByteSink {
     if (!r) failed_ = true;
     return r;
   }
+  Result<void> zero_range(u64 offset, u64 length) override {
+    Result<void> r = inner_.zero_range(offset, length);
+    if (!r) failed_ = true;
+    return r;
+  }
   Result<void> finish() override { return inner_.finish(); }
   Result<std::string> keep_partial() override { return inner_.keep_partial(); }
   const std::string& name() const override { return inner_.name(); }
@@ -485,15 +497,21 @@ Error keep_partial_dump(Error e, DumpWriter& writer, const Outputs& outs) {
   return e;
 }
 
-// A file gets its final name, then its SHA-256 manifest beside it (the head read back from the
-// descriptor before the rename, the data hashed as it was written); a stream just its end record.
-Result<void> publish_with_manifest(ByteSink& sink) {
-  auto* ds = dynamic_cast<DigestedFileSink*>(&sink);
-  if (!ds) return sink.finish();
-  Result<Manifest> m = ds->manifest();
-  if (!m) return std::move(m).error();
-  KK_TRY(sink.finish());
-  return write_manifest(ds->name(), *m);
+// Every page is written: the data goes to the disk first, then the format's complete mark, then
+// the names (and manifests). A dump is taken once: whatever fails here (fsync, the mark, the
+// manifest's read-back, link or rename), the whole dump stays under its "-incomplete" name with
+// the incomplete mark put back, and the one-line error says where.
+Result<void> publish_dump(DumpWriter& writer, const Outputs& outs) {
+  auto keep = [&](Result<void> r) { return keep_partial_dump(std::move(r).error(), writer, outs); };
+  for (ByteSink* s : outs.real())
+    if (Result<void> r = s->sync(); !r) return keep(std::move(r));
+  if (Result<void> r = writer.mark_complete(); !r) return keep(std::move(r));
+  for (ByteSink* s : outs.real()) {
+    Result<void> r = s->publish();
+    if (!r && !s->published()) return keep(std::move(r));
+    if (!r) return r;  // only the manifest failed: the dump is complete, at its name
+  }
+  return {};
 }
 
 }  // namespace
@@ -553,16 +571,27 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     KK_TRY(d.copy_all());
     if (erase && w.kdump) KK_TRY(w.kdump->write_eraseinfo(erase->eraseinfo()));
     if (erase && w.elf) KK_TRY(w.elf->write_eraseinfo(erase->eraseinfo()));
-    return w.writer->finish();
+    return w.writer->finish_data();
   };
-  if (Result<void> r = write_dump(); !r) {
+  // An allocation that fails mid-dump ends it like a failed output: what was written is kept.
+  bool out_of_memory = false;
+  auto guarded = [&]() -> Result<void> {
+    try {
+      return write_dump();
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+      return make_error(Errc::io, opt.input + ": out of memory while dumping");
+    }
+  };
+  if (Result<void> r = guarded(); !r) {
     // Bad input: the error alone; the partial file is removed with its OutputFile.
-    if (outs->nothing_written() || (!w.output_failed() && !stop_signal())) return std::move(r).error();
+    if (outs->nothing_written() || (!w.output_failed() && !stop_signal() && !out_of_memory))
+      return std::move(r).error();
     return keep_partial_dump(std::move(r).error(), *w.writer, *outs);
   }
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = w.writer->bytes_end();
-  for (ByteSink* s : outs->real()) KK_TRY(publish_with_manifest(*s));
+  KK_TRY(publish_dump(*w.writer, *outs));
   if (report) {
     std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
     if (opt.flatten) format = "flattened " + format;
@@ -571,7 +600,32 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
                                            opt.dump_level, format},
                         *report));
   }
+  if (st.lost_pages) return make_error(Errc::io, lost_pages_message(st, opt.input, opt.output));
   return st;
+}
+
+void DumpStats::add_lost(u64 pfn) {
+  ++lost_pages;
+  if (!lost_ranges.empty() && lost_ranges.back().end == pfn) ++lost_ranges.back().end;
+  else if (lost_ranges.size() < kMaxLostRanges) lost_ranges.push_back({pfn, pfn + 1});
+}
+
+std::string lost_pages_message(const DumpStats& s, const std::string& input, const std::string& output) {
+  std::string ranges;
+  for (const PfnRun& r : s.lost_ranges) {
+    char b[48];
+    if (r.end - r.start == 1) std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(r.start));
+    else std::snprintf(b, sizeof b, "%#llx-%#llx", static_cast<unsigned long long>(r.start),
+                       static_cast<unsigned long long>(r.end - 1));
+    ranges += (ranges.empty() ? "" : ", ") + std::string(b);
+  }
+  u64 listed = 0;
+  for (const PfnRun& r : s.lost_ranges) listed += r.end - r.start;
+  if (listed < s.lost_pages) ranges += ", ...";
+  std::string where = output.empty() ? "the output" : output;
+  return input + ": " + std::to_string(s.lost_pages) + " page" + (s.lost_pages == 1 ? "" : "s") +
+         " could not be read (pfn " + ranges + "); " + where +
+         " holds everything else, those pages marked lost and the dump marked incomplete";
 }
 
 Result<void> run_report(const DumpOptions& opt) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "compress/codec.h"
+#include "dumpfilter/dump_input.h"
 #include "dumpfilter/page_classifier.h"
 #include "dumpfilter/progress.h"
 
@@ -48,10 +49,20 @@ struct DumpStats {
   u64 erase_pieces = 0;   // --config: planned page pieces to overwrite
   bool classified = false;
   bool input_incomplete = false;  // the input stopped early; the output says so too
+  // Kept pages the input could not read (EIO): marked lost in the dump, which stays flagged
+  // incomplete. Their pfn ranges, merged, the first kMaxLostRanges of them.
+  u64 lost_pages = 0;
+  std::vector<PfnRun> lost_ranges;
+  static constexpr size_t kMaxLostRanges = 64;
+  void add_lost(u64 pfn);
   std::string note;       // why classification was skipped, when it was
 };
 
+// A dump with pages the input could not read is written whole (they are marked lost) and then
+// returned as an error (Errc::io) saying how many and where the dump is.
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress);
+// The one line for such a dump: "<input>: N pages could not be read (pfns a-b, ...); ...".
+std::string lost_pages_message(const DumpStats& s, const std::string& input, const std::string& output);
 
 // --dump-dmesg: the kernel log of the vmcore into `output` (0600, temporary name, then renamed).
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force);

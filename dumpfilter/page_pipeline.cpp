@@ -113,6 +113,20 @@ class Pipeline {
     writing_ = false;
   }
 
+  // A run's read failed: one bad page must not cost the run (nor the dump), so each page is read
+  // alone and those that fail are marked lost. False when the error is not a read error (or a
+  // page fails with another one): then the dump stops, as before.
+  bool read_one_by_one(const PfnRun& r, std::span<PageResult> out, std::byte* buf, const Error& e) {
+    if (e.code != Errc::io) return false;
+    for (u64 k = 0; k < out.size(); ++k) {
+      Result<void> one = s_.input->read_pages(r.start + k, 1, std::span(buf + k * ps_, ps_));
+      if (one) continue;
+      if (one.error().code != Errc::io) return false;
+      out[k].lost = true;
+    }
+    return true;
+  }
+
   void process(Slot& sl, Codec* codec, Scratch& scratch) {
     const u64 n = sl.job.pages;
     // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
@@ -124,17 +138,21 @@ class Pipeline {
     u64 i = 0;
     for (const PfnRun& r : sl.job.runs) {
       u64 cnt = r.end - r.start;
+      for (u64 k = 0; k < cnt; ++k) {
+        sl.results[i + k] = PageResult{};
+        sl.results[i + k].pfn = r.start + k;
+      }
       Result<void> rd = s_.input->read_pages(r.start, cnt, std::span(raw + i * ps_, cnt * ps_));
-      if (!rd) {
+      if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), raw + i * ps_, rd.error())) {
         sl.error = std::move(rd).error();
         return;
       }
-      for (u64 k = 0; k < cnt; ++k) sl.results[i + k].pfn = r.start + k;
       i += cnt;
     }
     size_t at = 0;  // bytes of `out` used
     for (i = 0; i < n; ++i) {
       PageResult& pr = sl.results[i];
+      if (pr.lost) continue;
       std::span<std::byte> page(raw + i * ps_, ps_);
       if (s_.edit) s_.edit(pr.pfn, page);
       pr.zero = page_is_zero(page);

@@ -24,6 +24,7 @@ struct PageJob {
 struct PageResult {
   u64 pfn = 0;
   bool zero = false;
+  bool lost = false;                  // the input could not read it (I/O error): nothing stored
   u32 flags = 0;                      // 0: stored raw
   std::span<const std::byte> stored;  // compressed bytes, or the raw page; empty when zero
 };
@@ -41,8 +42,10 @@ struct PipelineSettings {
 bool page_is_zero(std::span<const std::byte> page);
 
 // next(job) fills the next job and returns false when there is none. consume(results) gets one
-// job's pages in pfn order. Both may run on any of the threads, never two calls at once. The first error (reading, compressing, or from consume) stops
-// everything and is returned.
+// job's pages in pfn order. Both may run on any of the threads, never two calls at once. A page
+// the input cannot read (Errc::io: EIO from /proc/vmcore) comes back lost and the rest goes on;
+// any other error (compressing, a malformed input, or from consume) stops everything and is
+// returned.
 Result<void> run_page_pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
                                const std::function<Result<void>(std::span<const PageResult>)>& consume);
 

@@ -20,7 +20,9 @@
 //     "dump": null | { "path", "format", "codec", "dump_level", "pages_in_memory_map", "pages_present",
 //                      "excluded": {"zero", "cache", "cache_private", "user", "free",
 //                                   "hwpoison", "offline"},
-//                      "pages_kept", "unclassified", "file_size", "classified", "note" },
+//                      "pages_kept", "unclassified", "file_size", "classified", "note",
+//                      "lost_pages", "lost_pfn_ranges": [{"first", "last"}, ...] (unreadable
+//                      input pages, marked lost in the dump; at most DumpStats::kMaxLostRanges) },
 //     "problems": [string, ...] }
 #include <cstdio>
 #include <ctime>
@@ -29,6 +31,7 @@
 #include <utility>
 
 #include "dumpfilter/report.h"
+#include "io/byte_cursor.h"
 
 namespace kk {
 
@@ -227,7 +230,10 @@ void json_dump(JsonWriter& j, const Report& r) {
       .u("file_size", s.file_size)
       .b("classified", s.classified)
       .str_or_null("note", s.note)
-      .end();
+      .u("lost_pages", s.lost_pages);
+  j.begin("lost_pfn_ranges", '[');
+  for (const PfnRun& lr : s.lost_ranges) j.begin("", '{').u("first", lr.start).u("last", lr.end - 1).end();
+  j.end().end();
 }
 
 // --- text: one section per function, "  label          value" rows --------------------------
@@ -323,6 +329,13 @@ void text_sizes(Text& t, const Report& r) {
       {"excl. offline", PageClass::offline}};
   for (const auto& [name, c] : classes) t.row(name, num(s.excluded[c]) + " pages");
   if (!s.classified) t.row("note", "pages not classified (" + s.note + ")");
+  if (s.lost_pages) {
+    std::string ranges;
+    for (const PfnRun& lr : s.lost_ranges)
+      ranges += (ranges.empty() ? "pfn " : ", ") + kk::hex(lr.start) + (lr.end - lr.start > 1 ? "-" + kk::hex(lr.end - 1) : "");
+    t.row("lost", num(s.lost_pages) + " pages unreadable in the input, marked lost in the dump (" + ranges +
+                      (s.lost_ranges.size() == DumpStats::kMaxLostRanges ? ", ..." : "") + ")");
+  }
 }
 
 }  // namespace

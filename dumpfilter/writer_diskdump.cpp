@@ -49,6 +49,9 @@ Result<void> DiskdumpWriter::write_header(u32 status) {
 }
 
 Result<void> DiskdumpWriter::write_headers() {
+  // Headers and bitmaps are written in pieces with gaps (padding): on a block device the gaps
+  // would keep its old bytes.
+  KK_TRY(out_.zero_range(0, layout_.desc_offset));
   KK_TRY(write_header(diskdump::kIncomplete));
   diskdump::KdumpSubHeader kh{};
   kh.phys_base = meta_.phys_base;
@@ -88,6 +91,8 @@ Result<void> DiskdumpWriter::start_data(u64 dumped_pages) {
   desc_.restart(layout_.desc_offset);
   data_.restart(layout_.data_offset);
   data_end_ = layout_.data_offset;
+  // Descriptors never written must read as lost (zeros), on a block device too.
+  KK_TRY(out_.zero_range(layout_.desc_offset, layout_.data_offset - layout_.desc_offset));
   // Every all-zero page points at this one stored block.
   zero_desc_.offset = static_cast<i64>(data_end_);
   zero_desc_.size = static_cast<u32>(layout_.block_size);
@@ -120,6 +125,11 @@ Result<void> DiskdumpWriter::add_page(u64, std::span<const std::byte> stored, u3
 
 Result<void> DiskdumpWriter::add_zero_page(u64) { return put_desc(zero_desc_); }
 
+Result<void> DiskdumpWriter::add_lost_page(u64) {
+  lost_ = true;
+  return put_desc(diskdump::PageDesc{});  // offset 0: lost, as readers of incomplete dumps see it
+}
+
 Result<void> DiskdumpWriter::flush() {
   // Data first: a descriptor never points at data that did not reach the file.
   KK_TRY(data_.flush(out_));
@@ -140,12 +150,16 @@ Result<void> DiskdumpWriter::write_eraseinfo(std::string_view text) {
   return {};
 }
 
-Result<void> DiskdumpWriter::finish() {
+Result<void> DiskdumpWriter::finish_data() {
   KK_TRY(flush());
   if (written_ != dumped_)
     return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
                                          std::to_string(dumped_) + " pages written");
-  return write_header(meta_.input_incomplete ? diskdump::kIncomplete : 0);
+  return {};
+}
+
+Result<void> DiskdumpWriter::mark_complete() {
+  return write_header(meta_.input_incomplete || lost_ ? diskdump::kIncomplete : 0);
 }
 
 DumpWriter::Saved DiskdumpWriter::stop_early() {

@@ -65,12 +65,14 @@ class DiskdumpWriter final : public DumpWriter {
   // `stored` is the compressed form, or the raw page when flags == 0.
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
   Result<void> add_zero_page(u64 pfn) override;
+  Result<void> add_lost_page(u64 pfn) override;
   Result<void> flush();
   // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
   // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
   Result<void> write_eraseinfo(std::string_view text);
-  // Flushes, writes the final status (incomplete flag cleared).
-  Result<void> finish() override;
+  // Flushes; mark_complete() then writes the final status (incomplete flag cleared).
+  Result<void> finish_data() override;
+  Result<void> mark_complete() override;
   u64 bytes_end() const override { return data_end_; }
   Saved stop_early() override;
   u64 pages_written() const { return written_; }
@@ -91,6 +93,7 @@ class DiskdumpWriter final : public DumpWriter {
   u64 written_ = 0;
   diskdump::PageDesc zero_desc_{};
   u64 data_end_ = 0;
+  bool lost_ = false;  // a page was unreadable: the dump stays flagged incomplete
   // Bounded buffers: descriptors and data are written in chunks (1 MiB each at most).
   OutputBuffer desc_;
   OutputBuffer data_;

@@ -114,6 +114,8 @@ Result<void> ElfWriter::start_data(u64 dumped_pages) {
   u64 phnum = 1 + planned_;
   phoff_ = sizeof(Elf64Ehdr);
   u64 end = phoff_ + phnum * sizeof(Elf64Phdr);
+  // Program headers never written must read as PT_NULL (zeros), on a block device too.
+  KK_TRY(out_.zero_range(phoff_, end - phoff_));
   if (phnum >= kPnXnum) {
     shoff_ = end;
     end += sizeof(Elf64Shdr);
@@ -202,13 +204,24 @@ Result<void> ElfWriter::add_zero_page(u64 pfn) {
   return add_page(pfn, zero_, 0);
 }
 
-Result<void> ElfWriter::finish() {
+Result<void> ElfWriter::add_lost_page(u64 pfn) {
+  lost_ = true;
+  // Stored, not left to p_memsz: pass 1 counted it as data, and the pieces must match.
+  if (zero_.size() != meta_.page_size) zero_.assign(meta_.page_size, std::byte{0});
+  return add_page(pfn, zero_, 0);
+}
+
+Result<void> ElfWriter::finish_data() {
   KK_TRY(tracker_.close());
   KK_TRY(flush());
   if (emitted_ != planned_)
     return make_error(Errc::corrupt, "ELF writer: " + std::to_string(emitted_) + " of " +
                                          std::to_string(planned_) + " memory pieces written");
-  return write_ehdr(meta_.input_incomplete ? kElfDumpIncomplete : 0);
+  return {};
+}
+
+Result<void> ElfWriter::mark_complete() {
+  return write_ehdr(meta_.input_incomplete || lost_ ? kElfDumpIncomplete : 0);
 }
 
 Result<void> ElfWriter::write_eraseinfo(std::string_view text) {

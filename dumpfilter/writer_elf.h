@@ -5,7 +5,9 @@
 // phys_base from, the direct map) carry over. A page that two input segments cover (kernel text
 // inside System RAM) is stored once and both program headers point at it. Program headers are
 // counted in pass 1 and written in pass 2 as the data streams out; the ELF header is rewritten by
-// finish(), and until then e_flags holds makedumpfile's "incomplete" bit.
+// mark_complete(), and until then e_flags holds makedumpfile's "incomplete" bit. ELF cannot mark
+// one page lost inside a segment: a page the input could not read is stored as zeros and e_flags
+// keeps the "incomplete" bit (the --report lists the lost pfn ranges).
 #pragma once
 
 #include <functional>
@@ -69,7 +71,9 @@ class ElfWriter final : public DumpWriter {
   Result<void> start_data(u64 dumped_pages) override;
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
   Result<void> add_zero_page(u64 pfn) override;
-  Result<void> finish() override;
+  Result<void> add_lost_page(u64 pfn) override;
+  Result<void> finish_data() override;
+  Result<void> mark_complete() override;
   // After the pages: the eraseinfo text (erase_plan.h) into the reserved note.
   Result<void> write_eraseinfo(std::string_view text);
   u64 bytes_end() const override { return data_end_; }
@@ -92,6 +96,7 @@ class ElfWriter final : public DumpWriter {
   u64 phoff_ = 0, shoff_ = 0, note_off_ = 0, data_off_ = 0;
   u64 eraseinfo_off_ = 0;  // the ERASEINFO note's text, when reserved
   u64 data_end_ = 0;
+  bool lost_ = false;  // a page was unreadable: e_flags keeps the incomplete bit
   OutputBuffer data_;
   OutputBuffer phdrs_;
   std::vector<std::byte> zero_;

@@ -74,8 +74,15 @@ Result<void> SplitWriter::add_page(u64 pfn, std::span<const std::byte> stored, u
 
 Result<void> SplitWriter::add_zero_page(u64 pfn) { return part_for(pfn).add_zero_page(pfn); }
 
-Result<void> SplitWriter::finish() {
-  for (auto& p : parts_) KK_TRY(p->finish());
+Result<void> SplitWriter::add_lost_page(u64 pfn) { return part_for(pfn).add_lost_page(pfn); }
+
+Result<void> SplitWriter::finish_data() {
+  for (auto& p : parts_) KK_TRY(p->finish_data());
+  return {};
+}
+
+Result<void> SplitWriter::mark_complete() {
+  for (auto& p : parts_) KK_TRY(p->mark_complete());
   return {};
 }
 

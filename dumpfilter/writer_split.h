@@ -33,7 +33,9 @@ class SplitWriter final : public DumpWriter {
   Result<void> start_data(u64 dumped_pages) override;
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
   Result<void> add_zero_page(u64 pfn) override;
-  Result<void> finish() override;
+  Result<void> add_lost_page(u64 pfn) override;
+  Result<void> finish_data() override;
+  Result<void> mark_complete() override;
   u64 bytes_end() const override;  // all files together
   Saved stop_early() override;     // every file flagged; pages summed over the set
 

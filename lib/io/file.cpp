@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "io/byte_cursor.h"
+#include "io/sink.h"
 
 namespace kk {
 
@@ -112,15 +113,27 @@ Result<void> make_private_dirs(const std::string& dir) {
   return {};
 }
 
+Result<OutputPlacement> plan_output_placement(const std::string& path, std::optional<unsigned> existing,
+                                              bool overwrite) {
+  if (!existing) return OutputPlacement::new_file;
+  mode_t m = static_cast<mode_t>(*existing);
+  if (S_ISLNK(m)) return make_error(Errc::io, path + ": is a symbolic link, refusing to write through it");
+  if (S_ISDIR(m)) return make_error(Errc::io, path + ": is a directory");
+  if (!overwrite) return make_error(Errc::exists, path + ": already exists (use -f to overwrite)");
+  if (S_ISREG(m)) return OutputPlacement::new_file;
+  if (S_ISBLK(m)) return OutputPlacement::in_place;
+  // A character device or a pipe would be replaced by a file: a stream goes through -F instead.
+  return make_error(Errc::io, path + ": is not a regular file or a block device (to write a stream "
+                                     "to it, use -F and redirect standard output)");
+}
+
 Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwrite, Naming naming) {
   struct stat st;
-  if (::lstat(final_path.c_str(), &st) == 0) {
-    if (S_ISLNK(st.st_mode))
-      return make_error(Errc::io, final_path + ": is a symbolic link, refusing to write through it");
-    if (!overwrite)
-      return make_error(Errc::exists, final_path + ": already exists (use -f to overwrite)");
-    if (S_ISDIR(st.st_mode)) return make_error(Errc::io, final_path + ": is a directory");
-  }
+  std::optional<unsigned> existing;
+  if (::lstat(final_path.c_str(), &st) == 0) existing = st.st_mode;
+  Result<OutputPlacement> place = plan_output_placement(final_path, existing, overwrite);
+  if (!place) return std::move(place).error();
+  if (*place == OutputPlacement::in_place) return open_in_place(final_path);
   OutputFile out;
   out.final_path_ = final_path;
   out.overwrite_ = overwrite;
@@ -140,6 +153,7 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwr
     if (fd < 0) return sys_error(name + ": cannot create");
     out.fd_ = Fd(fd);
     out.temp_path_ = name;
+    out.keep_on_failure_ = true;
     return out;
   }
   std::string tmpl = dir_of(final_path) + "/." + base_of(final_path) + ".incomplete.XXXXXX";
@@ -151,7 +165,24 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwr
   return out;
 }
 
+Result<OutputFile> OutputFile::open_in_place(const std::string& path) {
+  // No O_CREAT, no O_TRUNC: the node stays; O_NOFOLLOW: a link planted since lstat() is refused.
+  int fd = ::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return sys_error(path + ": cannot open");
+  OutputFile out;
+  out.fd_ = Fd(fd);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return sys_error(path);
+  if (!S_ISBLK(st.st_mode)) return make_error(Errc::io, path + ": is no longer a block device");
+  out.final_path_ = out.temp_path_ = path;
+  out.overwrite_ = true;
+  out.in_place_ = true;
+  out.keep_on_failure_ = true;
+  return out;
+}
+
 OutputFile::~OutputFile() {
+  if (in_place_) return;
   if (!done_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
 }
 
@@ -164,6 +195,9 @@ Result<void> OutputFile::write_at(u64 offset, std::span<const std::byte> data) {
       if (errno == EINTR) continue;
       return sys_error(final_path_ + ": write at " + hex(offset + done));
     }
+    if (n == 0)  // the end of a block device: no room, never a busy loop
+      return make_error(Errc::no_space, final_path_ + ": write at " + hex(offset + done) +
+                                            ": No space left on device");
     done += static_cast<size_t>(n);
   }
   not_started_ += data.size();
@@ -197,8 +231,21 @@ Result<void> OutputFile::read_back(u64 offset, std::span<std::byte> out) const {
   return {};
 }
 
+Result<void> OutputFile::sync() {
+  // The data and the size (what fdatasync covers): enough before the complete mark is written;
+  // publish() then fsyncs everything.
+  if (::fdatasync(fd_.get()) != 0) return sys_error(temp_path_ + ": fdatasync");
+  return {};
+}
+
 Result<void> OutputFile::publish() {
-  if (::fsync(fd_.get()) != 0) return sys_error(final_path_ + ": fsync");
+  // Failing from here on, a dump keeps its data: the destructor leaves it where it is.
+  if (keep_on_failure_) done_ = true;
+  if (::fsync(fd_.get()) != 0) return sys_error(temp_path_ + ": fsync");
+  if (in_place_) {
+    published_ = true;
+    return {};
+  }
   if (overwrite_) {
     if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0)
       return sys_error(final_path_ + ": rename");
@@ -208,19 +255,31 @@ Result<void> OutputFile::publish() {
       return sys_error(final_path_ + ": cannot create");
     ::unlink(temp_path_.c_str());
   }
-  done_ = true;
+  done_ = published_ = true;
   Fd dir(::open(dir_of(final_path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.valid()) ::fsync(dir.get());
   return {};
 }
 
 Result<std::string> OutputFile::keep_incomplete() {
-  std::string name = final_path_ + "-incomplete";
   ::fsync(fd_.get());
+  done_ = true;  // whatever happens below, what was written stays
+  if (in_place_ || published_) return final_path_;
+  std::string name = final_path_ + "-incomplete";
   if (temp_path_ != name && ::rename(temp_path_.c_str(), name.c_str()) != 0)
     return sys_error(name + ": rename");
-  done_ = true;
   return name;
+}
+
+Result<void> FileSink::zero_range(u64 offset, u64 length) {
+  if (!file_.in_place()) return {};  // a new file: its holes read as zeros already
+  std::vector<std::byte> zeros(std::min<u64>(length, 1u << 20), std::byte{0});
+  for (u64 done = 0; done < length;) {
+    u64 n = std::min<u64>(zeros.size(), length - done);
+    KK_TRY(file_.write_at(offset + done, std::span(zeros).first(n)));
+    done += n;
+  }
+  return {};
 }
 
 }  // namespace kk

@@ -1,8 +1,10 @@
 // file.h: thin wrappers over file descriptors. InputFile reads with pread (no shared offset, so
 // reader threads can share it); OutputFile writes a dump under a temporary name and only
-// publish() gives it the final name, so a half-written dump never looks complete.
+// publish() gives it the final name, so a half-written dump never looks complete. A block device
+// named as the output is written in place instead (it cannot be replaced by a file).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 
@@ -53,6 +55,15 @@ class InputFile {
   u64 size_ = 0;
 };
 
+// What create() does with what is already at the output's name (pure, so it is tested alone):
+// nothing there or a regular file (with -f) gets a new file beside it, renamed at the end; a block
+// device (with -f) is written in place, never unlinked or replaced by a file (in a capture kernel
+// a file in /dev lives in RAM and is lost at reboot). Anything else is refused.
+enum class OutputPlacement { new_file, in_place };
+// existing: st_mode of what lstat() found at path, nullopt when nothing is there.
+Result<OutputPlacement> plan_output_placement(const std::string& path, std::optional<unsigned> existing,
+                                              bool overwrite);
+
 class OutputFile {
  public:
   // How the file is named until publish(): a hidden "<dir>/.<name>.incomplete.XXXXXX" (small
@@ -62,30 +73,44 @@ class OutputFile {
   // Creates the file beside final_path, mode 0600, O_EXCL | O_NOFOLLOW. A symbolic link at the
   // final name is refused (never written through). With overwrite=false an existing final_path
   // is refused up front (and again at publish).
+  // A block device at final_path (with overwrite) is written in place: see OutputPlacement.
   static Result<OutputFile> create(const std::string& final_path, bool overwrite,
                                    Naming naming = Naming::hidden_temp);
   OutputFile(OutputFile&&) noexcept = default;
   OutputFile& operator=(OutputFile&&) noexcept = default;
-  ~OutputFile();  // removes the temporary if not published
+  ~OutputFile();  // removes the temporary if not published (never a dump publish() failed on)
 
   const std::string& path() const { return final_path_; }
   const std::string& temp_path() const { return temp_path_; }
   int fd() const { return fd_.get(); }
+  // Written into a block device: no temporary name, no rename, nothing ever unlinked; reads of
+  // what was never written return the device's old bytes, not zeros.
+  bool in_place() const { return in_place_; }
+  bool published() const { return published_; }  // publish() gave it its final name
 
   Result<void> write_at(u64 offset, std::span<const std::byte> data);
   Result<void> read_back(u64 offset, std::span<std::byte> out) const;
-  // fsync, rename to the final name (no-clobber unless overwrite), fsync the directory.
+  // Writes the data to the disk (fdatasync): write-back errors show here, before anything is
+  // renamed.
+  Result<void> sync();
+  // fsync, rename to the final name (no-clobber unless overwrite), fsync the directory. A dump
+  // (Naming::incomplete_suffix) that fails here stays on disk under its "-incomplete" name: the
+  // data was all written and is never deleted for a failed fsync or link.
   Result<void> publish();
   // Keeps what was written under "<final>-incomplete" instead of deleting it.
   Result<std::string> keep_incomplete();
 
  private:
   OutputFile() = default;
+  static Result<OutputFile> open_in_place(const std::string& path);
   Fd fd_;
   std::string final_path_;
   std::string temp_path_;
   bool overwrite_ = false;
+  bool in_place_ = false;
+  bool keep_on_failure_ = false;  // a dump: publish() failing keeps it
   bool done_ = false;
+  bool published_ = false;
   static constexpr u64 kWritebackEvery = 16u << 20;
   u64 not_started_ = 0;  // bytes written since writeback was last started
 };

@@ -20,6 +20,17 @@ class ByteSink {
   // "<final>-incomplete"; a stream gets no end marker). Returns where it was kept.
   virtual Result<std::string> keep_partial() = 0;
   virtual const std::string& name() const = 0;
+  // Puts what was written on the disk (fsync), so that write-back errors show before the format's
+  // "complete" mark is written. Streams: nothing to do.
+  virtual Result<void> sync() { return {}; }
+  // Makes [offset, offset + length) read as zeros where never-written bytes would not (a block
+  // device written in place keeps its old bytes); a new file's holes already read as zeros.
+  virtual Result<void> zero_range(u64 /*offset*/, u64 /*length*/) { return {}; }
+  // finish() and whatever goes with a finished output (a dump file's manifest). When it fails,
+  // published() says whether the output had its final name by then (only what goes with it
+  // failed) or is still to be kept as partial.
+  virtual Result<void> publish() { return finish(); }
+  virtual bool published() const { return false; }
 };
 
 // A regular file: OutputFile's temporary, renamed by finish().
@@ -32,6 +43,9 @@ class FileSink final : public ByteSink {
   Result<void> finish() override { return file_.publish(); }
   Result<std::string> keep_partial() override { return file_.keep_incomplete(); }
   const std::string& name() const override { return file_.path(); }
+  Result<void> sync() override { return file_.sync(); }
+  Result<void> zero_range(u64 offset, u64 length) override;
+  bool published() const override { return file_.published(); }
   OutputFile& file() { return file_; }
 
  private:

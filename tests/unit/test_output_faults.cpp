@@ -14,6 +14,7 @@
 
 #include "temp_dir.h"
 #include "dumpfilter/cli.h"
+#include "dumpfilter/dumper.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/sink.h"
 
@@ -202,4 +203,187 @@ TEST_CASE("--verify takes exactly one DUMPFILE", "[faults][cli]") {
     CHECK(e.error().code == Errc::usage);
     CHECK(e.error().msg == "--verify takes one DUMPFILE");
   }
+}
+
+// --- issue 18: publishing that fails keeps the dump; block devices are written in place --------
+
+TEST_CASE("a dump whose link() fails at publish stays on disk as -incomplete", "[faults][publish]") {
+  TempDir t;
+  std::string final_path = t.file("vmcore");
+  {
+    Result<OutputFile> out = OutputFile::create(final_path, false, OutputFile::Naming::incomplete_suffix);
+    REQUIRE(out);
+    REQUIRE(out->write_at(0, as_bytes_of("the whole dump")));
+    // Another file takes the final name meanwhile: link() fails with EEXIST (never clobbers it).
+    FILE* f = std::fopen(final_path.c_str(), "w");
+    REQUIRE(f);
+    std::fclose(f);
+    Result<void> r = out->publish();
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg.find(final_path + ": cannot create") == 0);
+    CHECK_FALSE(out->published());
+  }  // the OutputFile is gone: what it wrote must not be
+  REQUIRE(exists(final_path + "-incomplete"));
+  CHECK(std::filesystem::file_size(final_path + "-incomplete") == 14);
+}
+
+TEST_CASE("a dump whose rename() fails at publish (-f) stays on disk as -incomplete", "[faults][publish]") {
+  TempDir t;
+  std::string final_path = t.file("vmcore");
+  {
+    Result<OutputFile> out = OutputFile::create(final_path, true, OutputFile::Naming::incomplete_suffix);
+    REQUIRE(out);
+    REQUIRE(out->write_at(0, as_bytes_of("data")));
+    // A non-empty directory appears at the final name: rename() cannot replace it.
+    REQUIRE(::mkdir(final_path.c_str(), 0700) == 0);
+    REQUIRE(::mkdir((final_path + "/x").c_str(), 0700) == 0);
+    REQUIRE_FALSE(out->publish());
+    Result<std::string> kept = out->keep_incomplete();
+    REQUIRE(kept);
+    CHECK(*kept == final_path + "-incomplete");
+  }
+  CHECK(exists(final_path + "-incomplete"));
+}
+
+TEST_CASE("small files (reports, logs) that fail to publish are still removed", "[faults][publish]") {
+  TempDir t;
+  std::string final_path = t.file("report");
+  std::string temp;
+  {
+    Result<OutputFile> out = OutputFile::create(final_path, false);
+    REQUIRE(out);
+    temp = out->temp_path();
+    FILE* f = std::fopen(final_path.c_str(), "w");
+    REQUIRE(f);
+    std::fclose(f);
+    REQUIRE_FALSE(out->publish());
+  }
+  CHECK_FALSE(exists(temp));
+}
+
+TEST_CASE("what is at the output's name decides: new file, in place (block device) or refused",
+          "[faults][blockdev]") {
+  auto plan = [](std::optional<unsigned> mode, bool force) {
+    return plan_output_placement("/dev/x", mode, force);
+  };
+  CHECK(*plan(std::nullopt, false) == OutputPlacement::new_file);
+  CHECK(*plan(S_IFREG | 0600, true) == OutputPlacement::new_file);
+  CHECK(*plan(S_IFBLK | 0660, true) == OutputPlacement::in_place);
+  Result<OutputPlacement> no_force = plan(S_IFBLK | 0660, false);
+  REQUIRE_FALSE(no_force);  // a device may hold an earlier dump: -f, as for a file
+  CHECK(no_force.error().code == Errc::exists);
+  CHECK(plan(S_IFREG | 0600, false).error().code == Errc::exists);
+  for (unsigned m : {S_IFCHR | 0666u, S_IFIFO | 0600u, S_IFSOCK | 0600u}) {
+    Result<OutputPlacement> r = plan(m, true);  // would be replaced by a file: refused
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg == "/dev/x: is not a regular file or a block device (to write a stream to it, "
+                           "use -F and redirect standard output)");
+  }
+  CHECK(plan(S_IFLNK | 0777, true).error().msg.find("symbolic link") != std::string::npos);
+  CHECK(plan(S_IFDIR | 0700, true).error().msg == "/dev/x: is a directory");
+}
+
+namespace {
+
+// A block device in memory: it starts full of old bytes (0xee), never reads back zeros for what
+// was not written, and zero_range() really writes zeros, as FileSink does in place.
+class DeviceSink final : public ByteSink {
+ public:
+  explicit DeviceSink(u64 size) : bytes(size, std::byte{0xee}) {}
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    if (offset + data.size() > bytes.size()) return make_error(Errc::no_space, "dev: full");
+    std::memcpy(bytes.data() + offset, data.data(), data.size());
+    return {};
+  }
+  Result<void> zero_range(u64 offset, u64 length) override {
+    std::vector<std::byte> z(length, std::byte{0});
+    return write_at(offset, z);
+  }
+  Result<void> finish() override { return {}; }
+  Result<std::string> keep_partial() override { return name_; }
+  const std::string& name() const override { return name_; }
+  std::vector<std::byte> bytes;
+
+ private:
+  std::string name_ = "dev";
+};
+
+}  // namespace
+
+TEST_CASE("kdump-compressed into a device with old bytes: never-written descriptors read as lost",
+          "[faults][blockdev]") {
+  constexpr u64 kPages = 100, kMaxPfn = 256;
+  DiskdumpMeta meta;
+  meta.block_size = kPage;
+  meta.max_pfn = kMaxPfn;
+  meta.codec = CodecKind::none;
+  DeviceSink dev(4u << 20);
+  DiskdumpWriter w(dev, meta);
+  REQUIRE(w.write_headers());
+  std::vector<std::byte> bm(kMaxPfn / 8, std::byte{0});
+  for (u64 i = 0; i < kPages / 8; ++i) bm[i] = std::byte{0xff};
+  bm[kPages / 8] = std::byte{0x0f};  // pages 96..99
+  REQUIRE(w.add_bitmaps(0, bm, bm, {}));
+  REQUIRE(w.start_data(kPages));
+  std::vector<std::byte> page(kPage, std::byte{0x5a});
+  for (u64 pfn = 0; pfn < 10; ++pfn) REQUIRE(w.add_page(pfn, page, 0));
+  DumpWriter::Saved s = w.stop_early();
+  CHECK(s.pages == 10);
+  const DiskdumpLayout& l = w.layout();
+  // The bitmaps' padding past max_pfn and the header block's tail: zeros, not the old bytes.
+  CHECK(at<u8>(dev.bytes, l.bitmap1_offset + kMaxPfn / 8) == 0);
+  CHECK(at<u8>(dev.bytes, sizeof(diskdump::DiskDumpHeader) + 8) == 0);
+  for (u64 i = 10; i < kPages; ++i) {
+    auto d = at<diskdump::PageDesc>(dev.bytes, l.desc_offset + i * sizeof(diskdump::PageDesc));
+    INFO("descriptor " << i);
+    CHECK(d.offset == 0);
+    CHECK(d.size == 0);
+  }
+  CHECK((at<diskdump::DiskDumpHeader>(dev.bytes, 0).status & diskdump::kIncomplete) != 0);
+}
+
+TEST_CASE("kdump-compressed: an unreadable page gets an all-zero descriptor, the dump stays flagged",
+          "[faults][lost]") {
+  constexpr u64 kPages = 16;
+  DiskdumpMeta meta;
+  meta.block_size = kPage;
+  meta.max_pfn = 64;
+  meta.codec = CodecKind::none;
+  FullSink sink(1u << 20);
+  DiskdumpWriter w(sink, meta);
+  REQUIRE(w.write_headers());
+  std::vector<std::byte> bm(64 / 8, std::byte{0});
+  bm[0] = bm[1] = std::byte{0xff};
+  REQUIRE(w.add_bitmaps(0, bm, bm, {}));
+  REQUIRE(w.start_data(kPages));
+  std::vector<std::byte> page(kPage, std::byte{0x5a});
+  for (u64 pfn = 0; pfn < kPages; ++pfn) {
+    Result<void> r = pfn == 7 ? w.add_lost_page(pfn) : w.add_page(pfn, page, 0);
+    REQUIRE(r);
+  }
+  REQUIRE(w.finish());
+  const DiskdumpLayout& l = w.layout();
+  for (u64 i = 0; i < kPages; ++i) {
+    auto d = at<diskdump::PageDesc>(sink.bytes, l.desc_offset + i * sizeof(diskdump::PageDesc));
+    INFO("descriptor " << i);
+    CHECK((d.offset == 0) == (i == 7));
+    CHECK((d.size == 0) == (i == 7));
+  }
+  // Readers take an offset-0 descriptor as lost only in a dump flagged incomplete.
+  CHECK((at<diskdump::DiskDumpHeader>(sink.bytes, 0).status & diskdump::kIncomplete) != 0);
+}
+
+TEST_CASE("lost pages: merged pfn ranges and one line saying how many", "[faults][lost]") {
+  DumpStats s;
+  for (u64 pfn : {5, 6, 7, 20}) s.add_lost(pfn);
+  REQUIRE(s.lost_ranges.size() == 2);
+  CHECK(s.lost_pages == 4);
+  CHECK(lost_pages_message(s, "/proc/vmcore", "/var/crash/vmcore") ==
+        "/proc/vmcore: 4 pages could not be read (pfn 0x5-0x7, 0x14); /var/crash/vmcore holds "
+        "everything else, those pages marked lost and the dump marked incomplete");
+  DumpStats many;
+  for (u64 i = 0; i < DumpStats::kMaxLostRanges + 5; ++i) many.add_lost(i * 2);
+  CHECK(many.lost_ranges.size() == DumpStats::kMaxLostRanges);
+  CHECK(many.lost_pages == DumpStats::kMaxLostRanges + 5);
+  CHECK(lost_pages_message(many, "in", "out").find(", ...); out holds") != std::string::npos);
 }

@@ -188,8 +188,63 @@ TEST_CASE("page pipeline: results in job order at any thread count", "[pipeline]
   }
 }
 
-TEST_CASE("page pipeline: a read error stops it and is returned", "[pipeline]") {
+namespace {
+
+// FakeInput's pages, but pfn 999 is malformed (not an I/O error): that stops a dump.
+class MalformedInput final : public PagesOnlyInput {
+ public:
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    std::memset(out.data(), 0, out.size());
+    if (pfn <= 999 && 999 < pfn + count) return make_error(Errc::corrupt, "fake: bad page 999");
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("page pipeline: an unreadable page is lost, the rest of its run and the dump go on",
+          "[pipeline]") {
   FakeInput in;
+  for (int threads : {1, 4}) {
+    PipelineSettings s;
+    s.input = &in;
+    s.codec = CodecKind::zlib;
+    s.codec_flag = 1;
+    s.threads = threads;
+    u64 next_pfn = 0;
+    auto next = [&](PageJob& j) {
+      if (next_pfn >= 4096) return false;
+      j.runs.push_back({next_pfn, next_pfn + 64});
+      j.pages = 64;
+      next_pfn += 64;
+      return true;
+    };
+    std::vector<u64> lost;
+    u64 consumed = 0, stored = 0;
+    Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+      for (const PageResult& p : rs) {
+        CHECK(p.pfn == consumed++);
+        if (p.lost) {
+          lost.push_back(p.pfn);
+          CHECK(p.stored.empty());
+          CHECK_FALSE(p.zero);
+        } else if (!p.zero) {
+          ++stored;
+        }
+      }
+      return {};
+    });
+    REQUIRE(r);
+    CHECK(consumed == 4096);
+    CHECK(lost == std::vector<u64>{999});
+    // All but the zeros (820 multiples of 5, and 12 more multiples of 256 whose pfn byte is 0)
+    // and pfn 999.
+    CHECK(stored == 4096 - 820 - 12 - 1);
+  }
+}
+
+TEST_CASE("page pipeline: a malformed input stops it and is returned", "[pipeline]") {
+  MalformedInput in;
   PipelineSettings s;
   s.input = &in;
   s.threads = 4;
