@@ -16,7 +16,18 @@ import tempfile
 here = os.path.dirname(os.path.abspath(__file__))
 cache = sys.argv[1] if len(sys.argv) > 1 else os.environ.get(
     "KDUMPKIT_CACHE", os.path.expanduser("~/.cache/kdumpkit"))
-vmcore = os.path.join(cache, "vmcore-6.1.0-56-amd64-512M.elf")
+
+
+def fixture_env():
+    """tests/qemu/fixtures.sh env as a dict (KK_KVER, KK_VMCORE_SMALL, ...): the kernel release
+    the fixtures use is pinned in tests/qemu/pins.sh, never named here."""
+    env = dict(os.environ, KDUMPKIT_CACHE=cache)
+    out = subprocess.run([os.path.join(here, "..", "qemu", "fixtures.sh"), "env"], env=env,
+                         check=True, stdout=subprocess.PIPE, text=True).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+vmcore = fixture_env()["KK_VMCORE_SMALL"]
 
 
 def put(name, seed, data):
@@ -143,6 +154,13 @@ if dumpfilter:
         flat = subprocess.run([dumpfilter, "-F", "-c", "-d", "0", src], check=True,
                               stdout=subprocess.PIPE).stdout
         put("flattened", "small-6.1-c", flat)
+
+# A manifest as the dumper writes it (corpus/manifest/regress-spaces-line: the line of spaces
+# --verify once crashed on).
+digest = "0123456789abcdef" * 4
+put("manifest", "sample", ("# dumpfilter manifest: SHA-256 of byte ranges of the dump; check: "
+                           "dumpfilter --verify DUMP\nsize 1440492372\nsha256 0 16035840 " + "a" * 64 +
+                           "\nsha256 16035840 1424456532 " + digest + "\n").encode())
 
 # kdump.conf: the sample the package installs, and one file per kind of dump target with every
 # directive set (the fuzzer starts from valid files of each shape).

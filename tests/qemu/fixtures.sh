@@ -19,7 +19,7 @@
 #
 # Or source it (bash): it fetches the kernel if needed and exports
 #   KK_CACHE        cache root (${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit})
-#   KK_KVER         kernel release, e.g. 6.1.0-56-amd64
+#   KK_KVER         kernel release (pinned in pins.sh), e.g. 6.1.0-57-amd64
 #   KK_VMLINUX      debug vmlinux (for crash, drgn, makedumpfile -x)
 #   KK_VMLINUZ      the bzImage the guest booted
 #   KK_MODROOT      its unpacked /lib/modules/KVER
@@ -39,12 +39,12 @@
 #            not readable by makedumpfile 1.7.2, the reference. Only for the memory-scaling
 #            benchmark, bench/rss_scaling.py)
 #   small-s: $KK_CACHE/vmcore-KVER-512M-s.elf  (as small, but kexec -s)
-#   arm64:   $KK_CACHE/vmcore-KVER_ARM64-512M.elf  (Debian's arm64 kernel of the same release in
+#   arm64:   $KK_CACHE/vmcore-KVER_ARM64-512M.elf  (Debian's arm64 kernel pinned in pins.sh, in
 #            qemu-system-aarch64 -M virt, crashkernel=192M, Debian's arm64 kexec-tools)
 # small and large are loaded with Debian's kexec default, kexec_load (-c): kexec-tools writes
 # the ELF headers (with a PT_LOAD for the low 640 KiB); with -s the kernel writes them.
 # Each has the guest's serial console next to it (.log instead of .elf).
-# Environment: KDUMPKIT_CACHE, KDUMPKIT_KVER (see lib.sh).
+# Environment: KDUMPKIT_CACHE, KDUMPKIT_KVER (see lib.sh; the default releases are in pins.sh).
 
 [[ ${BASH_SOURCE[0]} == "$0" ]] && set -euo pipefail
 KK_FIXTURES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -72,9 +72,15 @@ export KK_VMCORE_SMALL=$KK_CACHE/vmcore-$KK_KVER-512M.elf
 export KK_VMCORE_LARGE=$KK_CACHE/vmcore-$KK_KVER-4G.elf
 export KK_VMCORE_SMALL_S=$KK_CACHE/vmcore-$KK_KVER-512M-s.elf
 export KK_VMCORE_HUGE=$KK_CACHE/vmcore-$KK_KVER-16G.elf
-# arm64: the same Debian kernel release built for arm64, fetched on first use of the fixture.
-KK_KVER_ARM64=${KK_KVER%-amd64}
-export KK_KVER_ARM64=${KK_KVER_ARM64%-arm64}-arm64
+# arm64: the release pinned for arm64 (pins.sh), fetched on first use of the fixture; with
+# KDUMPKIT_KVER (or KDUMPKIT_KERNEL_DEB) given, the same Debian release built for arm64.
+if [[ -n ${KDUMPKIT_KVER:-}${KDUMPKIT_KERNEL_DEB:-} ]]; then
+    KK_KVER_ARM64=${KK_KVER%-amd64}
+    KK_KVER_ARM64=${KK_KVER_ARM64%-arm64}-arm64
+else
+    KK_KVER_ARM64=$KK_PIN_KVER_ARM64
+fi
+export KK_KVER_ARM64
 export KK_VMCORE_ARM64=$KK_CACHE/vmcore-$KK_KVER_ARM64-512M.elf
 export KK_VMLINUX_ARM64=$KK_CACHE/kernel/$KK_KVER_ARM64/root/usr/lib/debug/boot/vmlinux-$KK_KVER_ARM64
 

@@ -4,8 +4,8 @@
 #
 # Everything downloaded or generated goes to the cache, never into the git tree:
 #   KDUMPKIT_CACHE   cache root (default: $HOME/.cache/kdumpkit)
-#   KDUMPKIT_KVER    guest kernel, e.g. 6.1.0-56-amd64 (default: newest linux-image-6.1.0-N-amd64
-#                    that apt knows about)
+#   KDUMPKIT_KVER    guest kernel, e.g. 6.1.0-57-amd64 (default: the release pinned in pins.sh for
+#                    the guest architecture)
 #   KDUMPKIT_ARCH    guest architecture: x86_64 (default) or arm64 (Debian's arm64 packages
 #                    through multiarch, qemu-system-aarch64 -M virt; see kk_arch_setup)
 #
@@ -21,6 +21,7 @@
 #   kk_log MSG / kk_die MSG          messages on stderr
 
 KK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$KK_LIB_DIR/pins.sh"
 KK_CACHE=${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}
 KK_ARCH=${KDUMPKIT_ARCH:-x86_64}
 # What differs by guest architecture, as data: Debian's name for it, its kernel packages,
@@ -56,8 +57,9 @@ kk_deb_kver() {
     printf '%s\n' "${pkg#linux-image-}"
 }
 
-# kk_pick_kver: newest linux-image-6.1.0-N-amd64 (-arm64) in apt's lists (or $KDUMPKIT_KVER, or
-# the release of $KDUMPKIT_KERNEL_DEB).
+# kk_pick_kver: the release pinned for the guest architecture in pins.sh (or $KDUMPKIT_KVER, or
+# the release of $KDUMPKIT_KERNEL_DEB). Not "the newest apt knows": that floats when Debian
+# publishes a new ABI, and the fixtures (and the tests reading them) would change under us.
 kk_pick_kver() {
     if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
         kk_deb_kver "$KDUMPKIT_KERNEL_DEB"
@@ -67,54 +69,84 @@ kk_pick_kver() {
         printf '%s\n' "$KDUMPKIT_KVER"
         return
     fi
-    local v re="^linux-image-6\\.1\\.0-[0-9]+-$KK_DEB_ARCH\$"
-    v=$(apt-cache search --names-only "$re" 2>/dev/null |
-        awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
-    if [[ -z $v ]]; then
-        kk_log "apt knows no linux-image-6.1.0-N-$KK_DEB_ARCH; running apt-get update"
-        kk_arch_setup
-        apt-get update -qq >&2 || kk_die "apt-get update failed"
-        v=$(apt-cache search --names-only "$re" |
-            awk '{ sub(/^linux-image-/, "", $1); print $1 }' | sort -V | tail -n1)
-    fi
-    [[ -n $v ]] || kk_die "no linux-image-6.1.0-N-$KK_DEB_ARCH package found"
-    printf '%s\n' "$v"
+    case $KK_DEB_ARCH in
+        amd64) printf '%s\n' "$KK_PIN_KVER_AMD64" ;;
+        arm64) printf '%s\n' "$KK_PIN_KVER_ARM64" ;;
+    esac
 }
 
 # kk_arch_setup: for an arm64 guest, dpkg knows the arm64 architecture (multiarch) so apt can
 # download its packages, and the guest's busybox and Debian's arm64 kexec-tools and makedumpfile
-# (the reference tools) are unpacked, not installed, under $KK_CACHE/arm64/tools.
+# (the reference tools) are unpacked, not installed, under $KK_CACHE/arm64/tools, with the
+# shared-library packages they need (kk_arm64_lib_closure; kk_shared_libs finds them there).
+# The marker names the layout: a tools tree made by an older lib.sh (without the libraries) is
+# made anew.
+KK_ARM64_TOOLS_MARK=.done-v2-libs
 kk_arch_setup() {
     [[ $KK_ARCH == arm64 ]] || return 0
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         dpkg --add-architecture arm64 || kk_die "dpkg --add-architecture arm64 failed"
         apt-get update -qq >&2 || kk_die "apt-get update failed"
     fi
-    local tools=$KK_CACHE/arm64/tools deb
-    [[ -e $tools/.done ]] && return 0
+    local tools=$KK_CACHE/arm64/tools deb pkgs libs
+    [[ -e $tools/$KK_ARM64_TOOLS_MARK ]] && return 0
     mkdir -p "$KK_CACHE/arm64"
     (
         flock 9
-        [[ -e $tools/.done ]] && exit 0
+        [[ -e $tools/$KK_ARM64_TOOLS_MARK ]] && exit 0
         rm -rf "$tools" "$KK_CACHE/arm64/debs"
-        kk_apt_download "$KK_CACHE/arm64/debs" busybox-static:arm64 kexec-tools:arm64 \
-            makedumpfile:arm64
+        pkgs=(busybox-static:arm64 kexec-tools:arm64 makedumpfile:arm64)
+        libs=$(kk_arm64_lib_closure "${pkgs[@]}") || exit 1
+        mapfile -t -O ${#pkgs[@]} pkgs <<<"$libs"
+        kk_log "arm64 tools: downloading ${#pkgs[@]} packages"
+        kk_apt_download "$KK_CACHE/arm64/debs" "${pkgs[@]}"
         for deb in "$KK_CACHE"/arm64/debs/*.deb; do dpkg -x "$deb" "$tools" || kk_die "dpkg -x $deb"; done
         rm -rf "$KK_CACHE/arm64/debs"
-        : >"$tools/.done"
+        : >"$tools/$KK_ARM64_TOOLS_MARK"
     ) 9>"$KK_CACHE/arm64/.lock" || exit 1
 }
 
+# kk_arm64_lib_closure PKG...: the shared-library packages (Debian names them lib*, and zlib1g)
+# that PKG... depend on, directly or through each other, as NAME:arm64, one a line. Only library
+# packages are followed: the tools' other dependencies (perl, debconf) are not needed to run them.
+kk_arm64_lib_closure() {
+    local -A seen=()
+    local todo=("$@") next deps dep
+    # One apt-cache call per level of the tree, not per package: each call loads apt's whole
+    # package cache (seconds on a busy host).
+    while ((${#todo[@]})); do
+        deps=$(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks \
+            --no-replaces --no-enhances "${todo[@]}" 2>/dev/null) ||
+            kk_die "apt-cache does not know all of ${todo[*]} (needed for the arm64 tools)"
+        next=()
+        for dep in $(awk '$1 ~ /^[|]?(Pre)?Depends:$/ && $2 ~ /^(lib[^<>]*|zlib1g):arm64$/ { print $2 }' \
+            <<<"$deps"); do
+            [[ -n ${seen[$dep]:-} ]] && continue
+            seen[$dep]=1
+            printf '%s\n' "$dep"
+            next+=("$dep")
+        done
+        todo=("${next[@]}")
+    done
+}
+
 # kk_apt_download DIR PKG...: apt-get download into DIR; one apt-get update and a retry if the
-# first try fails (stale lists point at files the mirror no longer has).
+# first try fails (stale lists point at files the mirror no longer has). If it still fails, the
+# error names the packages apt does not know (a pinned kernel Debian no longer serves: see
+# pins.sh).
 kk_apt_download() {
-    local dir=$1
+    local dir=$1 p missing=()
     shift
     mkdir -p "$dir"
     if ! (cd "$dir" && apt-get download -q "$@" >&2); then
         kk_log "apt-get download failed; running apt-get update and retrying"
         apt-get update -qq >&2 || kk_die "apt-get update failed"
-        (cd "$dir" && apt-get download -q "$@" >&2) || kk_die "apt-get download $* failed"
+        if ! (cd "$dir" && apt-get download -q "$@" >&2); then
+            for p in "$@"; do apt-cache show "$p" >/dev/null 2>&1 || missing+=("$p"); done
+            ((${#missing[@]})) || kk_die "apt-get download $* failed (the mirror? see above)"
+            kk_die "cannot fetch ${missing[*]}: apt knows no such package (a kernel release" \
+                "pinned in $KK_LIB_DIR/pins.sh that Debian no longer serves? pin a served one)"
+        fi
     fi
 }
 
@@ -267,34 +299,40 @@ kk_add_module() {
     printf '%s\n' "$name" >>"$stage/lib/modules/load.order"
 }
 
-# kk_copy_binary STAGE BIN: BIN at the same path in STAGE, plus the shared libraries ldd lists.
+# kk_copy_binary STAGE BIN: BIN at the same path in STAGE, plus the shared libraries it needs.
 kk_copy_binary() {
-    local stage=$1 bin=$2 lib
+    local stage=$1 bin=$2 item lib
     mkdir -p "$stage$(dirname "$bin")"
     cp -L "$bin" "$stage$bin"
-    # ldd lines: "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux..."
-    while read -r lib; do
+    while read -r item; do
+        lib=${item#*=}
         [[ -e $stage$lib ]] && continue
         mkdir -p "$stage$(dirname "$lib")"
-        cp -L "$lib" "$stage$lib"
+        cp -L "${item%%=*}" "$stage$lib"
     done < <(kk_shared_libs "$bin")
 }
 
-# kk_shared_libs BIN: the shared libraries BIN needs, one path a line. x86_64: what ldd lists;
-# arm64: DT_NEEDED resolved by hand (ldd cannot run a foreign binary) in the multiarch
-# directories, recursively, plus the dynamic loader.
+# kk_shared_libs BIN: the shared libraries BIN needs, one SRC=DEST a line (SRC on this host, DEST
+# its path in the guest). x86_64: what ldd lists, at their own paths; arm64: DT_NEEDED resolved
+# by hand (ldd cannot run a foreign binary), recursively, plus the dynamic loader: first in the
+# library packages unpacked with the arm64 tools (kk_arch_setup), then in the host's multiarch
+# directories.
 kk_shared_libs() {
     if [[ $KK_ARCH == x86_64 ]]; then
-        ldd "$1" 2>/dev/null | awk '/=> \// { print $3 } /^\t\// { print $1 }'
+        ldd "$1" 2>/dev/null | awk '/=> \// { print $3 "=" $3 } /^\t\// { print $1 "=" $1 }'
         return 0
     fi
     local -A seen=()
-    local todo=("$1") f name dir interp
+    local todo=("$1") f name dir src interp tools=$KK_CACHE/arm64/tools
+    local dirs=(/lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu /lib)
     # The loader at the path the binary names (PT_INTERP), not where DT_NEEDED would find it.
     interp=$(aarch64-linux-gnu-readelf -l "$1" 2>/dev/null |
         sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
     if [[ -n $interp ]]; then
-        printf '%s\n' "$interp"
+        src=$interp
+        [[ -e $tools$interp ]] && src=$tools$interp
+        [[ -e $src ]] || kk_die "$1 needs the loader $interp: install libc6:arm64"
+        printf '%s=%s\n' "$src" "$interp"
         seen[${interp##*/}]=$interp
     fi
     while ((${#todo[@]})); do
@@ -303,15 +341,16 @@ kk_shared_libs() {
         for name in $(aarch64-linux-gnu-readelf -d "$f" 2>/dev/null |
             sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
             [[ -n ${seen[$name]:-} ]] && continue
-            for dir in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu /lib; do
+            for dir in "${dirs[@]/#/$tools}" "${dirs[@]}"; do
                 if [[ -e $dir/$name ]]; then
                     seen[$name]=$dir/$name
-                    printf '%s\n' "$dir/$name"
+                    printf '%s=%s\n' "$dir/$name" "${dir#"$tools"}/$name"
                     todo+=("$dir/$name")
                     break
                 fi
             done
-            [[ -n ${seen[$name]:-} ]] || kk_die "$1 needs $name: install its :arm64 package"
+            [[ -n ${seen[$name]:-} ]] ||
+                kk_die "$1 needs $name, found neither under $tools nor on the host: install its :arm64 package"
         done
     done
 }
@@ -448,12 +487,12 @@ kk_qemu_boot() {
 }
 
 # kk_binary_items BIN DEST: initramfs ITEMs (for kk_build_initramfs, one per line on stdout)
-# that put a stripped copy of host binary BIN at DEST in the guest, plus the shared libraries
-# `ldd BIN` lists at their own paths. For big unstripped build outputs (our kexec, dumpfilter):
+# that put a stripped copy of host binary BIN at DEST in the guest, plus the shared libraries it
+# needs (kk_shared_libs). For big unstripped build outputs (our kexec, dumpfilter):
 # debug info only costs initramfs unpacking time and crashkernel memory in the guest. The
 # stripped copy is cached by the binary's hash.
 kk_binary_items() {
-    local bin=$1 dest=$2 hash out lib
+    local bin=$1 dest=$2 hash out
     [[ -x $bin ]] || kk_die "kk_binary_items: $bin is not an executable"
     hash=$(sha256sum <"$bin" | cut -c1-16)
     out=$KK_CACHE/bin/$(basename "$bin")-stripped-$hash
@@ -463,7 +502,5 @@ kk_binary_items() {
         mv "$out.tmp.$$" "$out"
     fi
     printf '%s=%s\n' "$out" "$dest"
-    while read -r lib; do
-        printf '%s=%s\n' "$lib" "$lib"
-    done < <(kk_shared_libs "$bin")
+    kk_shared_libs "$bin"
 }
