@@ -9,6 +9,7 @@
 
 #include "io/file.h"
 #include "io/text_file.h"
+#include "kexec/capabilities.h"
 #include "kexec/crash_ranges.h"
 #include "kexec/crash_x86_64.h"
 #include "kexec/load_arm64.h"
@@ -38,7 +39,8 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   switch (e.sys_errno) {
     case EPERM: {
       std::string lockdown = read_lockdown(paths);
-      if (geteuid() != 0) why = "must be run as root (CAP_SYS_BOOT)";
+      Result<bool> may = may_boot(paths);
+      if (may && !*may) why = "this process lacks CAP_SYS_BOOT";
       else if (!file_syscall && lockdown != "none")
         why = "the kernel is locked down (" + lockdown + ") and refuses kexec_load; use -s "
               "(kexec_file_load) with a signed kernel";
@@ -215,7 +217,6 @@ Result<int> run_kexec(const KexecOptions& opt, const SysPaths& p) {
     case KexecAction::help: case KexecAction::version: return 0;
     default: break;
   }
-  if (geteuid() != 0) return make_error(Errc::usage, "must be run as root (CAP_SYS_BOOT)");
   if (::access(p.at(p.kexec_loaded).c_str(), F_OK) != 0)
     return make_error(Errc::unsupported, "this kernel has no kexec support (CONFIG_KEXEC is off)");
   switch (opt.action) {

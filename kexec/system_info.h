@@ -29,6 +29,7 @@ struct SysPaths {
   std::string kexec_crash_loaded = "/sys/kernel/kexec_crash_loaded";
   std::string lockdown = "/sys/kernel/security/lockdown";
   std::string fdt = "/sys/firmware/fdt";
+  std::string self_status = "/proc/self/status";  // CapEff: may we kexec (capabilities.h)
   std::string at(const std::string& p) const { return root + p; }
 };
 

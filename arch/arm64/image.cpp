@@ -91,6 +91,9 @@ Result<Image> parse_image(std::span<const std::byte> bytes) {
     return make_error(Errc::unsupported,
                       "arm64 Image: image_size 0 (a kernel older than 3.17): its memory needs are "
                       "unknown");
+  if (img.image_size > kMaxImageSize)  // also keeps text_offset + image_size from wrapping
+    return make_error(Errc::corrupt, "arm64 Image: image_size " + hex(img.image_size) +
+                                         " is over " + hex(kMaxImageSize) + " bytes");
   if (img.image_size < bytes.size())
     return make_error(Errc::corrupt, "arm64 Image: image_size " + hex(img.image_size) +
                                          " is smaller than the file (" + hex(bytes.size()) + ")");

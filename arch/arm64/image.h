@@ -20,6 +20,11 @@ inline constexpr u32 kImageMagic = 0x644d5241;  // "ARM\x64" at offset 56
 inline constexpr size_t kImageHeaderSize = 64;
 inline constexpr u64 kKernelAlign = 2ull << 20;  // the base text_offset is added to
 
+// The most image_size (the kernel's memory footprint, BSS included) accepted: Debian's 6.1 kernel
+// needs 36 MiB. Bounding it keeps text_offset + image_size, rounded up to a page, far from
+// wrapping around 2^64 into a small reservation.
+inline constexpr u64 kMaxImageSize = 1ull << 30;
+
 enum class PageSizeFlag : u8 { unspecified = 0, k4k = 1, k16k = 2, k64k = 3 };
 
 struct Image {

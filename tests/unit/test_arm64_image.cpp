@@ -102,6 +102,21 @@ TEST_CASE("arm64 Image header: refusals say why", "[arm64][image]") {
   CHECK(parse_image(std::span(b).first(40)).error().code == Errc::truncated);
 }
 
+// image_size comes from the file: text_offset + image_size (and the page-aligned span the loader
+// reserves from it) must not wrap around 2^64 into a small reservation.
+TEST_CASE("arm64 Image header: image_size is bounded so the kernel's span cannot wrap",
+          "[arm64][image]") {
+  for (u64 size : {u64(~0ull), u64(~0ull - 0xfff), u64(1) << 63, kMaxImageSize + 1}) {
+    Result<Image> img = parse_image(make_image(0xa, size, 0x1000));
+    REQUIRE_FALSE(img);
+    CHECK(img.error().code == Errc::corrupt);
+    CHECK(img.error().msg.find("image_size") != std::string::npos);
+  }
+  Result<Image> top = parse_image(make_image(0xa, kMaxImageSize, kKernelAlign - 4096));
+  REQUIRE(top);
+  CHECK(top->text_offset + top->image_size > top->image_size);  // no wrap at the bound
+}
+
 TEST_CASE("arm64 zboot: gzip and zstd payloads become the Image", "[arm64][image]") {
   const std::vector<std::byte> image = make_image();
   for (const char* codec : {"gzip", "zstd"}) {
