@@ -4,11 +4,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <new>
 #include <string>
 
 #include "dumpfilter/cli.h"
 #include "dumpfilter/file_commands.h"
 #include "dumpfilter/stop_signal.h"
+#include "io/escape.h"
 #include "kk_config.h"
 
 namespace {
@@ -24,18 +26,19 @@ unsigned long long mem_available() {
   return 0;
 }
 
-}  // namespace
+// The one line of an error. Messages quote the dump (vmcoreinfo lines, uts strings, log text):
+// control bytes are escaped so none reaches the terminal, and the line stays one line.
+void print_error(const std::string& msg, const char* hint = "") {
+  std::fprintf(stderr, "dumpfilter: %s%s\n", kk::escape_for_terminal(msg).c_str(), hint);
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   using namespace kk;
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<CliOptions> cli = parse_cli(args);
   if (!cli) {
     const Error& e = cli.error();
-    if (e.code == Errc::usage)
-      std::fprintf(stderr, "dumpfilter: %s (see dumpfilter --help)\n", e.msg.c_str());
-    else
-      std::fprintf(stderr, "dumpfilter: %s\n", e.msg.c_str());
+    print_error(e.msg, e.code == Errc::usage ? " (see dumpfilter --help)" : "");
     return 2;
   }
   CliOptions& c = *cli;
@@ -58,7 +61,7 @@ int main(int argc, char** argv) {
     case Command::dump_dmesg: {
       Result<u64> n = run_dump_dmesg(c.dump.input, c.dump.output, c.dump.force);
       if (!n) {
-        std::fprintf(stderr, "dumpfilter: %s\n", n.error().msg.c_str());
+        print_error(n.error().msg);
         return 1;
       }
       if (c.message_level_given && (c.message_level & 2))
@@ -69,7 +72,7 @@ int main(int argc, char** argv) {
     case Command::report: {
       Result<void> r = run_report(c.dump);
       if (!r) {
-        std::fprintf(stderr, "dumpfilter: %s\n", r.error().msg.c_str());
+        print_error(r.error().msg);
         return 1;
       }
       if (c.message_level_given && (c.message_level & 2))
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
       Progress quiet(Progress::Mode::off, stderr);
       Result<DumpStats> st = run_dump(c.dump, quiet);
       if (!st) {
-        std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+        print_error(st.error().msg);
         return 1;
       }
       std::fputs(format_mem_usage(*st).c_str(), stdout);
@@ -100,7 +103,7 @@ int main(int argc, char** argv) {
   install_stop_handlers();  // SIGTERM/SIGINT/SIGHUP: keep the partial dump, flagged, and fail
   Result<DumpStats> st = run_dump(c.dump, progress);
   if (!st) {
-    std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+    print_error(st.error().msg);
     return 1;
   }
   if (st->input_incomplete)
@@ -114,4 +117,17 @@ int main(int argc, char** argv) {
   if (chatty && (c.message_level & 2) && !c.dump.report.empty())
     std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
   return 0;
+}
+
+}  // namespace
+
+// An allocation the input's sizes drove past what the system has ends like any other error: one
+// line, a non-zero exit (a dump in progress keeps its partial file: dumper.cpp), never an abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory: the input's sizes need more memory than is available");
+    return 1;
+  }
 }

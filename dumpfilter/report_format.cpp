@@ -31,6 +31,7 @@
 #include <utility>
 
 #include "dumpfilter/report.h"
+#include "io/escape.h"
 #include "io/byte_cursor.h"
 
 namespace kk {
@@ -249,7 +250,13 @@ struct Text {
     char b[24];
     std::snprintf(b, sizeof b, "  %-14s ", std::string(label).c_str());
     o += b;
-    o.append(value);
+    // Values quote the crashed kernel (log lines, vmcoreinfo, file names): no control byte may
+    // reach the terminal of whoever reads the report.
+    o += escape_for_terminal(value);
+    o += '\n';
+  }
+  void line(std::string_view text) {
+    o += escape_for_terminal(text);
     o += '\n';
   }
 };
@@ -295,12 +302,12 @@ void text_trace(Text& t, const LogFacts& f) {
   t.heading("Call trace (\"?\": an address found on the stack, not a proven caller)");
   std::string context;
   for (const TraceFrame& fr : f.trace) {
-    if (fr.context != context && !fr.context.empty()) t.o += "  <" + fr.context + ">\n";
+    if (fr.context != context && !fr.context.empty()) t.line("  <" + fr.context + ">");
     context = fr.context;
-    t.o += std::string("  ") + (fr.reliable ? "" : "? ") + fr.function;
-    if (!fr.offset.empty()) t.o += "+" + fr.offset;
-    if (!fr.module.empty()) t.o += " [" + fr.module + "]";
-    t.o += '\n';
+    std::string frame = std::string("  ") + (fr.reliable ? "" : "? ") + fr.function;
+    if (!fr.offset.empty()) frame += "+" + fr.offset;
+    if (!fr.module.empty()) frame += " [" + fr.module + "]";
+    t.line(frame);
   }
   if (f.trace_truncated) t.o += "  ... (more than " + std::to_string(kReportMaxFrames) + " frames)\n";
 }
@@ -431,14 +438,14 @@ std::string format_report_json(const Report& r) {
 
 std::string format_report_text(const Report& r) {
   Text t;
-  t.o = "dumpfilter triage report: " + r.vmcore.path + "\n";
+  t.line("dumpfilter triage report: " + r.vmcore.path);
   text_kernel(t, r);
   text_crash(t, r);
   text_trace(t, r.log);
   text_sizes(t, r);
   if (!r.problems.empty()) {
     t.o += "\nGaps (facts not found, or damaged)\n";
-    for (const std::string& p : r.problems) t.o += "  - " + p + "\n";
+    for (const std::string& p : r.problems) t.line("  - " + p);
   }
   return std::move(t.o);
 }

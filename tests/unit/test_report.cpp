@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dumpfilter/report.h"
+#include "io/escape.h"
 #include "elf/elf_core.h"
 
 using namespace kk;
@@ -550,4 +551,49 @@ TEST_CASE("report: uptime, dates and file names", "[report]") {
   REQUIRE(report_paths("triage") == std::pair<std::string, std::string>{"triage", "triage.json"});
   REQUIRE(report_paths("/var/crash/triage.json") ==
           std::pair<std::string, std::string>{"", "/var/crash/triage.json"});
+}
+
+// Issue 18: the report quotes the crashed kernel's log, vmcoreinfo and file names; a compromised
+// kernel could plant terminal escapes there (clear the screen, rewrite lines above, set the
+// window title). The text report escapes every control byte; the JSON escapes them as \u00XX.
+TEST_CASE("report: control bytes from the dump are escaped in the text report", "[report]") {
+  const std::string evil = "\x1b[2J\x1b]0;owned\x07\x9b" "31m\r";
+  const std::string shown = "\\x1b[2J\\x1b]0;owned\\x07\\x9b31m\\x0d";
+  std::string log =
+      "[    1.000000] Linux version 6.1.0 " + evil + "\n"
+      "[    2.000000] CPU: 1 PID: 77 Comm: x" + evil + " Not tainted 6.1.0 #1\n"
+      "[    3.000000] Kernel panic - not syncing: boom" + evil + "\n";
+  Result<Vmcoreinfo> vi = Vmcoreinfo::parse("OSRELEASE=6.1.0" + evil + "\nPAGESIZE=4096\n");
+  REQUIRE(vi);
+  ReportInputs in;
+  in.log = log;
+  in.log_error = "";
+  in.vmcoreinfo = &*vi;
+  in.vmcore.path = "/var/crash/vm" + evil;
+  in.vmcore.arch = "x86_64" + evil;
+  Report r = build_report(in);
+  r.problems.push_back("no notes: " + evil);
+  std::string text = format_report_text(r);
+  INFO(text);
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    CHECK((u == '\n' || (u >= 0x20 && u < 0x7f)));
+  }
+  CHECK(text.find("boom\\x1b[2J\\x1b]0;owned\\x07\\x9b31m") != std::string::npos);  // \r trimmed
+  CHECK(text.find("6.1.0" + shown) != std::string::npos);
+  CHECK(text.find("/var/crash/vm" + shown) != std::string::npos);
+  CHECK(text.find("  - no notes: " + shown + "\n") != std::string::npos);
+}
+
+TEST_CASE("escape_for_terminal: control bytes out, printable UTF-8 kept", "[report]") {
+  CHECK(escape_for_terminal("plain text, 100% ok") == "plain text, 100% ok");
+  CHECK(escape_for_terminal(std::string("a\0b", 3)) == "a\\x00b");
+  CHECK(escape_for_terminal("\t\n\r\x1b\x7f") == "\\x09\\x0a\\x0d\\x1b\\x7f");
+  CHECK(escape_for_terminal("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5") == "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x92\xa5");
+  // C1 controls, raw (0x9b: CSI on 8-bit terminals) and UTF-8 encoded (U+009B), and bytes that
+  // are not UTF-8 at all.
+  CHECK(escape_for_terminal("\x9b\xc2\x9b\xc2\xa0") == "\\x9b\\xc2\\x9b\xc2\xa0");
+  CHECK(escape_for_terminal("\xc0\xaf\xed\xa0\x80x\xe2\x82") == "\\xc0\\xaf\\xed\\xa0\\x80x\\xe2\\x82");
+  std::string once = escape_for_terminal("\x1b[0m\x9b");
+  CHECK(escape_for_terminal(once) == once);
 }
