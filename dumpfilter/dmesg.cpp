@@ -23,9 +23,11 @@ namespace kk {
 
 namespace {
 
-// The kernel accepts log_buf_len= up to 2 GiB, but no capture kernel could hold a tenth of that:
-// a larger claim is a corrupt ring, not a big log.
-constexpr unsigned kMaxRingBits = 28;
+// The kernel accepts log_buf_len= up to 2 GiB, but a capture kernel has about 96 MiB for
+// everything: the ring read whole, its text as printed and the dump's own buffers. Distributions
+// build with 128 KiB to 1 MiB (CONFIG_LOG_BUF_SHIFT 17 to 20); a claim above 16 MiB is taken for
+// a corrupt or hostile ring, not a big log.
+constexpr unsigned kMaxRingBits = 24;
 constexpr u64 kMaxRingBytes = u64{1} << kMaxRingBits;
 // The kernel gives the ringbuffer one descriptor per 32 bytes of text (PRB_AVGBITS).
 constexpr unsigned kMaxCountBits = kMaxRingBits - 5;
@@ -37,11 +39,21 @@ constexpr u64 kMaxStructSize = 4096;
 // pointing at recycled data; more means records share their text, and we stop rather than print
 // the same bytes over and over.
 u64 output_limit(u64 text_bytes, u64 records) { return 2 * 22 * (text_bytes + records) + 4096; }
+// Whatever the ring: escapes print a byte as up to 10, so a full 16 MiB ring of crafted bytes
+// would print as 160 MiB (--dump-dmesg, and --report, which reads the same log).
+constexpr u64 kMaxLogOutput = 24ull << 20;
 
-Error too_much_output(const char* ring) {
-  return make_error(Errc::corrupt, std::string(ring) +
-                                       ": records overlap beyond what the ring can hold; the "
-                                       "log is most likely corrupt");
+// Checked after each record: the text stays under kMaxLogOutput plus one record (640 KiB).
+Result<void> check_output(const std::string& out, u64 limit, const char* ring) {
+  if (out.size() > kMaxLogOutput)
+    return make_error(Errc::corrupt, std::string(ring) + ": the log as printed runs to more than " +
+                                         std::to_string(kMaxLogOutput >> 20) +
+                                         " MiB; the log is most likely corrupt");
+  if (out.size() > limit)
+    return make_error(Errc::corrupt, std::string(ring) +
+                                         ": records overlap beyond what the ring can hold; the "
+                                         "log is most likely corrupt");
+  return {};
 }
 
 // --- the line format --------------------------------------------------------------------------
@@ -324,7 +336,7 @@ Result<std::string> dump_lockless(const Vmcoreinfo& vi, u64 prb_sym, const Kerne
       if (!rd) return std::move(rd).error().context("prb: text_data_ring");
     }
     append_record(out, ts_nsec, text);
-    if (out.size() > limit) return too_much_output("prb");
+    KK_TRY(check_output(out, limit, "prb"));
   }
   return out;
 }
@@ -414,7 +426,7 @@ Result<std::string> walk_log_buf(const std::vector<std::byte>& buf, const LogLay
     u64 text_len = std::min<u64>(u16_at(rec, l.text_len), len - text_off);
     append_record(out, load_le<u64>(buf.data() + rec + l.ts_nsec),
                   std::span(buf).subspan(text_off, text_len));
-    if (out.size() > limit) return too_much_output("log_buf");
+    KK_TRY(check_output(out, limit, "log_buf"));
     u64 step = u16_at(idx, l.len);
     u64 next = step != 0 ? idx + step : u16_at(0, l.len);
     if (next > last_start) return log_corrupt("record outside", buf_addr, idx);

@@ -119,6 +119,7 @@ Result<std::unique_ptr<FlattenedSource>> FlattenedSource::open(InputFile file, u
     pos += u64(size);
   }
   s->pieces_ = b.finish();
+  for (const FlatPiece& p : s->pieces_) s->stored_ += p.size;
   return s;
 }
 

@@ -49,6 +49,7 @@ class FlattenedSource final : public ByteSource {
 
   const std::string& path() const override { return file_.path(); }
   u64 size() const override { return size_; }  // of the rebuilt file
+  u64 stored_size() const override { return stored_; }  // bytes of the records, holes left out
   Result<void> read_at(u64 offset, std::span<std::byte> out) const override;
   const std::vector<FlatPiece>& pieces() const { return pieces_; }
 
@@ -57,6 +58,7 @@ class FlattenedSource final : public ByteSource {
   InputFile file_;
   std::vector<FlatPiece> pieces_;
   u64 size_ = 0;
+  u64 stored_ = 0;
 };
 
 // The bytes of the dump at `path`: the file itself, or for a flattened file the file it rebuilds

@@ -11,6 +11,7 @@
 #include "dumpfilter/vmcore_input.h"
 #include "elf/elf_core.h"
 #include "io/byte_cursor.h"
+#include "io/escape.h"
 
 namespace kk {
 
@@ -32,6 +33,16 @@ u64 sub_header_bytes(int version) {
 
 std::string uts_field(const std::array<char, diskdump::kUtsLen>& f) {
   return std::string(f.data(), strnlen(f.data(), f.size()));
+}
+
+// What is read whole or walked in full must be bytes the source holds: a flattened stream's
+// size is its highest record's end, which a zero-length record far out inflates for free.
+Result<void> check_stored(const ByteSource& src, const char* what, u64 size, const std::string& why = "") {
+  if (size > src.stored_size())
+    return make_error(Errc::truncated, src.path() + ": " + what + " of " + std::to_string(size) +
+                                           " bytes are more than the " + std::to_string(src.stored_size()) +
+                                           " bytes the file holds" + why);
+  return {};
 }
 
 // A region [off, off + size) that must lie inside the file.
@@ -119,7 +130,7 @@ Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
     return make_error(Errc::unsupported, path + ": kdump-compressed header version " +
                                              std::to_string(l.version) + " (this reader knows 1 to 6)");
   i32 bs = h.block_size;
-  if (bs < 4096 || bs > (1 << 18) || (bs & (bs - 1)))
+  if (bs < i32(kMinPageSize) || bs > i32(kMaxPageSize) || (bs & (bs - 1)))
     return make_error(Errc::corrupt, path + ": implausible block size " + std::to_string(bs));
   l.block_size = static_cast<u64>(bs);
   l.status = h.status;
@@ -177,6 +188,10 @@ Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
   l.bitmap2_offset = l.bitmap1_offset + l.bitmap_bytes;
   l.desc_offset = l.bitmap2_offset + l.bitmap_bytes;
   KK_TRY(check_region(path, "bitmaps", l.bitmap1_offset, 2 * l.bitmap_bytes, src.size()));
+  // The page index (8 bytes per window) and the walk that fills it grow with max_mapnr: the
+  // bitmap bytes it stands for (both bitmaps are always written whole) must be in the file.
+  KK_TRY(check_stored(src, "bitmaps", 2 * div_round_up(l.max_mapnr, 8),
+                      " (max_mapnr " + std::to_string(l.max_mapnr) + ")"));
   return l;
 }
 
@@ -189,7 +204,8 @@ Result<std::unique_ptr<KdumpInput>> KdumpInput::open(std::unique_ptr<ByteSource>
   if (machine == "aarch64" || machine == "arm64") {
     in->arch_ = Arch::arm64;
   } else if (machine != "x86_64" && !machine.empty()) {
-    return make_error(Errc::unsupported, in->path() + ": dump of another architecture (" + machine +
+    return make_error(Errc::unsupported, in->path() + ": dump of another architecture (" +
+                                             escape_for_terminal(machine) +
                                              "); this dumpfilter reads x86_64 dumps");
   }
   KK_TRY(in->load_notes());
@@ -203,6 +219,7 @@ Result<void> KdumpInput::load_notes() {
   if (l.note_size > kMaxNoteBytes || l.vmcoreinfo_size > kMaxNoteBytes)
     return make_error(Errc::corrupt, path() + ": notes of implausible size " +
                                          std::to_string(std::max(l.note_size, l.vmcoreinfo_size)));
+  KK_TRY(check_stored(*src_, "notes", std::max(l.note_size, l.vmcoreinfo_size)));
   std::span<const std::byte> text;
   if (l.note_size) {
     notes_.resize(l.note_size);

@@ -18,6 +18,10 @@ class ByteSource {
   virtual ~ByteSource() = default;
   virtual const std::string& path() const = 0;
   virtual u64 size() const = 0;
+  // The bytes the source really holds: size() for a file; for a flattened stream the bytes of
+  // its records, which can be far fewer (a record may lie at any offset, and holes read as
+  // zeros). Sizes a dump claims for what is read whole are checked against this.
+  virtual u64 stored_size() const { return size(); }
   // Exactly out.size() bytes at offset; past the end is Errc::truncated naming path(). Safe to
   // call from several threads at once.
   virtual Result<void> read_at(u64 offset, std::span<std::byte> out) const = 0;

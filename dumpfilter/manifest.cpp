@@ -73,6 +73,7 @@ Result<Manifest> parse_manifest(std::string_view text, const std::string& manife
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string_view> w = words(line);
+    if (w.empty()) return bad("expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines");
     if (w[0] == "size" && w.size() == 2 && !have_size) {
       std::optional<u64> v = parse_unsigned(w[1], 10);
       if (!v) return bad("size is not a number");

@@ -92,10 +92,12 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
   if (head->phnum == 0 || head->phnum > kMaxProgramHeaders)
     return make_error(Errc::corrupt, f.path() + ": implausible program header count " +
                                          std::to_string(head->phnum));
-  std::vector<std::byte> ph(size_t(head->phnum) * sizeof(Elf64Phdr));
-  if (head->phoff > f.size() || ph.size() > f.size() - head->phoff)
+  u64 ph_bytes = u64(head->phnum) * sizeof(Elf64Phdr);
+  // Against the bytes held too: a flattened stream's size is free to inflate.
+  if (head->phoff > f.size() || ph_bytes > f.size() - head->phoff || ph_bytes > f.stored_size())
     return make_error(Errc::truncated, f.path() + ": program headers at " + hex(head->phoff) +
                                            " run past end of file (size " + hex(f.size()) + ")");
+  std::vector<std::byte> ph(ph_bytes);
   KK_TRY(f.read_at(head->phoff, ph));
   Result<ElfCoreLayout> layout = parse_program_headers(*head, ph, f.size());
   if (!layout) return std::move(layout).error().context(f.path());
@@ -105,7 +107,7 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
   // Notes: concatenated so the output can carry them verbatim; VMCOREINFO located inside.
   u64 total = 0;
   for (const NoteSegment& n : layout->notes) total += n.size;
-  if (total > kMaxNoteBytes)
+  if (total > kMaxNoteBytes || total > f.stored_size())
     return make_error(Errc::corrupt, f.path() + ": PT_NOTE segments total " + std::to_string(total) +
                                          " bytes, more than any kernel writes");
   for (const NoteSegment& n : layout->notes) {

@@ -10,8 +10,10 @@
 namespace kk {
 
 // Caps that keep the parse bounded whatever the header claims.
-inline constexpr u32 kMaxProgramHeaders = 1u << 20;     // 56 MiB of headers at most
-inline constexpr u64 kMaxNoteBytes = 64ull << 20;       // all notes together
+// A capture kernel has about 96 MiB in all: kexec describes a few thousand memory ranges at
+// most, and 8192 CPUs' notes take about 3 MiB.
+inline constexpr u32 kMaxProgramHeaders = 1u << 16;     // 3.5 MiB of headers at most
+inline constexpr u64 kMaxNoteBytes = 16ull << 20;       // all notes together
 
 class ElfVmcore final : public DumpInput {
  public:

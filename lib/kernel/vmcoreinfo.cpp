@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "io/escape.h"
 #include "io/lines.h"
 #include "io/number.h"
 
@@ -41,14 +42,16 @@ Result<Vmcoreinfo> Vmcoreinfo::parse(std::string_view text) {
     size_t eq = line.find('=');
     if (eq == std::string_view::npos || eq == 0)
       return make_error(Errc::corrupt, "vmcoreinfo: line " + std::to_string(lines.number()) +
-                                           " is not KEY=VALUE: '" + std::string(line.substr(0, 60)) +
-                                           "'");
+                                           " is not KEY=VALUE: '" +
+                                           escape_for_terminal(line.substr(0, 60)) + "'");
     vi.kv_.insert_or_assign(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
   }
   if (auto ps = vi.raw("PAGESIZE")) {
+    // Every page buffer is this size: only what a kernel can have, 4 KiB to 256 KiB (the bounds
+    // of a kdump-compressed block too), whatever the input kind.
     std::optional<u64> v = parse_unsigned(*ps, 10);
-    if (!v || *v == 0 || (*v & (*v - 1)) != 0)
-      return make_error(Errc::corrupt, "vmcoreinfo: bad PAGESIZE '" + std::string(*ps) + "'");
+    if (!v || *v < kMinPageSize || *v > kMaxPageSize || (*v & (*v - 1)) != 0)
+      return make_error(Errc::corrupt, "vmcoreinfo: bad PAGESIZE '" + escape_for_terminal(*ps) + "'");
     vi.page_size_ = *v;
   }
   return vi;

@@ -13,6 +13,10 @@
 
 namespace kk {
 
+// The page sizes any input may have (PAGESIZE, a kdump-compressed block size).
+inline constexpr u64 kMinPageSize = 4096;
+inline constexpr u64 kMaxPageSize = u64{1} << 18;
+
 class Vmcoreinfo {
  public:
   // Parses the note text. Lines without '=' or with a malformed number are errors.

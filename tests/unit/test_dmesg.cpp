@@ -471,3 +471,35 @@ TEST_CASE("log_buf before Linux 3.5: plain text, oldest byte first", "[dmesg]") 
   REQUIRE(old.ok());
   CHECK(*old == "456789abcdef0123");
 }
+
+// Issue 18 (hostile dumps): a crafted ring must not make the log, and so --dump-dmesg and
+// --report, take hundreds of MiB of a capture kernel's memory.
+TEST_CASE("log_buf: a ring larger than any capture kernel could format is refused", "[dmesg]") {
+  const std::string info =
+      "SYMBOL(log_buf)=ffffffff8254a3b8\n"
+      "SYMBOL(log_buf_len)=ffffffff8254a3b0\n"
+      "SYMBOL(log_end)=ffffffff81c0a000\n";
+  LogBufBuilder b(32u << 20);  // 32 MiB, every byte mapped
+  b.mem.map(0xffffffff81c0a000, 8);
+  b.mem.put32(0xffffffff81c0a000, 32u << 20);
+  Result<std::string> out = extract_dmesg(parse(info), b.mem);
+  REQUIRE(!out.ok());
+  CHECK(out.error().code == Errc::corrupt);
+  CHECK(out.error().msg == "log_buf_len = 33554432 is outside 1..16777216");
+}
+
+TEST_CASE("log_buf: escapes that would blow up the output stop at the output bound", "[dmesg]") {
+  // 16 MiB of records whose text is all bytes >= 0x80: each prints as 4 to 10 bytes, so the
+  // log as makedumpfile prints it would run to 64-160 MiB.
+  constexpr u32 kLen = 16u << 20;
+  const u64 kText = 65000, kRec = align_up(16 + kText, 8);
+  LogBufBuilder b(kLen);
+  std::string high(kText, '\xe2');
+  u64 idx = 0;
+  for (; idx + kRec <= kLen - 16; idx += kRec) b.record(idx, 1'000, high);
+  b.idx(0, static_cast<u32>(idx));
+  Result<std::string> out = extract_dmesg(parse(log_buf_info("printk_log")), b.mem);
+  REQUIRE(!out.ok());
+  CHECK(out.error().code == Errc::corrupt);
+  CHECK(out.error().msg.find("more than 24 MiB") != std::string::npos);
+}

@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 
 #include "dumpfilter/input_flattened.h"
 #include "dumpfilter/input_kdump.h"
 #include "dumpfilter/rearrange.h"
+#include "dumpfilter/vmcore_input.h"
 #include "kdump_fixture.h"
 
 using namespace kk;
@@ -253,4 +256,44 @@ TEST_CASE("rearrange: -R rebuilds the file; a cut stream leaves nothing", "[rear
     ::close(fd);
     REQUIRE(size.error().msg == "stdin: bad flattened header (no makedumpfile signature)");
   }
+}
+
+// Issue 18 (hostile dumps): a flattened stream makes the rebuilt file as large as its highest
+// record says, for free (a zero-length record far out). Sizes in the kdump header must be
+// checked against the bytes the stream really holds: a max_mapnr of 2^45 behind such a record
+// once made the reader allocate 8 GiB of page index (std::bad_alloc, an abort), and 2^38 took
+// seconds of bitmap walking over holes.
+TEST_CASE("flattened: a huge max_mapnr behind a far zero-length record is refused quickly",
+          "[input_flattened]") {
+  TempDir d;
+  KdumpFixture f;
+  for (u64 pfn = 3; pfn < 10; ++pfn) f.pages[pfn] = page_of(pfn);
+  std::vector<std::byte> file = f.build();
+  u64 max_mapnr = GENERATE(u64{1} << 38, u64{1} << 45);
+  diskdump::DiskDumpHeader h;
+  std::memcpy(&h, file.data(), sizeof h);
+  h.bitmap_blocks = static_cast<u32>(max_mapnr / 8 * 2 / f.ps);  // both bitmaps hold max_mapnr
+  std::memcpy(file.data(), &h, sizeof h);
+  diskdump::KdumpSubHeader s;
+  std::memcpy(&s, file.data() + f.ps, sizeof s);
+  s.max_mapnr_64 = max_mapnr;
+  std::memcpy(file.data() + f.ps, &s, sizeof s);
+  std::vector<std::byte> stream = flatten(file, 4096, {}, false);
+  for (i64 off : {i64(max_mapnr / 2), i64(-1)}) {  // the far empty record, then the end marker
+    flattened::RecordHeader r;
+    r.offset = off;
+    r.size = off < 0 ? -1 : 0;
+    const std::byte* rb = reinterpret_cast<const std::byte*>(&r);
+    stream.insert(stream.end(), rb, rb + sizeof r);
+  }
+  std::string path = d.write("huge.flat", stream);
+  auto t0 = std::chrono::steady_clock::now();
+  Result<std::unique_ptr<DumpInput>> in = open_dump_input(path);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  REQUIRE_FALSE(in);
+  CHECK(in.error().code == Errc::truncated);
+  CHECK(in.error().msg.find(path + ": ") == 0);
+  CHECK(in.error().msg.find("bitmaps") != std::string::npos);
+  CHECK(in.error().msg.find('\n') == std::string::npos);
+  CHECK(secs < 0.5);
 }

@@ -317,3 +317,48 @@ TEST_CASE("kdump input: present runs across whole, partial and empty bitmap word
     }
   }
 }
+
+// Issue 18: the uts machine string is the crashed kernel's; an error quoting it must not carry
+// an ESC or another control byte to the terminal.
+TEST_CASE("kdump input: the machine string is escaped in the error", "[input_kdump]") {
+  KdumpFixture g = sample();
+  g.machine = "\x1b[2J\x1b]0;x\x07\r";
+  Error e = open_err(g.build(), "x.dump");
+  REQUIRE(e.code == Errc::unsupported);
+  REQUIRE(e.msg == "x.dump: dump of another architecture (\\x1b[2J\\x1b]0;x\\x07\\x0d); this dumpfilter "
+                   "reads x86_64 dumps");
+}
+
+// Issue 18: the notes are read whole, so their size must be backed by bytes the source really
+// holds, not only lie below its (for a flattened stream, freely inflated) end.
+TEST_CASE("kdump input: notes larger than the stored bytes are refused before reading",
+          "[input_kdump]") {
+  // A source whose size is its stored bytes plus a hole, like a flattened stream with a far
+  // empty record: reads in the hole give zeros.
+  class Holey final : public ByteSource {
+   public:
+    explicit Holey(std::vector<std::byte> b) : bytes_(std::move(b)) {}
+    const std::string& path() const override { return name_; }
+    u64 size() const override { return u64{1} << 40; }
+    u64 stored_size() const override { return bytes_.size(); }
+    Result<void> read_at(u64 off, std::span<std::byte> out) const override {
+      for (size_t i = 0; i < out.size(); ++i) out[i] = off + i < bytes_.size() ? bytes_[off + i] : std::byte{0};
+      return {};
+    }
+
+   private:
+    std::string name_ = "holey.dump";
+    std::vector<std::byte> bytes_;
+  };
+  KdumpFixture f = sample();
+  std::vector<std::byte> b = f.build();
+  diskdump::KdumpSubHeader s;
+  std::memcpy(&s, b.data() + f.ps, sizeof s);
+  s.offset_note = i64{1} << 30;
+  s.size_note = 12u << 20;  // under the notes' own limit, but not in the file
+  std::memcpy(b.data() + f.ps, &s, sizeof s);
+  Result<std::unique_ptr<KdumpInput>> in = KdumpInput::open(std::make_unique<Holey>(std::move(b)));
+  REQUIRE_FALSE(in);
+  REQUIRE(in.error().code == Errc::truncated);
+  REQUIRE(in.error().msg.rfind("holey.dump: notes of 12582912 bytes", 0) == 0);
+}

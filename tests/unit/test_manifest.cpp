@@ -198,3 +198,17 @@ TEST_CASE("a file written out of order is read back whole", "[manifest]") {
   CHECK(m->ranges[0].length == 5000);
   CHECK(m->ranges[0].hex == sha(read_file(path)));
 }
+
+// Issue 18: --verify read w[0] of a line of spaces, an empty word list (undefined behaviour; a
+// crash under ASan). Any line without words is now an error naming the line.
+TEST_CASE("manifest: a line of spaces is an error, not a crash", "[manifest]") {
+  std::string d(64, 'c');
+  for (const std::string& t : {"size 10\n   \nsha256 0 10 " + d + "\n", "size 10\nsha256 0 10 " + d + "\n \n",
+                               std::string(" \n")}) {
+    Result<Manifest> r = parse_manifest(t, "m.sha256");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::corrupt);
+    CHECK(r.error().msg.find("m.sha256: line ") == 0);
+    CHECK(r.error().msg.find("expected 'size BYTES'") != std::string::npos);
+  }
+}

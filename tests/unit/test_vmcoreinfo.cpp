@@ -190,3 +190,29 @@ TEST_CASE("vmcoreinfo: need_* name the missing key", "[vmcoreinfo]") {
           "vmcoreinfo: missing LENGTH(zone.free_area)");
   REQUIRE(vi.need_length("zone.free_area").error().code == Errc::missing);
 }
+
+// Issue 18: the page size sizes every page buffer; only what a kernel can have (4 KiB to 256 KiB,
+// the bounds of the kdump-compressed block size too) is taken, for every input kind.
+TEST_CASE("vmcoreinfo: PAGESIZE outside 4 KiB..256 KiB is corrupt", "[vmcoreinfo]") {
+  for (const char* text : {"PAGESIZE=1\n", "PAGESIZE=2048\n", "PAGESIZE=524288\n", "PAGESIZE=1073741824\n",
+                           "PAGESIZE=9223372036854775808\n"}) {
+    Result<Vmcoreinfo> vi = Vmcoreinfo::parse(text);
+    INFO(text);
+    REQUIRE_FALSE(vi);
+    REQUIRE(vi.error().code == Errc::corrupt);
+    REQUIRE(vi.error().msg.rfind("vmcoreinfo: bad PAGESIZE '", 0) == 0);
+  }
+  for (u64 ps : {4096u, 16384u, 65536u, 262144u})
+    REQUIRE(parse_ok("PAGESIZE=" + std::to_string(ps) + "\n").page_size() == ps);
+}
+
+// Issue 18: the note's text comes from the crashed kernel; an error quoting it must not carry
+// an ESC (or any control byte) to the terminal.
+TEST_CASE("vmcoreinfo: errors quoting the note escape control bytes", "[vmcoreinfo]") {
+  Result<Vmcoreinfo> line = Vmcoreinfo::parse("OSRELEASE=6.1\n\x1b]0;owned\x07\x1b[2J\n");
+  REQUIRE_FALSE(line);
+  REQUIRE(line.error().msg == "vmcoreinfo: line 2 is not KEY=VALUE: '\\x1b]0;owned\\x07\\x1b[2J'");
+  Result<Vmcoreinfo> ps = Vmcoreinfo::parse("PAGESIZE=4096\x1b[1A\r\n");
+  REQUIRE_FALSE(ps);
+  REQUIRE(ps.error().msg == "vmcoreinfo: bad PAGESIZE '4096\\x1b[1A\\x0d'");
+}
