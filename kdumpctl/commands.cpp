@@ -226,9 +226,7 @@ Result<Outcome> cmd_propagate(Ctl& c) {
     KK_TRY(run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}));
     std::cout << "kdump: generated " << key << "\n";
   }
-  Result<std::string> rec = record_host_key(c.host, c.conf);
-  if (!rec) return std::move(rec).error();
-  if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
+  KK_TRY(ensure_host_key(c));
   // ssh-copy-id checks the host against the key just recorded, as the capture kernel will.
   std::vector<std::string> argv = {"ssh-copy-id", "-i", key + ".pub"};
   for (std::string& o : host_key_options(c.host, c.conf)) argv.push_back(std::move(o));

@@ -127,7 +127,7 @@ std::vector<std::string> entries(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("kdumpctl save: a second ssh capture in the same second keeps the first", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: a second ssh capture in the same second keeps the first", "[kdumpctl_save]") {
   Capture cap;
   setenv("FAKE_SSH_TRUSTING", "1", 1);  // this test is about names, not keys
   cap.record_key("AAAAgood");
@@ -153,7 +153,7 @@ TEST_CASE("kdumpctl save: a second ssh capture in the same second keeps the firs
   REQUIRE(slurp(cap.remote + "/" + fresh + "/report.txt") == "report\n");
 }
 
-TEST_CASE("kdumpctl save: a second local (nfs) capture in the same second keeps the first", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: a second local (nfs) capture in the same second keeps the first", "[kdumpctl_save]") {
   Capture cap;
   std::string crash = cap.root + "/kdumproot/var/crash";
   std::vector<std::string> taken = names_near_now("testhost");
@@ -170,7 +170,7 @@ TEST_CASE("kdumpctl save: a second local (nfs) capture in the same second keeps 
   REQUIRE(slurp(cap.log + "/mount.log") == "-t nfs -o nolock,tcp,soft -- server:/export " + cap.root + "/kdumproot\n");
 }
 
-TEST_CASE("kdumpctl save: ssh with no recorded host key sends nothing", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: ssh with no recorded host key sends nothing", "[kdumpctl_save]") {
   Capture cap;
   Result<Outcome> r = cap.save(cap.ssh_conf(cap.remote), "x");
   REQUIRE(r);
@@ -179,7 +179,7 @@ TEST_CASE("kdumpctl save: ssh with no recorded host key sends nothing", "[kdumpc
   REQUIRE(!std::filesystem::exists(cap.remote));
 }
 
-TEST_CASE("kdumpctl save: ssh to a host whose key changed sends nothing", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: ssh to a host whose key changed sends nothing", "[kdumpctl_save]") {
   Capture cap;
   cap.record_key("AAAAold");  // the host now presents AAAAgood
   Result<Outcome> r = cap.save(cap.ssh_conf(cap.remote), "x");
@@ -188,7 +188,7 @@ TEST_CASE("kdumpctl save: ssh to a host whose key changed sends nothing", "[kdum
   REQUIRE(!std::filesystem::exists(cap.remote));
 }
 
-TEST_CASE("kdumpctl save: ssh checks the recorded host key strictly", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: ssh checks the recorded host key strictly", "[kdumpctl_save]") {
   Capture cap;
   cap.record_key("AAAAgood");
   Result<Outcome> r = cap.save(cap.ssh_conf(cap.remote), "first");
@@ -203,7 +203,7 @@ TEST_CASE("kdumpctl save: ssh checks the recorded host key strictly", "[kdumpctl
   REQUIRE(entries(cap.remote).size() == 1);
 }
 
-TEST_CASE("kdumpctl save: a path with a quote and a host name with / stay inside the path", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl save: a path with a quote and a host name with / stay inside the path", "[kdumpctl_save]") {
   Capture cap;
   setenv("FAKE_SSH_TRUSTING", "1", 1);
   cap.record_key("AAAAgood");
@@ -220,7 +220,7 @@ TEST_CASE("kdumpctl save: a path with a quote and a host name with / stay inside
   for (const std::string& e : entries(cap.t.path())) REQUIRE(e.find("evil") == std::string::npos);
 }
 
-TEST_CASE("kdumpctl shell_quote: any value comes back from sh as it went in", "[kdumpctl_capture]") {
+TEST_CASE("kdumpctl shell_quote: any value comes back from sh as it went in", "[kdumpctl_save]") {
   for (std::string v : {std::string("plain"), std::string("it's"), std::string("''"), std::string("$(id) `id` \"x\" \\ ;&|"),
                         std::string("-n"), std::string("a\nb"), std::string()}) {
     INFO(v);
