@@ -53,7 +53,7 @@ void logs_and_report(const SaveJob& job, const std::string& dir) {
 }
 
 Result<std::string> save_local(const SaveJob& job, const std::string& base) {
-  Result<std::string> dir = make_unique_dir(base + job.conf.path, job.name, 0700);
+  Result<std::string> dir = make_unique_dir(base, job.conf.path.empty() ? "/" : job.conf.path, job.name, 0700);
   if (!dir) return dir;
   std::string incomplete = *dir + "/vmcore-incomplete";
   KK_TRY(run_collector(job, incomplete, -1));
