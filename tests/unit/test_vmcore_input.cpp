@@ -76,3 +76,20 @@ TEST_CASE("vmcore: a PT_LOAD past MAX_PHYSMEM_BITS is a damaged header", "[vmcor
   REQUIRE(open_bytes(small_vmcore(u64{1} << 46, "OSRELEASE=6.1.0\nPAGESIZE=4096\n")).ok());
   REQUIRE_FALSE(open_bytes(small_vmcore(u64{1} << 52, "OSRELEASE=6.1.0\nPAGESIZE=4096\n")).ok());
 }
+
+// Issue 18: an ELF vmcore's page size is its VMCOREINFO PAGESIZE; a crafted 1 GiB (a power of
+// two) once sized every page buffer of the dump. Only 4 KiB to 256 KiB is taken.
+TEST_CASE("vmcore: a PAGESIZE outside 4 KiB..256 KiB is refused at open", "[vmcore]") {
+  for (const char* ps : {"1073741824", "2048", "524288"}) {
+    INFO(ps);
+    Result<std::unique_ptr<ElfVmcore>> v =
+        open_bytes(small_vmcore(0x100000, std::string("OSRELEASE=6.1.0\nPAGESIZE=") + ps + "\n"));
+    REQUIRE_FALSE(v);
+    CHECK(v.error().code == Errc::corrupt);
+    CHECK(v.error().msg == std::string("vmcore: vmcoreinfo: bad PAGESIZE '") + ps + "'");
+  }
+  Result<std::unique_ptr<ElfVmcore>> ok = open_bytes(small_vmcore(0x100000, "OSRELEASE=6.1.0\nPAGESIZE=65536\n"));
+  INFO((ok ? std::string() : ok.error().msg));
+  REQUIRE(ok);
+  CHECK((*ok)->page_size() == 65536u);
+}
