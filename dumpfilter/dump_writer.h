@@ -4,6 +4,8 @@
 #pragma once
 
 #include <span>
+#include <string_view>
+#include <vector>
 
 #include "io/result.h"
 #include "io/types.h"
@@ -45,6 +47,13 @@ class DumpWriter {
     return mark_complete();
   }
   virtual u64 bytes_end() const = 0;  // size of the dump file
+  // After the last page: --config's eraseinfo text where the format keeps it (kdump-compressed:
+  // after the pages; ELF: into the note reserved before them). A --split set keeps none.
+  virtual Result<void> write_eraseinfo(std::string_view /*text*/) { return {}; }
+  // --split: how many files share the pages (1: not split), and after pass 1 the pfn bounds of
+  // each file's range (parts() + 1 of them) with the kept pages in each.
+  virtual size_t parts() const { return 1; }
+  virtual void set_ranges(const std::vector<u64>& /*bounds*/, const std::vector<u64>& /*kept*/) {}
 
   // How much of a dump that stopped early is on disk: pages whose data and descriptor (or
   // program header) were written, of the pages pass 1 planned.

@@ -1,12 +1,10 @@
 // dumper.cpp: the dump command. Pass 1 classifies a window of pfns at a time and hands the
 // bitmaps to the writer; pass 2 streams the kept pages through the page pipeline (threads read
 // and compress) to the writer in pfn order. Memory is bounded by the window, the pipeline's job
-// slots and the --cyclic-buffer budget, never by the crashed machine's size.
+// slots and the --cyclic-buffer budget, never by the crashed machine's size. Where the dump goes
+// and how it ends: dump_outputs.h; the report beside it: report_command.h; statistics' text:
+// stats_text.cpp.
 #include "dumpfilter/dumper.h"
-
-#include <sys/stat.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
@@ -16,19 +14,14 @@
 #include <new>
 #include <vector>
 
-#include "dumpfilter/dmesg.h"
 #include "dumpfilter/dump_input.h"
+#include "dumpfilter/dump_outputs.h"
 #include "dumpfilter/erase_plan.h"
-#include "dumpfilter/kernel_memory.h"
-#include "dumpfilter/digest_sink.h"
-#include "dumpfilter/manifest.h"
-#include "dumpfilter/report.h"
-#include "dumpfilter/flattened_sink.h"
 #include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/page_selector.h"
+#include "dumpfilter/report_command.h"
 #include "dumpfilter/stop_signal.h"
 #include "dumpfilter/writer_diskdump.h"
-#include "dumpfilter/writer_elf.h"
 #include "dumpfilter/writer_split.h"
 #include "io/byte_cursor.h"
 
@@ -60,44 +53,6 @@ Result<void> check_stop() {
   if (int sig = stop_signal()) return make_error(Errc::io, std::string("stopped by ") + signal_name(sig));
   return {};
 }
-
-void copy_uts_field(std::array<char, diskdump::kUtsLen>& dst, std::string_view s) {
-  std::memset(dst.data(), 0, dst.size());
-  std::memcpy(dst.data(), s.data(), std::min(s.size(), dst.size() - 1));
-}
-
-// The header's utsname, from init_uts_ns in the dump; the release from vmcoreinfo otherwise.
-diskdump::NewUtsname read_utsname(const DumpInput& in, const KernelReader* kmem) {
-  diskdump::NewUtsname u{};
-  const Vmcoreinfo& vi = in.vmcoreinfo();
-  std::optional<u64> sym = vi.symbol("init_uts_ns");
-  std::optional<u64> off = vi.offset("uts_namespace.name");
-  if (kmem && sym && off) {
-    std::byte raw[sizeof u];
-    if (kmem->read_virt(*sym + *off, raw)) {
-      std::memcpy(&u, raw, sizeof u);
-      for (auto* f : {&u.sysname, &u.nodename, &u.release, &u.version, &u.machine, &u.domainname})
-        f->back() = '\0';
-      return u;
-    }
-  }
-  copy_uts_field(u.sysname, "Linux");
-  copy_uts_field(u.release, vi.osrelease());
-  copy_uts_field(u.machine, in.arch() == Arch::arm64 ? "aarch64" : "x86_64");
-  return u;
-}
-
-// Discards everything: --dry-run and --mem-usage run the whole dump without an output.
-class NullSink final : public ByteSink {
- public:
-  Result<void> write_at(u64, std::span<const std::byte>) override { return {}; }
-  Result<void> finish() override { return {}; }
-  Result<std::string> keep_partial() override { return name_; }
-  const std::string& name() const override { return name_; }
-
- private:
-  std::string name_ = "(no output)";
-};
 
 class Dumper {
  public:
@@ -288,232 +243,6 @@ class Dumper {
   std::optional<Error> gen_error_;
 };
 
-// --- the triage report (report.h): gathered through DumpInput and KernelReader only ----------
-
-// Both files are created (0600, temporary names) before any work, so an existing report without
-// -f fails at once rather than after a long dump; they get their final names only when written.
-struct ReportFiles {
-  std::optional<OutputFile> text;
-  OutputFile json;
-};
-
-Result<ReportFiles> create_report_files(const std::string& file, bool force) {
-  auto [text_path, json_path] = report_paths(file);
-  std::optional<OutputFile> text;
-  if (!text_path.empty()) {
-    Result<OutputFile> t = OutputFile::create(text_path, force);
-    if (!t) return std::move(t).error();
-    text = std::move(*t);
-  }
-  Result<OutputFile> j = OutputFile::create(json_path, force);
-  if (!j) return std::move(j).error();
-  return ReportFiles{std::move(text), std::move(*j)};
-}
-
-VmcoreSummary summarize(const DumpInput& in) {
-  VmcoreSummary v;
-  v.path = in.path();
-  struct stat sb;
-  if (::stat(in.path().c_str(), &sb) == 0 && S_ISREG(sb.st_mode)) v.file_size = static_cast<u64>(sb.st_size);
-  v.arch = in.arch() == Arch::x86_64 ? "x86_64" : "arm64";
-  v.page_size = in.page_size();
-  v.max_pfn = in.max_pfn();
-  for (u64 w0 = 0; w0 < v.max_pfn; w0 += kWindowPfns)  // a window at a time: bounded run lists
-    for (const PfnRun& r : in.present_runs(w0, std::min(w0 + kWindowPfns, v.max_pfn)))
-      v.present_pages += r.end - r.start;
-  v.nr_cpus = in.nr_cpus();
-  return v;
-}
-
-// The crashed kernel's log; a log we cannot read is a gap in the report, not a failure. Its size
-// is bounded by extract_dmesg()'s checks on the ring; the report analyses only its last
-// kReportLogBytes (report.h).
-std::string read_log(const DumpInput& in, std::string* why) {
-  Result<KernelMemory> km = open_kernel_memory(in);
-  if (!km) {
-    *why = km.error().msg;
-    return {};
-  }
-  Result<std::string> log = extract_dmesg(in.vmcoreinfo(), *km->reader);
-  if (!log) {
-    *why = log.error().msg;
-    return {};
-  }
-  return std::move(*log);
-}
-
-Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, ReportFiles& files) {
-  ReportInputs ri;
-  std::string log = read_log(in, &ri.log_error);
-  ri.log = log;
-  ri.vmcoreinfo = &in.vmcoreinfo();
-  ri.notes = in.note_bytes();
-  ri.vmcore = summarize(in);
-  ri.dump = std::move(dump);
-  Report r = build_report(ri);
-  if (files.text) KK_TRY(files.text->write_at(0, as_bytes_of(format_report_text(r))));
-  KK_TRY(files.json.write_at(0, as_bytes_of(format_report_json(r))));
-  if (files.text) KK_TRY(files.text->publish());
-  return files.json.publish();
-}
-
-// Passes writes through and remembers whether the output failed one: a dump stopped by its
-// output (full disk, I/O error) or by a signal keeps its partial file; one stopped by bad input
-// leaves nothing, as before any byte was written.
-class WatchedSink final : public ByteSink {
- public:
-  explicit WatchedSink(ByteSink& inner) : inner_(inner) {}
-  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
-    Result<void> r = inner_.write_at(offset, data);
-    if (!r) failed_ = true;
-    return r;
-  }
-  Result<void> zero_range(u64 offset, u64 length) override {
-    Result<void> r = inner_.zero_range(offset, length);
-    if (!r) failed_ = true;
-    return r;
-  }
-  Result<void> finish() override { return inner_.finish(); }
-  Result<std::string> keep_partial() override { return inner_.keep_partial(); }
-  const std::string& name() const override { return inner_.name(); }
-  bool failed() const { return failed_; }
-
- private:
-  ByteSink& inner_;
-  bool failed_ = false;
-};
-
-// Where a dump goes: one file or stream, or the --split files (then `sink` is a NullSink, as it
-// is for --dry-run).
-struct Outputs {
-  std::unique_ptr<ByteSink> sink;
-  std::vector<std::unique_ptr<ByteSink>> split;
-  // The sinks that are real outputs.
-  std::vector<ByteSink*> real() const {
-    if (split.empty()) return {sink.get()};
-    std::vector<ByteSink*> v;
-    for (const auto& s : split) v.push_back(s.get());
-    return v;
-  }
-  bool nothing_written() const { return split.empty() && dynamic_cast<NullSink*>(sink.get()); }
-};
-
-Result<OutputFile> create_dump_file(const std::string& path, bool force) {
-  KK_TRY(make_private_dirs(dir_of(path)));
-  return OutputFile::create(path, force, OutputFile::Naming::incomplete_suffix);
-}
-
-Result<Outputs> open_outputs(const DumpOptions& opt) {
-  Outputs o;
-  for (const std::string& path : opt.split_outputs) {
-    Result<OutputFile> out = create_dump_file(path, opt.force);
-    if (!out) return std::move(out).error();
-    o.split.push_back(std::make_unique<DigestedFileSink>(std::move(*out)));
-  }
-  if (!o.split.empty() || opt.dry_run) {
-    o.sink = std::make_unique<NullSink>();
-  } else if (opt.flatten) {
-    if (::isatty(STDOUT_FILENO))
-      return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
-    o.sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
-  } else {
-    Result<OutputFile> out = create_dump_file(opt.output, opt.force);
-    if (!out) return std::move(out).error();
-    o.sink = std::make_unique<DigestedFileSink>(std::move(*out));
-  }
-  return o;
-}
-
-// The writer for the output format, writing through sinks that notice a failed write.
-struct Writing {
-  std::unique_ptr<DumpWriter> writer;
-  DiskdumpWriter* kdump = nullptr;  // the eraseinfo goes after the pages
-  ElfWriter* elf = nullptr;         // ... or into a note reserved before them
-  std::vector<std::unique_ptr<WatchedSink>> watched;
-  bool output_failed() const {
-    return std::any_of(watched.begin(), watched.end(), [](const auto& w) { return w->failed(); });
-  }
-};
-
-Writing make_writer(const DumpOptions& opt, const DumpInput& input, const Analysis& a,
-                    const std::optional<ErasePlan>& erase, Outputs& outs) {
-  Writing w;
-  auto watch = [&](ByteSink& s) -> ByteSink& {
-    return *w.watched.emplace_back(std::make_unique<WatchedSink>(s));
-  };
-  if (opt.format == OutputFormat::elf) {
-    ElfMeta em;
-    em.machine = input.arch() == Arch::x86_64 ? kEmX86_64 : kEmAarch64;
-    em.page_size = input.page_size();
-    em.notes = input.note_bytes();
-    em.segments = input.load_segments();
-    em.exclude_zero = (opt.dump_level & kDlZero) != 0;
-    em.input_incomplete = input.incomplete();
-    em.eraseinfo_reserve = erase ? erase->eraseinfo_bound() : 0;
-    auto e = std::make_unique<ElfWriter>(watch(*outs.sink), std::move(em));
-    w.elf = e.get();
-    w.writer = std::move(e);
-    return w;
-  }
-  DiskdumpMeta meta;
-  meta.utsname = read_utsname(input, a.kmem.get());
-  struct timeval tv;
-  ::gettimeofday(&tv, nullptr);
-  meta.tv_sec = tv.tv_sec;
-  meta.tv_usec = tv.tv_usec;
-  meta.nr_cpus = std::max(1, input.nr_cpus());
-  meta.block_size = input.page_size();
-  meta.max_pfn = input.max_pfn();
-  meta.phys_base = a.phys_base;
-  meta.dump_level = opt.dump_level;
-  meta.codec = opt.codec;
-  meta.notes = input.note_bytes();
-  meta.vmcoreinfo_pos = input.vmcoreinfo_offset_in_notes();
-  meta.vmcoreinfo_size = input.vmcoreinfo_size();
-  meta.input_incomplete = input.incomplete();
-  if (outs.split.empty()) {
-    auto k = std::make_unique<DiskdumpWriter>(watch(*outs.sink), meta);
-    w.kdump = k.get();
-    w.writer = std::move(k);
-  } else {
-    std::vector<ByteSink*> sinks;
-    for (auto& s : outs.split) sinks.push_back(&watch(*s));
-    w.writer = std::make_unique<SplitWriter>(std::move(sinks), meta);
-  }
-  return w;
-}
-
-// The output failed or a signal stopped the dump: what was written stays, flagged incomplete,
-// never at the final name, and the error says how much.
-Error keep_partial_dump(Error e, DumpWriter& writer, const Outputs& outs) {
-  DumpWriter::Saved saved = writer.stop_early();
-  std::string where;
-  for (ByteSink* s : outs.real()) {
-    Result<std::string> k = s->keep_partial();
-    where += (where.empty() ? "" : ", ") + (k ? *k : s->name() + " (lost: " + k.error().msg + ")");
-  }
-  e.msg += "; saved " + std::to_string(saved.pages) + " of " + std::to_string(saved.planned) +
-           " pages in " + where + " (marked incomplete)";
-  return e;
-}
-
-// Every page is written: the data goes to the disk first, then the format's complete mark, then
-// the names (and manifests). A dump is taken once: whatever fails here (fsync, the mark, the
-// manifest's read-back, link or rename), the whole dump stays under its "-incomplete" name with
-// the incomplete mark put back, and the one-line error says where.
-Result<void> publish_dump(DumpWriter& writer, const Outputs& outs) {
-  auto keep = [&](Result<void> r) { return keep_partial_dump(std::move(r).error(), writer, outs); };
-  for (ByteSink* s : outs.real())
-    if (Result<void> r = s->sync(); !r) return keep(std::move(r));
-  if (Result<void> r = writer.mark_complete(); !r) return keep(std::move(r));
-  for (ByteSink* s : outs.real()) {
-    Result<void> r = s->publish();
-    if (!r && !s->published()) return keep(std::move(r));
-    if (!r) return r;  // only the manifest failed: the dump is complete, at its name
-  }
-  return {};
-}
-
 }  // namespace
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
@@ -563,14 +292,13 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   auto write_dump = [&]() -> Result<void> {
     KK_TRY(w.writer->write_headers());
     KK_TRY(d.select_all());
-    if (auto* sw = dynamic_cast<SplitWriter*>(w.writer.get())) {
-      auto [bounds, kept] = d.split_ranges(outs->split.size());
-      sw->set_ranges(bounds, kept);
+    if (size_t n = w.writer->parts(); n > 1) {
+      auto [bounds, kept] = d.split_ranges(n);
+      w.writer->set_ranges(bounds, kept);
     }
     KK_TRY(w.writer->start_data(st.dumped_pages));
     KK_TRY(d.copy_all());
-    if (erase && w.kdump) KK_TRY(w.kdump->write_eraseinfo(erase->eraseinfo()));
-    if (erase && w.elf) KK_TRY(w.elf->write_eraseinfo(erase->eraseinfo()));
+    if (erase) KK_TRY(w.writer->write_eraseinfo(erase->eraseinfo()));
     return w.writer->finish_data();
   };
   // An allocation that fails mid-dump ends it like a failed output: what was written is kept.
@@ -602,117 +330,6 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   }
   if (st.lost_pages) return make_error(Errc::io, lost_pages_message(st, opt.input, opt.output));
   return st;
-}
-
-void DumpStats::add_lost(u64 pfn) {
-  ++lost_pages;
-  if (!lost_ranges.empty() && lost_ranges.back().end == pfn) ++lost_ranges.back().end;
-  else if (lost_ranges.size() < kMaxLostRanges) lost_ranges.push_back({pfn, pfn + 1});
-}
-
-std::string lost_pages_message(const DumpStats& s, const std::string& input, const std::string& output) {
-  std::string ranges;
-  for (const PfnRun& r : s.lost_ranges) {
-    char b[48];
-    if (r.end - r.start == 1) std::snprintf(b, sizeof b, "%#llx", static_cast<unsigned long long>(r.start));
-    else std::snprintf(b, sizeof b, "%#llx-%#llx", static_cast<unsigned long long>(r.start),
-                       static_cast<unsigned long long>(r.end - 1));
-    ranges += (ranges.empty() ? "" : ", ") + std::string(b);
-  }
-  u64 listed = 0;
-  for (const PfnRun& r : s.lost_ranges) listed += r.end - r.start;
-  if (listed < s.lost_pages) ranges += ", ...";
-  std::string where = output.empty() ? "the output" : output;
-  return input + ": " + std::to_string(s.lost_pages) + " page" + (s.lost_pages == 1 ? "" : "s") +
-         " could not be read (pfn " + ranges + "); " + where +
-         " holds everything else, those pages marked lost and the dump marked incomplete";
-}
-
-Result<void> run_report(const DumpOptions& opt) {
-  Result<std::unique_ptr<DumpInput>> in = open_dump_input(opt.input);
-  if (!in) return std::move(in).error();
-  Result<ReportFiles> files = create_report_files(opt.report, opt.force);
-  if (!files) return std::move(files).error();
-  return write_report(**in, std::nullopt, *files);
-}
-
-Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force) {
-  Result<std::unique_ptr<DumpInput>> in = open_dump_input(input);
-  if (!in) return std::move(in).error();
-  Result<KernelMemory> km = open_kernel_memory(**in);
-  if (!km) return std::move(km).error().context(input);
-  Result<std::string> log = extract_dmesg((*in)->vmcoreinfo(), *km->reader);
-  if (!log) return std::move(log).error().context(input);
-  Result<OutputFile> out = OutputFile::create(output, force);
-  if (!out) return std::move(out).error();
-  KK_TRY(out->write_at(0, as_bytes_of(*log)));
-  KK_TRY(out->publish());
-  return static_cast<u64>(log->size());
-}
-
-std::string format_report(const DumpStats& s, const DumpOptions& opt) {
-  auto line = [](const char* label, u64 v) {
-    char b[96];
-    std::snprintf(b, sizeof b, "  %-26s %12llu\n", label, static_cast<unsigned long long>(v));
-    return std::string(b);
-  };
-  u64 excluded = 0;
-  for (u64 n : s.excluded.n) excluded += n;
-  std::string r = "dumpfilter: " + opt.input + " -> " + opt.output + " (kernel " + s.release +
-                  ", -d " + std::to_string(opt.dump_level) + ", " +
-                  std::string(codec_name(opt.codec)) + ")\n";
-  r += line("pages in memory map", s.max_pfn);
-  r += line("pages present", s.present_pages);
-  r += line("excluded: zero", s.excluded[PageClass::zero]);
-  r += line("excluded: cache", s.excluded[PageClass::cache]);
-  r += line("excluded: cache private", s.excluded[PageClass::cache_private]);
-  r += line("excluded: user data", s.excluded[PageClass::user]);
-  r += line("excluded: free", s.excluded[PageClass::free]);
-  r += line("excluded: hwpoison", s.excluded[PageClass::hwpoison]);
-  r += line("excluded: offline", s.excluded[PageClass::offline]);
-  r += line("pages kept", s.present_pages - excluded);
-  if (s.unclassified) r += line("kept, struct page unreadable", s.unclassified);
-  if (s.erase_pieces) r += line("erase pieces (--config)", s.erase_pieces);
-  r += line("dump file bytes", s.file_size);
-  if (!s.classified) r += "  note: pages not classified (" + s.note + ")\n";
-  return r;
-}
-
-std::string format_mem_usage(const DumpStats& s) {
-  struct Row {
-    const char* type;
-    u64 pages;
-    const char* excludable;
-    const char* what;
-  };
-  u64 excluded = 0;
-  for (u64 n : s.excluded.n) excluded += n;
-  const Row rows[] = {
-      {"ZERO", s.excluded[PageClass::zero], "yes", "Pages filled with zero"},
-      {"NON_PRI_CACHE", s.excluded[PageClass::cache], "yes", "Cache pages without private flag"},
-      {"PRI_CACHE", s.excluded[PageClass::cache_private], "yes", "Cache pages with private flag"},
-      {"USER", s.excluded[PageClass::user], "yes", "User process pages"},
-      {"FREE", s.excluded[PageClass::free], "yes", "Free pages"},
-      {"KERN_DATA", s.present_pages - excluded, "no", "Dumpable kernel data"},
-  };
-  std::string r = "TYPE            PAGES                   EXCLUDABLE      DESCRIPTION\n";
-  r += std::string(70, '-') + "\n";
-  char b[160];
-  for (const Row& row : rows) {
-    std::snprintf(b, sizeof b, "%-16s%-24llu%-16s%s\n", row.type,
-                  static_cast<unsigned long long>(row.pages), row.excludable, row.what);
-    r += b;
-  }
-  std::snprintf(b, sizeof b, "\npage size:              %llu\nTotal pages on system:  %llu\n"
-                "Total size on system:   %llu Byte\n",
-                static_cast<unsigned long long>(s.page_size),
-                static_cast<unsigned long long>(s.present_pages),
-                static_cast<unsigned long long>(s.present_pages * s.page_size));
-  r += b;
-  if (s.excluded[PageClass::hwpoison] || s.excluded[PageClass::offline])
-    r += "(also left out always: " + std::to_string(s.excluded[PageClass::hwpoison]) +
-         " hwpoison, " + std::to_string(s.excluded[PageClass::offline]) + " offline pages)\n";
-  return r;
 }
 
 }  // namespace kk

@@ -69,7 +69,7 @@ class DiskdumpWriter final : public DumpWriter {
   Result<void> flush();
   // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
   // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
-  Result<void> write_eraseinfo(std::string_view text);
+  Result<void> write_eraseinfo(std::string_view text) override;
   // Flushes; mark_complete() then writes the final status (incomplete flag cleared).
   Result<void> finish_data() override;
   Result<void> mark_complete() override;

@@ -75,7 +75,7 @@ class ElfWriter final : public DumpWriter {
   Result<void> finish_data() override;
   Result<void> mark_complete() override;
   // After the pages: the eraseinfo text (erase_plan.h) into the reserved note.
-  Result<void> write_eraseinfo(std::string_view text);
+  Result<void> write_eraseinfo(std::string_view text) override;
   u64 bytes_end() const override { return data_end_; }
   Saved stop_early() override;
   u64 load_headers() const { return planned_; }

@@ -23,7 +23,8 @@ class SplitWriter final : public DumpWriter {
   SplitWriter(std::vector<ByteSink*> sinks, const DiskdumpMeta& meta);
   // Before start_data(): the ranges (boundaries as split_boundaries() gives them) and how many
   // kept pages each holds.
-  void set_ranges(const std::vector<u64>& bounds, const std::vector<u64>& kept_per_range);
+  void set_ranges(const std::vector<u64>& bounds, const std::vector<u64>& kept_per_range) override;
+  size_t parts() const override { return parts_.size(); }
 
   bool stores_compressed() const override { return meta_.codec != CodecKind::none; }
   bool needs_zero_pages_in_pass1() const override { return false; }

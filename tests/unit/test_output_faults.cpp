@@ -14,6 +14,7 @@
 
 #include "temp_dir.h"
 #include "dumpfilter/cli.h"
+#include "dumpfilter/dump_outputs.h"
 #include "dumpfilter/dumper.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "io/sink.h"
@@ -386,4 +387,97 @@ TEST_CASE("lost pages: merged pfn ranges and one line saying how many", "[faults
   CHECK(many.lost_ranges.size() == DumpStats::kMaxLostRanges);
   CHECK(many.lost_pages == DumpStats::kMaxLostRanges + 5);
   CHECK(lost_pages_message(many, "in", "out").find(", ...); out holds") != std::string::npos);
+}
+
+namespace {
+
+// A file in memory whose sync() or publish() can fail; it records the header's status at each.
+class PublishSink final : public ByteSink {
+ public:
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size());
+    std::memcpy(bytes.data() + offset, data.data(), data.size());
+    return {};
+  }
+  Result<void> sync() override {
+    status_at_sync = status();
+    if (fail_sync) return make_error(Errc::io, "mem-incomplete: fdatasync: Input/output error");
+    return {};
+  }
+  Result<void> finish() override { return {}; }
+  Result<void> publish() override {
+    status_at_publish = status();
+    if (fail_publish) return make_error(Errc::io, "mem: cannot create: Input/output error");
+    published_ = true;
+    return {};
+  }
+  bool published() const override { return published_; }
+  Result<std::string> keep_partial() override {
+    ++kept;
+    return std::string("mem-incomplete");
+  }
+  const std::string& name() const override { return name_; }
+  u32 status() const { return at<diskdump::DiskDumpHeader>(bytes, 0).status; }
+
+  std::vector<std::byte> bytes;
+  bool fail_sync = false, fail_publish = false;
+  std::optional<u32> status_at_sync, status_at_publish;
+  int kept = 0;
+
+ private:
+  bool published_ = false;
+  std::string name_ = "mem";
+};
+
+// A whole 8-page kdump-compressed dump through DiskdumpWriter, up to finish_data().
+void write_whole_dump(DiskdumpWriter& w) {
+  REQUIRE(w.write_headers());
+  std::vector<std::byte> bm(8, std::byte{0});
+  bm[0] = std::byte{0xff};
+  REQUIRE(w.add_bitmaps(0, bm, bm, {}));
+  REQUIRE(w.start_data(8));
+  std::vector<std::byte> page(kPage, std::byte{0x33});
+  for (u64 pfn = 0; pfn < 8; ++pfn) REQUIRE(w.add_page(pfn, page, 0));
+  REQUIRE(w.finish_data());
+}
+
+}  // namespace
+
+TEST_CASE("publish_dump: data synced before the complete mark, then named", "[faults][publish]") {
+  DiskdumpMeta meta;
+  meta.max_pfn = 64;
+  meta.codec = CodecKind::none;
+  Outputs outs;
+  auto owned = std::make_unique<PublishSink>();
+  PublishSink& sink = *owned;
+  outs.sink = std::move(owned);
+  DiskdumpWriter w(sink, meta);
+  write_whole_dump(w);
+  SECTION("all goes well") {
+    REQUIRE(publish_dump(w, outs));
+    REQUIRE(sink.status_at_sync);
+    CHECK((*sink.status_at_sync & diskdump::kIncomplete) != 0);  // synced before the mark
+    CHECK((*sink.status_at_publish & diskdump::kIncomplete) == 0);
+    CHECK((sink.status() & diskdump::kIncomplete) == 0);
+    CHECK(sink.kept == 0);
+  }
+  SECTION("the sync fails: kept, never marked complete, never named") {
+    sink.fail_sync = true;
+    Result<void> r = publish_dump(w, outs);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg == "mem-incomplete: fdatasync: Input/output error; saved 8 of 8 pages in "
+                           "mem-incomplete (marked incomplete)");
+    CHECK_FALSE(sink.status_at_publish);
+    CHECK((sink.status() & diskdump::kIncomplete) != 0);
+    CHECK(sink.kept == 1);
+  }
+  SECTION("naming fails after the mark: kept, and the incomplete mark is put back") {
+    sink.fail_publish = true;
+    Result<void> r = publish_dump(w, outs);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().msg.find("; saved 8 of 8 pages in mem-incomplete (marked incomplete)") != std::string::npos);
+    CHECK((*sink.status_at_publish & diskdump::kIncomplete) == 0);
+    CHECK((sink.status() & diskdump::kIncomplete) != 0);
+    CHECK(sink.kept == 1);
+  }
 }

@@ -1,0 +1,23 @@
+// dmesg_command.cpp: --dump-dmesg, the crashed kernel's log into a file.
+#include "dumpfilter/dmesg.h"
+#include "dumpfilter/dumper.h"
+#include "dumpfilter/kernel_memory.h"
+#include "io/file.h"
+
+namespace kk {
+
+Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force) {
+  Result<std::unique_ptr<DumpInput>> in = open_dump_input(input);
+  if (!in) return std::move(in).error();
+  Result<KernelMemory> km = open_kernel_memory(**in);
+  if (!km) return std::move(km).error().context(input);
+  Result<std::string> log = extract_dmesg((*in)->vmcoreinfo(), *km->reader);
+  if (!log) return std::move(log).error().context(input);
+  Result<OutputFile> out = OutputFile::create(output, force);
+  if (!out) return std::move(out).error();
+  KK_TRY(out->write_at(0, as_bytes_of(*log)));
+  KK_TRY(out->publish());
+  return static_cast<u64>(log->size());
+}
+
+}  // namespace kk
