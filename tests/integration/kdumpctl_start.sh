@@ -126,8 +126,10 @@ echo "ok: test asks (6 when declined), --force triggers sysrq-c; non-root start 
 mkdir -p "$fx/tmp" "$fx/victim" && chmod 1777 "$fx/tmp" && chmod 755 "$fx/victim"
 KDUMP_INITRD=/tmp/x.img ctl rebuild >/dev/null || it_fail "rebuild into /tmp failed"
 [ "$(stat -c %a "$fx/tmp")" = 1777 ] || it_fail "rebuild changed /tmp to $(stat -c %a "$fx/tmp")"
-ln -s "$fx/victim" "$fx/var/lib/planted"
-rc=0; out=$(KDUMP_INITRD=/var/lib/planted/x.img ctl rebuild 2>&1) || rc=$?
+# Planted where anyone may write (/tmp); a root-owned link in a root-only directory is the admin's
+# and is followed (tests/unit/test_kdumpctl_dirs.cpp).
+ln -s "$fx/victim" "$fx/tmp/planted"
+rc=0; out=$(KDUMP_INITRD=/tmp/planted/x.img ctl rebuild 2>&1) || rc=$?
 [ $rc = 1 ] && grep -q 'symbolic link' <<<"$out" || it_fail "rebuild through a planted link: $rc $out"
 [ "$(stat -c %a "$fx/victim")" = 755 ] && [ ! -e "$fx/victim/x.img.new" ] || it_fail "rebuild wrote through the link"
 echo "ok: the initramfs directory: an existing one keeps its mode, a planted link is refused"
