@@ -110,8 +110,8 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "dumpfilter: warning: %s is an incomplete dump; the output is marked incomplete\n",
                  c.dump.input.c_str());
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
-  if (c.message_level_given && (c.message_level & 16))
-    std::fputs(format_report(*st, c.dump).c_str(), stderr);
+  if (c.message_level_given && (c.message_level & 16))  // it names the dump's release
+    std::fputs(escape_lines_for_terminal(format_report(*st, c.dump)).c_str(), stderr);
   if (chatty && (c.message_level & 2) && !c.dump.flatten && !c.dump.dry_run)
     std::fprintf(stderr, "dumpfilter: dump saved to %s\n", c.dump.output.c_str());
   if (chatty && (c.message_level & 2) && !c.dump.report.empty())

@@ -50,4 +50,11 @@ std::string escape_for_terminal(std::string_view s) {
   return out;
 }
 
+std::string escape_lines_for_terminal(std::string_view text) {
+  std::string out;
+  for (size_t nl; (nl = text.find('\n')) != std::string_view::npos; text.remove_prefix(nl + 1))
+    out += escape_for_terminal(text.substr(0, nl)) + '\n';
+  return out + escape_for_terminal(text);
+}
+
 }  // namespace kk

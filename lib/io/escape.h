@@ -13,5 +13,7 @@ namespace kk {
 // control (U+0080..U+009F) written as "\xNN" (one per byte); everything else, valid UTF-8
 // included, as is. Idempotent on its own output.
 std::string escape_for_terminal(std::string_view s);
+// The same for text of several lines: each line escaped, the '\n's between them kept.
+std::string escape_lines_for_terminal(std::string_view text);
 
 }  // namespace kk

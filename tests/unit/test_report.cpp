@@ -596,4 +596,6 @@ TEST_CASE("escape_for_terminal: control bytes out, printable UTF-8 kept", "[repo
   CHECK(escape_for_terminal("\xc0\xaf\xed\xa0\x80x\xe2\x82") == "\\xc0\\xaf\\xed\\xa0\\x80x\\xe2\\x82");
   std::string once = escape_for_terminal("\x1b[0m\x9b");
   CHECK(escape_for_terminal(once) == once);
+  CHECK(escape_lines_for_terminal("a\x1b\nb\r\n\nc") == "a\\x1b\nb\\x0d\n\nc");
+  CHECK(escape_lines_for_terminal("x\n") == "x\n");
 }
