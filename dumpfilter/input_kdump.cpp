@@ -296,17 +296,27 @@ Result<PageDesc> KdumpInput::read_desc(u64 index) const {
 }
 
 // makedumpfile writes page_descs and page data front to back, so an incomplete dump holds a prefix
-// of usable descriptors; find its end by bisection (log2(pages) descriptor reads).
+// of usable descriptors; find its end by bisection (log2(pages) descriptor reads). Inside that
+// prefix a page may be lost (an all-zero descriptor: an input page that could not be read), so a
+// descriptor counts as usable when it or one of the next kLostProbe is: an isolated lost page
+// does not cut the prefix short.
 Result<void> KdumpInput::find_usable_end() {
+  constexpr u64 kLostProbe = 64;
   usable_descs_ = total_descs_;
   usable_end_pfn_ = layout_.end_pfn;
   if (!incomplete()) return {};
+  auto one_usable = [&](const PageDesc& d) {
+    i64 off = d.offset;
+    return off > 0 && d.size != 0 && u64(off) + d.size <= src_->size();
+  };
   auto usable = [&](u64 i) -> Result<bool> {
-    if (layout_.desc_offset + (i + 1) * sizeof(PageDesc) > src_->size()) return false;
-    Result<PageDesc> d = read_desc(i);
-    if (!d) return std::move(d).error();
-    i64 off = d->offset;
-    return off > 0 && d->size != 0 && u64(off) + d->size <= src_->size();
+    u64 in_file = (src_->size() - std::min(src_->size(), layout_.desc_offset)) / sizeof(PageDesc);
+    u64 n = std::min({kLostProbe, total_descs_ - i, in_file > i ? in_file - i : 0});
+    if (n == 0) return false;
+    std::vector<PageDesc> descs(n);
+    KK_TRY(src_->read_at(layout_.desc_offset + i * sizeof(PageDesc),
+                         std::span(reinterpret_cast<std::byte*>(descs.data()), n * sizeof(PageDesc))));
+    return std::any_of(descs.begin(), descs.end(), one_usable);
   };
   u64 lo = 0, hi = total_descs_;  // descriptors [0, lo) usable; [hi, total) not
   while (lo < hi) {
@@ -443,6 +453,10 @@ Result<void> KdumpInput::read_pages(u64 pfn, u64 count, std::span<std::byte> out
     for (u64 i = 0; i < n; ++i) {
       if (!bit(bm, pfn + i - w0))
         return make_error(Errc::missing, path() + ": pfn " + hex(pfn + i) + " is not in the dump");
+      // A page the dumper could not read is an all-zero descriptor in a dump flagged incomplete;
+      // it stays lost (a read error, so a re-filter marks it lost again and goes on).
+      if (incomplete() && descs[i].offset == 0 && descs[i].size == 0)
+        return make_error(Errc::io, path() + ": pfn " + hex(pfn + i) + " was lost when the dump was taken");
       KK_TRY(decode_page(pfn + i, descs[i], scratch, out.first(ps)));
       out = out.subspan(ps);
     }

@@ -185,6 +185,31 @@ TEST_CASE("kdump input: an incomplete dump keeps its usable prefix", "[input_kdu
   REQUIRE(in->read_pages(70, 1, buf).error().code == Errc::missing);
 }
 
+TEST_CASE("kdump input: pages lost inside an incomplete dump stay lost, the rest reads", "[input_kdump]") {
+  KdumpFixture f = sample(CodecKind::none);
+  f.incomplete = true;
+  std::vector<std::byte> bytes = f.build();
+  // All-zero descriptors, as dumpfilter writes for input pages it could not read: pfn 5 (index 2)
+  // and pfn 40 (index 7, where the bisection for the usable end probes first).
+  for (u64 index : {u64{2}, u64{7}})
+    std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(f.desc_offset + index * sizeof(diskdump::PageDesc)),
+                sizeof(diskdump::PageDesc), std::byte{0});
+  auto in = open_ok(bytes, "lost.dump");
+  REQUIRE(in->usable_pages() == 15);
+  std::vector<PfnRun> r = in->present_runs(0, 100);
+  REQUIRE(r.back().end == 75);
+  std::vector<std::byte> buf(4096);
+  Result<void> lost = in->read_pages(5, 1, buf);
+  REQUIRE_FALSE(lost);
+  REQUIRE(lost.error().code == Errc::io);  // a read error: a re-filter marks it lost and goes on
+  REQUIRE(lost.error().msg == "lost.dump: pfn 0x5 was lost when the dump was taken");
+  REQUIRE_FALSE(in->read_pages(40, 1, buf));
+  REQUIRE(in->read_pages(6, 1, buf));
+  REQUIRE(buf == f.pages[6]);
+  REQUIRE(in->read_pages(72, 1, buf));
+  REQUIRE(buf == f.pages[72]);
+}
+
 TEST_CASE("kdump input: a complete-looking dump cut short names the descriptor or data", "[input_kdump]") {
   KdumpFixture f = sample(CodecKind::none);
   std::vector<std::byte> bytes = f.build();
