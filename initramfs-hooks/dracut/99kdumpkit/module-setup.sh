@@ -1,7 +1,8 @@
 #!/bin/bash
 # dracut module of the capture initramfs (`dracut --add kdumpkit`, run by kdumpctl rebuild):
 # kdumpctl, dumpfilter, /etc/kdump.conf and what the target needs (kdumpctl hook-info), and
-# a pre-mount hook that runs `kdumpctl save` in the capture kernel.
+# a pre-mount hook that runs `kdumpctl save` in the capture kernel, once the initqueue has
+# found root= and the dump target's device (cmdline hook kdumpkit-wait.sh).
 
 # Only when asked for: this module turns an initramfs into a capture initramfs.
 check() { return 255; }
@@ -54,5 +55,10 @@ install() {
     if kdumpkit_info | grep -q '^bin ssh$' && ! grep -q '^root:' "${initdir}/etc/passwd" 2>/dev/null; then
         echo 'root:x:0:0:root:/root:/bin/sh' >>"${initdir}/etc/passwd"
     fi
+    # A dump target on its own device (ext4/xfs/raw line): the initqueue waits for it.
+    awk '$1 ~ /^(ext[234]|xfs|raw)$/ { print $2; exit }' "${KDUMPKIT_CONF:-/etc/kdump.conf}" \
+        >"${initdir}/etc/kdumpkit-device"
+    inst_hook cmdline 90 "$moddir/kdumpkit-wait.sh"
+    # pre-mount: after the initqueue found root= and the target, before root is mounted.
     inst_hook pre-mount 01 "$moddir/kdumpkit-capture.sh"
 }
