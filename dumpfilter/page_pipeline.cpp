@@ -1,7 +1,10 @@
 #include "dumpfilter/page_pipeline.h"
 
 #include <condition_variable>
+#include <cerrno>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -48,15 +51,31 @@ class Pipeline {
 
   Result<void> run() {
     std::vector<std::thread> helpers;
-    for (int i = 1; i < s_.threads; ++i) helpers.emplace_back([this] { loop(); });
-    loop();
+    for (int i = 1; i < s_.threads; ++i) helpers.emplace_back([this] { guarded_loop(); });
+    guarded_loop();
     for (std::thread& t : helpers) t.join();
+    // Out of memory on any thread comes back as the exception, on the caller's thread: the
+    // dumper keeps what was written, as for a failed output.
+    if (oom_) std::rethrow_exception(oom_);
     if (error_) return std::move(*error_);
     return {};
   }
 
  private:
   Slot& slot(u64 job) { return slots_[job % slots_.size()]; }
+
+  // An exception leaving a thread would end the process (std::terminate) and lose the partial
+  // dump: out of memory stops every thread like an error, and run() rethrows it once all joined.
+  void guarded_loop() {
+    try {
+      loop();
+    } catch (const std::bad_alloc&) {
+      std::lock_guard g(mu_);  // loop()'s lock, if it held it, was released by the unwinding
+      if (!oom_) oom_ = std::current_exception();
+      if (!error_) error_ = Error{Errc::io, ENOMEM, "out of memory"};
+      cv_.notify_all();
+    }
+  }
 
   void loop() {
     std::unique_ptr<Codec> codec;
@@ -190,6 +209,7 @@ class Pipeline {
   bool more_ = true;              // next_ has not said it is out of jobs
   bool writing_ = false;          // a thread is in write_done()
   std::optional<Error> error_;    // the first one stops every thread
+  std::exception_ptr oom_;        // a std::bad_alloc from any thread, rethrown by run()
 };
 
 }  // namespace

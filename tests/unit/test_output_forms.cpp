@@ -5,6 +5,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <optional>
 
 #include "dumpfilter/flattened_format.h"
@@ -240,6 +241,45 @@ TEST_CASE("page pipeline: an unreadable page is lost, the rest of its run and th
     // All but the zeros (820 multiples of 5, and 12 more multiples of 256 whose pfn byte is 0)
     // and pfn 999.
     CHECK(stored == 4096 - 820 - 12 - 1);
+  }
+}
+
+namespace {
+
+// Out of memory while reading pfn 2000, on whichever thread takes that job.
+class OutOfMemoryInput final : public PagesOnlyInput {
+ public:
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    std::memset(out.data(), 0, out.size());
+    if (pfn <= 2000 && 2000 < pfn + count) throw std::bad_alloc();
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("page pipeline: out of memory on any thread comes back to the caller, not std::terminate",
+          "[pipeline]") {
+  OutOfMemoryInput in;
+  for (int threads : {1, 4}) {
+    PipelineSettings s;
+    s.input = &in;
+    s.threads = threads;
+    u64 next_pfn = 0;
+    auto next = [&](PageJob& j) {
+      if (next_pfn >= 4096) return false;
+      j.runs.push_back({next_pfn, next_pfn + 64});
+      j.pages = 64;
+      next_pfn += 64;
+      return true;
+    };
+    u64 consumed = 0;
+    auto consume = [&](std::span<const PageResult> rs) -> Result<void> {
+      consumed += rs.size();
+      return {};
+    };
+    REQUIRE_THROWS_AS(run_page_pipeline(s, next, consume), std::bad_alloc);
+    CHECK(consumed <= 2000);  // nothing after the failed job was written
   }
 }
 
