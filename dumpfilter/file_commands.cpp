@@ -9,15 +9,24 @@
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/reassemble.h"
 #include "dumpfilter/rearrange.h"
+#include "io/escape.h"
 
 namespace kk {
+
+namespace {
+
+// Errors may quote bytes of the files read (a manifest line, a stream's header): escaped, as
+// main's own error lines are.
+void print_error(const Error& e) { std::fprintf(stderr, "dumpfilter: %s\n", escape_for_terminal(e.msg).c_str()); }
+
+}  // namespace
 
 int run_file_command(const CliOptions& c) {
   bool chatty = c.message_level_given || ::isatty(STDERR_FILENO);
   if (c.command == Command::verify) {
     Result<void> r = verify_manifest(c.dump.output);
     if (!r) {
-      std::fprintf(stderr, "dumpfilter: %s\n", r.error().msg.c_str());
+      print_error(r.error());
       return 1;
     }
     if (chatty && (c.message_level & 2))
@@ -27,7 +36,7 @@ int run_file_command(const CliOptions& c) {
   if (c.command == Command::rearrange) {
     Result<u64> n = run_rearrange(c.dump.output, c.dump.force);
     if (!n) {
-      std::fprintf(stderr, "dumpfilter: %s\n", n.error().msg.c_str());
+      print_error(n.error());
       return n.error().code == Errc::usage ? 2 : 1;
     }
     if (chatty && (c.message_level & 2))
@@ -38,7 +47,7 @@ int run_file_command(const CliOptions& c) {
   std::vector<std::string> pieces(c.positional.begin(), c.positional.end() - 1);
   Result<ReassembleStats> st = run_reassemble(pieces, c.dump.output, c.dump.force);
   if (!st) {
-    std::fprintf(stderr, "dumpfilter: %s\n", st.error().msg.c_str());
+    print_error(st.error());
     return st.error().code == Errc::usage ? 2 : 1;
   }
   if (chatty && (c.message_level & 2))
