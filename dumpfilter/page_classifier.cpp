@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "io/byte_cursor.h"
+#include "io/escape.h"
 
 namespace kk {
 
@@ -134,20 +135,11 @@ std::optional<std::pair<u64, u64>> major_minor(std::string_view release) {
   return std::pair{*major, *minor};
 }
 
-// The release as the warning shows it: the crashed kernel wrote it, so bytes that are not printable
-// ASCII go out as \xNN (no ESC reaches a terminal), and a runaway string is cut.
+// The release as the warning shows it: the crashed kernel wrote it, so control bytes are escaped
+// (no ESC reaches a terminal), and a runaway string is cut.
 std::string shown_release(std::string_view release) {
   if (release.empty()) return "(no OSRELEASE)";
-  std::string out;
-  for (char ch : release.substr(0, 64)) {
-    auto b = static_cast<unsigned char>(ch);
-    if (b >= 0x20 && b < 0x7f && b != '\\') {
-      out += ch;
-    } else {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += {'\\', 'x', kHex[b >> 4], kHex[b & 15]};
-    }
-  }
+  std::string out = escape_for_terminal(release.substr(0, 64));
   return release.size() > 64 ? out + "..." : out;
 }
 
