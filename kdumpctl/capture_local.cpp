@@ -41,20 +41,37 @@ std::vector<std::string> collector_argv(const SaveJob& job, const std::string& o
   return argv;
 }
 
-void logs_and_report(const SaveJob& job, const std::string& dir) {
+// The kernel log first: small, and it says why the machine crashed, so it is on disk (synced)
+// before the long dump that may not finish.
+void save_kernel_log(const SaveJob& job, const std::string& dir) {
   if (find_program("dumpfilter").empty()) {
-    say("no dumpfilter in the initramfs: no vmcore-dmesg.txt or report");
+    say("no dumpfilter in the initramfs: no vmcore-dmesg.txt");
     return;
   }
-  Result<int> rc = run({"dumpfilter", "--dump-dmesg", vmcore_path(job), dir + "/vmcore-dmesg.txt"});
-  say(std::string("vmcore-dmesg.txt ") + (rc && *rc == 0 ? "saved" : "failed"));
-  rc = run({"dumpfilter", "--report", dir + "/report.txt", vmcore_path(job)});
+  std::string log = dir + "/vmcore-dmesg.txt";
+  Result<int> rc = run({"dumpfilter", "--dump-dmesg", vmcore_path(job), log});
+  bool ok = rc && *rc == 0 && fsync_path(log) && fsync_path(dir);
+  say(std::string("vmcore-dmesg.txt ") + (ok ? "saved" : "failed"));
+}
+
+void save_report(const SaveJob& job, const std::string& dir) {
+  if (find_program("dumpfilter").empty()) {
+    say("no dumpfilter in the initramfs: no report");
+    return;
+  }
+  Result<int> rc = run({"dumpfilter", "--report", dir + "/report.txt", vmcore_path(job)});
   say(std::string("report.txt, report.json ") + (rc && *rc == 0 ? "saved" : "failed"));
+}
+
+void logs_and_report(const SaveJob& job, const std::string& dir) {
+  save_kernel_log(job, dir);
+  save_report(job, dir);
 }
 
 Result<std::string> save_local(const SaveJob& job, const std::string& base) {
   Result<std::string> dir = make_unique_dir(base, job.conf.path.empty() ? "/" : job.conf.path, job.name, 0700);
   if (!dir) return dir;
+  save_kernel_log(job, *dir);
   std::string incomplete = *dir + "/vmcore-incomplete";
   KK_TRY(run_collector(job, incomplete, -1));
   if (chmod(incomplete.c_str(), 0600) != 0) return sys_error("chmod " + incomplete);
@@ -62,7 +79,7 @@ Result<std::string> save_local(const SaveJob& job, const std::string& base) {
   KK_TRY(rename_noreplace(incomplete, *dir + "/vmcore"));
   rename_manifest(*dir);
   KK_TRY(fsync_path(*dir));
-  logs_and_report(job, *dir);
+  save_report(job, *dir);
   sync();
   return dir;
 }

@@ -59,9 +59,10 @@ exec sh -c "$2"
 // dumpfilter stand-in: the collector writes "dump $FAKE_ID" to its output (stdout with -F).
 constexpr const char* kFakeDumpfilter = R"(#!/bin/sh
 case $1 in
-  --dump-dmesg) echo dmesg >"$3"; exit 0 ;;
-  --report) echo report >"$2"; exit 0 ;;
+  --dump-dmesg) echo dmesg >>"$FAKE_LOG/dumpfilter.log"; echo dmesg >"$3"; exit 0 ;;
+  --report) echo report >>"$FAKE_LOG/dumpfilter.log"; echo report >"$2"; exit 0 ;;
 esac
+echo collector >>"$FAKE_LOG/dumpfilter.log"
 for a; do last=$a; done
 case " $* " in
   *" -F "*) echo "dump $FAKE_ID" ;;
@@ -228,4 +229,18 @@ TEST_CASE("kdumpctl shell_quote: any value comes back from sh as it went in", "[
     REQUIRE(out);
     REQUIRE(*out == v);
   }
+}
+
+TEST_CASE("kdumpctl save: the kernel log is saved first, then the dump, then the report", "[kdumpctl_save]") {
+  // The log is small and says why the machine crashed: it must be on disk before the long dump
+  // that may not finish (issue 17).
+  Capture cap;
+  Result<Outcome> r = cap.save("nfs server:/export\n", "x");  // a local target the stand-ins can mount
+  REQUIRE(r);
+  REQUIRE(r->code == kExitOk);
+  REQUIRE(slurp(cap.log + "/dumpfilter.log") == "dmesg\ncollector\nreport\n");
+  std::string crash = cap.root + "/kdumproot/var/crash";
+  std::vector<std::string> dirs = entries(crash);
+  REQUIRE(dirs.size() == 1);
+  REQUIRE(entries(crash + "/" + dirs[0]) == std::vector<std::string>{"report.txt", "vmcore", "vmcore-dmesg.txt"});
 }
