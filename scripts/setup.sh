@@ -12,7 +12,8 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev liblzo2-dev l
 PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
            initramfs-tools systemd openssh-client groff-base
-           clang libclang-rt-14-dev)  # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
+           clang libclang-rt-14-dev   # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
+           dpkg-dev)                  # dpkg-buildflags: tests/build_types.sh builds with Debian's flags
 
 # arm64 (issue 9): the cross compiler builds the arm64 purgatory into every kexec and
 # scripts/cross-arm64.sh builds arm64 binaries; the arm64 tests run Debian's arm64 makedumpfile

@@ -6,7 +6,8 @@
 #   debugoptimized  the default
 # Each in a fresh tree outside the source tree; only the product executables (kexec, dumpfilter,
 # kdumpctl), not the tests, to keep CI's cost down (the time per type is printed).
-# Usage: tests/build_types.sh [TYPE...]   (meson runs it with no arguments: all three)
+# Usage: tests/build_types.sh [TYPE...]   (no arguments: all three; the suite names release and
+# plain, as its own tree is debugoptimized)
 set -euo pipefail
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 TARGETS=(kexec/kexec dumpfilter/dumpfilter kdumpctl/kdumpctl)
