@@ -5,6 +5,7 @@
 // one that existed (issue 18): a second crash in the same second gets <name>-1.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,9 @@ void logs_and_report(const SaveJob& job, const std::string& dir);
 
 // Into base + path / a new directory; returns that directory.
 Result<std::string> save_local(const SaveJob& job, const std::string& base);
-// The flattened stream onto the raw device; returns the device.
+// True when a device's first bytes are a flattened stream's signature: a dump is there.
+bool holds_flattened_dump(std::span<const std::byte> head);
+// The flattened stream onto the raw device, unless it holds a dump already; returns the device.
 Result<std::string> save_raw(const SaveJob& job);
 // The flattened stream through ssh into a new remote directory; returns user@host:dir.
 Result<std::string> save_ssh(const SaveJob& job);

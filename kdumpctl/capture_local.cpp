@@ -4,8 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 
+#include "dumpfilter/flattened_format.h"
 #include "kdumpctl/capture.h"
 #include "kdumpctl/dirs.h"
 
@@ -84,11 +87,24 @@ Result<std::string> save_local(const SaveJob& job, const std::string& base) {
   return dir;
 }
 
+bool holds_flattened_dump(std::span<const std::byte> head) {
+  return head.size() >= sizeof flattened::kSignature &&
+         std::memcmp(head.data(), flattened::kSignature, sizeof flattened::kSignature) == 0;
+}
+
 Result<std::string> save_raw(const SaveJob& job) {
   Result<std::string> dev = resolve_device(job.conf.device);
   if (!dev) return std::move(dev).error();
-  Fd fd(open(dev->c_str(), O_WRONLY | O_CLOEXEC));
+  Fd fd(open(dev->c_str(), O_RDWR | O_CLOEXEC));
   if (!fd.valid()) return sys_error("open " + *dev);
+  // A raw device holds one dump; one that is there has not been saved and cleared by the admin
+  // yet: a second crash must not write over it (issue 18: never overwrite an earlier crash).
+  std::array<std::byte, sizeof flattened::kSignature> head{};
+  if (pread(fd.get(), head.data(), head.size(), 0) == static_cast<ssize_t>(head.size()) &&
+      holds_flattened_dump(head))
+    return make_error(Errc::exists, *dev + ": holds an earlier dump not yet saved; not writing over it "
+                                           "(save it with 'dumpfilter -R FILE < " + *dev +
+                                           "', then clear its first 4 KiB)");
   KK_TRY(run_collector(job, "", fd.get()));
   if (fsync(fd.get()) != 0) return sys_error("fsync " + *dev);
   return dev;

@@ -8,12 +8,16 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 
+#include "dumpfilter/flattened_format.h"
+#include "kdumpctl/capture.h"
 #include "kdumpctl/kdumpctl.h"
 #include "kdumpctl/shell_quote.h"
 #include "temp_dir.h"
@@ -243,4 +247,14 @@ TEST_CASE("kdumpctl save: the kernel log is saved first, then the dump, then the
   std::vector<std::string> dirs = entries(crash);
   REQUIRE(dirs.size() == 1);
   REQUIRE(entries(crash + "/" + dirs[0]) == std::vector<std::string>{"report.txt", "vmcore", "vmcore-dmesg.txt"});
+}
+
+TEST_CASE("kdumpctl save: a raw device that holds a dump is recognised and not written over", "[kdumpctl_save]") {
+  std::vector<std::byte> head(4096);
+  CHECK_FALSE(holds_flattened_dump(head));  // a cleared device
+  std::memcpy(head.data(), flattened::kSignature, sizeof flattened::kSignature);
+  CHECK(holds_flattened_dump(head));  // what dumpfilter -F wrote after the earlier crash
+  CHECK_FALSE(holds_flattened_dump(std::span(head).first(8)));
+  head[3] = std::byte{'X'};
+  CHECK_FALSE(holds_flattened_dump(head));
 }
