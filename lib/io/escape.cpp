@@ -4,17 +4,12 @@
 
 namespace kk {
 
-namespace {
-
-// Length of a valid UTF-8 sequence of a printable code point at s[i] (no overlongs, surrogates,
-// > U+10FFFF or C1 controls), 0 if there is none.
-size_t printable_utf8_len(std::string_view s, size_t i) {
+size_t utf8_len(std::string_view s, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(i);
   size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
   if (n == 0 || i + n > s.size()) return 0;
   unsigned char lo = 0x80, hi = 0xbf;
-  if (c == 0xc2) lo = 0xa0;  // U+0080..U+009F: the C1 controls (0x9b is a CSI)
   if (c == 0xe0) lo = 0xa0;
   if (c == 0xed) hi = 0x9f;
   if (c == 0xf0) lo = 0x90;
@@ -22,6 +17,15 @@ size_t printable_utf8_len(std::string_view s, size_t i) {
   if (b(i + 1) < lo || b(i + 1) > hi) return 0;
   for (size_t k = 2; k < n; ++k)
     if (b(i + k) < 0x80 || b(i + k) > 0xbf) return 0;
+  return n;
+}
+
+namespace {
+
+// As utf8_len, but 0 for the C1 controls (U+0080..U+009F: 0xc2 0x80..0x9f; U+009B is a CSI).
+size_t printable_utf8_len(std::string_view s, size_t i) {
+  size_t n = utf8_len(s, i);
+  if (n == 2 && static_cast<unsigned char>(s[i]) == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) return 0;
   return n;
 }
 

@@ -12,24 +12,14 @@
 
 #include "kdumpctl/kdumpctl.h"
 #include "temp_dir.h"
+#include "test_files.h"
 
 using namespace kk;
+using kk::test::put;
+using kk::test::slurp;
 using kk::test::TempDir;
 
 namespace {
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-void put(const std::string& p, const std::string& text, mode_t mode = 0644) {
-  std::filesystem::create_directories(std::filesystem::path(p).parent_path());
-  std::ofstream(p) << text;
-  REQUIRE(chmod(p.c_str(), mode) == 0);
-}
 
 struct Setup {
   TempDir t;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <new>
@@ -154,6 +155,21 @@ class FakeInput final : public PagesOnlyInput {
 
 }  // namespace
 
+namespace {
+
+// A job source for the 4096-page fake inputs: jobs of 64 pages, in order, then none.
+std::function<bool(PageJob&)> whole_input_jobs() {
+  return [next_pfn = u64{0}](PageJob& j) mutable {
+    if (next_pfn >= 4096) return false;
+    j.runs.push_back({next_pfn, next_pfn + 64});
+    j.pages = 64;
+    next_pfn += 64;
+    return true;
+  };
+}
+
+}  // namespace
+
 TEST_CASE("page pipeline: results in job order at any thread count", "[pipeline]") {
   FakeInput in;
   for (int threads : {1, 3, 8}) {
@@ -212,14 +228,7 @@ TEST_CASE("page pipeline: an unreadable page is lost, the rest of its run and th
     s.codec = CodecKind::zlib;
     s.codec_flag = 1;
     s.threads = threads;
-    u64 next_pfn = 0;
-    auto next = [&](PageJob& j) {
-      if (next_pfn >= 4096) return false;
-      j.runs.push_back({next_pfn, next_pfn + 64});
-      j.pages = 64;
-      next_pfn += 64;
-      return true;
-    };
+    auto next = whole_input_jobs();
     std::vector<u64> lost;
     u64 consumed = 0, stored = 0;
     Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
@@ -265,14 +274,7 @@ TEST_CASE("page pipeline: out of memory on any thread comes back to the caller, 
     PipelineSettings s;
     s.input = &in;
     s.threads = threads;
-    u64 next_pfn = 0;
-    auto next = [&](PageJob& j) {
-      if (next_pfn >= 4096) return false;
-      j.runs.push_back({next_pfn, next_pfn + 64});
-      j.pages = 64;
-      next_pfn += 64;
-      return true;
-    };
+    auto next = whole_input_jobs();
     u64 consumed = 0;
     auto consume = [&](std::span<const PageResult> rs) -> Result<void> {
       consumed += rs.size();
@@ -288,14 +290,7 @@ TEST_CASE("page pipeline: a malformed input stops it and is returned", "[pipelin
   PipelineSettings s;
   s.input = &in;
   s.threads = 4;
-  u64 next_pfn = 0;
-  auto next = [&](PageJob& j) {
-    if (next_pfn >= 4096) return false;
-    j.runs.push_back({next_pfn, next_pfn + 64});
-    j.pages = 64;
-    next_pfn += 64;
-    return true;
-  };
+  auto next = whole_input_jobs();
   u64 consumed = 0;
   Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
     consumed += rs.size();
