@@ -12,8 +12,7 @@ command -v losetup >/dev/null || it_fail "needs losetup"
 it_tmpdir
 VMCORE=$(it_fixture small)
 VMLINUX=$(it_vmlinux)
-RELEASE=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_KVER=//p')
-[ -n "$RELEASE" ] || it_fail "no KK_KVER from tests/qemu/fixtures.sh env"
+RELEASE=$(it_release)
 T=$IT_TMP
 LOOPS=()
 cleanup() {

@@ -26,6 +26,14 @@ it_vmlinux() {
   echo "$v"
 }
 
+# The fixture kernel's release (pinned in tests/qemu/pins.sh), as crash and drgn report it.
+it_release() {
+  local r
+  r=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_KVER=//p') || true
+  [ -n "$r" ] || it_fail "no KK_KVER from tests/qemu/fixtures.sh env"
+  echo "$r"
+}
+
 it_tmpdir() {
   IT_TMP=$(mktemp -d /tmp/kdumpkit-it.XXXXXX)
   trap 'rm -rf "$IT_TMP"' EXIT

@@ -9,8 +9,7 @@ source "$(dirname "$0")/lib.sh"
 it_tmpdir
 VMCORE=$(it_fixture small)
 VMLINUX=$(it_vmlinux)
-RELEASE=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_KVER=//p')
-[ -n "$RELEASE" ] || it_fail "no KK_KVER from tests/qemu/fixtures.sh env"
+RELEASE=$(it_release)
 T=$IT_TMP
 pages() { $PY "$SRCDIR/tests/integration/kdump_pages.py" same "$1" "$2" || it_fail "$3"; }
 # Bytes 408..423 of a kdump-compressed header are the dump time: all else must match.

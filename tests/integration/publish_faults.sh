@@ -11,8 +11,7 @@ source "$(dirname "$0")/lib.sh"
 it_tmpdir
 VMCORE=$(it_fixture small)
 VMLINUX=$(it_vmlinux)
-RELEASE=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_KVER=//p')
-[ -n "$RELEASE" ] || it_fail "no KK_KVER from tests/qemu/fixtures.sh env"
+RELEASE=$(it_release)
 T=$IT_TMP
 
 # status_pages DUMP: "<incomplete flag 0/1> <dumped pages> <lost descriptors> <lost pfns, comma separated>"

@@ -10,8 +10,7 @@ source "$(dirname "$0")/lib.sh"
 it_tmpdir
 VMCORE=$(it_fixture small)
 VMLINUX=$(it_vmlinux)
-RELEASE=$("$SRCDIR/tests/qemu/fixtures.sh" env 2>/dev/null | sed -n 's/^KK_KVER=//p')
-[ -n "$RELEASE" ] || it_fail "no KK_KVER from tests/qemu/fixtures.sh env"
+RELEASE=$(it_release)
 T=$IT_TMP
 
 # partial_ok FILE LABEL: flagged, lost pages read as lost, kept pages right, crash opens it.
