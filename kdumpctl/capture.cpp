@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "kdumpctl/capture.h"
+#include "kdumpctl/crash_record.h"
 #include "kdumpctl/dump_name.h"
 #include "kdumpctl/kdumpctl.h"
 
@@ -80,12 +81,22 @@ Result<std::string> pre_and_save(const SaveJob& job) {
   return save_to(job, job.conf.target);
 }
 
-void failure_actions(const SaveJob& job) {
+// dump_to_rootfs: the second try, on the root file system; returns where it went.
+Result<std::string> dump_to_rootfs(const SaveJob& job) {
   act("failure_action", to_string(job.conf.failure_action), job.host.prefixed());
-  if (job.conf.failure_action != FailureAction::dump_to_rootfs) return;
   Result<std::string> again = save_to(job, DumpTarget::rootfs);
   say(again ? "saved the dump to " + *again + " (dump_to_rootfs)" : "dump_to_rootfs failed: " + again.error().msg);
-  unmount(job.host);
+  return again;
+}
+
+CaptureRecord record_of(const SaveJob& job, DumpTarget target, const Result<std::string>& where, std::string reason) {
+  CaptureRecord r;
+  r.time = time(nullptr);
+  r.saved = where.ok();
+  r.dump = where ? dump_location(job, target, *where) : "";
+  r.panic = where ? capture_panic_line(job, *where) : capture_panic_line(job, "");
+  r.reason = where ? std::move(reason) : where.error().msg;
+  return r;
 }
 
 }  // namespace
@@ -97,12 +108,25 @@ Result<Outcome> cmd_save(Ctl& c) {
   Result<std::string> where = pre_and_save(job);
   if (where) say("saved the dump to " + *where);
   else say("saving the dump failed: " + where.error().msg);
+  // Read while the target is still mounted: the panic line for the next boot's record.
+  CaptureRecord rec = record_of(job, c.conf.target, where, "");
   if (!c.conf.kdump_post.empty()) {
     Result<int> rc = run({c.conf.kdump_post, where ? "0" : "1"});
     if (!rc || *rc != 0) say("kdump_post " + c.conf.kdump_post + " failed");
   }
   unmount(c.host);
-  if (!where) failure_actions(job);
+  if (!where && c.conf.failure_action == FailureAction::dump_to_rootfs) {
+    Result<std::string> again = dump_to_rootfs(job);
+    std::string why = std::string(to_string(c.conf.target)) + " target failed: " + where.error().msg;
+    CaptureRecord second = record_of(job, DumpTarget::rootfs, again, why);
+    unmount(c.host);
+    if (!again) second.reason = where.error().msg + "; dump_to_rootfs: " + again.error().msg;
+    record_capture(job, second);
+  } else {
+    // Recorded before failure_action: reboot, halt and poweroff do not come back.
+    record_capture(job, rec);
+    if (!where) act("failure_action", to_string(c.conf.failure_action), c.host.prefixed());
+  }
   act("final_action", to_string(c.conf.final_action), c.host.prefixed());
   if (c.host.prefixed()) return Outcome{where ? kExitOk : kExitError, "kdumpctl: fixture root, actions not taken"};
   return Outcome{kExitError, "kdumpctl: final_action returned"};

@@ -50,4 +50,13 @@ Result<std::string> save_raw(const SaveJob& job);
 // The flattened stream through ssh into a new remote directory; returns user@host:dir.
 Result<std::string> save_ssh(const SaveJob& job);
 
+// The next-boot record (capture_record.cpp, crash_record.h). The panic line from local_dir's
+// vmcore-dmesg.txt, else read from /proc/vmcore again; "" when none.
+std::string capture_panic_line(const SaveJob& job, const std::string& local_dir);
+// Where the dump went, as the first kernel names it (the mount point taken off).
+std::string dump_location(const SaveJob& job, DumpTarget target, const std::string& where);
+// Writes the record under the root file system's /var/lib/kdumpkit/captures (best effort: said).
+struct CaptureRecord;
+void record_capture(const SaveJob& job, const CaptureRecord& r);
+
 }  // namespace kk

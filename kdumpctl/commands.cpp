@@ -12,6 +12,7 @@
 #include "io/text_file.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
+#include "kdumpctl/crash_record.h"
 #include "kdumpctl/dirs.h"
 #include "kdumpctl/dump_name.h"
 #include "kdumpctl/kdumpctl.h"
@@ -186,8 +187,18 @@ Result<Outcome> cmd_stop(Ctl& c) {
 Result<Outcome> cmd_status(Ctl& c) {
   Result<bool> loaded = crash_loaded(c.host);
   if (!loaded) return std::move(loaded).error();
-  if (*loaded) return Outcome{kExitOk, "kdump: operational (capture kernel loaded)"};
-  return Outcome{kExitNotLoaded, "kdump: not operational (no capture kernel loaded)"};
+  std::optional<std::string> last = latest_record_line(c.host);
+  std::string crash = last ? "\nkdump: " + *last : "";
+  if (*loaded) return Outcome{kExitOk, "kdump: operational (capture kernel loaded)" + crash};
+  return Outcome{kExitNotLoaded, "kdump: not operational (no capture kernel loaded)" + crash};
+}
+
+Result<Outcome> cmd_report_crash(Ctl& c) {
+  Result<std::vector<std::string>> lines = report_new_records(c.host);
+  if (!lines) return std::move(lines).error();
+  std::string out;
+  for (const std::string& l : *lines) out += (out.empty() ? "" : "\n") + l;
+  return Outcome{kExitOk, out};
 }
 
 Result<Outcome> cmd_rebuild(Ctl& c) {

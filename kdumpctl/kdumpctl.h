@@ -42,6 +42,8 @@ struct Outcome {
 Result<Outcome> cmd_start(Ctl& c);
 Result<Outcome> cmd_stop(Ctl& c);
 Result<Outcome> cmd_status(Ctl& c);
+// At boot (kdump.service): one line per capture record not yet reported (crash_record.h).
+Result<Outcome> cmd_report_crash(Ctl& c);
 Result<Outcome> cmd_rebuild(Ctl& c);
 Result<Outcome> cmd_showmem(Ctl& c);
 Result<Outcome> cmd_estimate(Ctl& c);

@@ -25,14 +25,15 @@ constexpr OptionSpec options[] = {
 constexpr const char* usage =
     "usage: kdumpctl [--root DIR] [--conf FILE] [--kernel FILE] [--initrd FILE] COMMAND\n"
     "commands: start, stop, status, restart, rebuild, showmem, estimate, test [--force],\n"
-    "          propagate, reset-crashkernel [--value CRASHKERNEL], save (capture kernel)\n";
+    "          propagate, reset-crashkernel [--value CRASHKERNEL], save (capture kernel),\n"
+    "          report-crash (at boot)\n";
 
 using Command = Result<Outcome> (*)(Ctl&);
 const std::map<std::string, Command> commands = {
     {"start", cmd_start},       {"stop", cmd_stop},         {"status", cmd_status},
     {"rebuild", cmd_rebuild},   {"showmem", cmd_showmem},   {"estimate", cmd_estimate},
     {"test", cmd_test},         {"propagate", cmd_propagate}, {"reset-crashkernel", cmd_reset_crashkernel},
-    {"hook-info", cmd_hook_info}, {"save", cmd_save},
+    {"hook-info", cmd_hook_info}, {"save", cmd_save}, {"report-crash", cmd_report_crash},
     {"restart", [](Ctl& c) -> Result<Outcome> {
        Result<Outcome> s = cmd_stop(c);
        if (!s) return s;

@@ -18,6 +18,7 @@
 
 #include "dumpfilter/flattened_format.h"
 #include "kdumpctl/capture.h"
+#include "kdumpctl/crash_record.h"
 #include "kdumpctl/kdumpctl.h"
 #include "kdumpctl/shell_quote.h"
 #include "temp_dir.h"
@@ -53,7 +54,7 @@ exec sh -c "$2"
 // dumpfilter stand-in: the collector writes "dump $FAKE_ID" to its output (stdout with -F).
 constexpr const char* kFakeDumpfilter = R"(#!/bin/sh
 case $1 in
-  --dump-dmesg) echo dmesg >>"$FAKE_LOG/dumpfilter.log"; echo dmesg >"$3"; exit 0 ;;
+  --dump-dmesg) echo dmesg >>"$FAKE_LOG/dumpfilter.log"; printf '%s\n' "${FAKE_DMESG:-dmesg}" >"$3"; exit 0 ;;
   --report) echo report >>"$FAKE_LOG/dumpfilter.log"; echo report >"$2"; exit 0 ;;
 esac
 echo collector >>"$FAKE_LOG/dumpfilter.log"
@@ -80,6 +81,7 @@ struct Capture {
     put(bin + "/dumpfilter", kFakeDumpfilter, 0755);
     put(bin + "/mount", kFakeMount, 0755);
     std::filesystem::create_directories(log);
+    std::filesystem::create_directories(root + "/run");  // the capture's tmpfs
     setenv("PATH", (bin + ":/usr/bin:/bin").c_str(), 1);
     setenv("FAKE_LOG", log.c_str(), 1);
     setenv("FAKE_SSH_KEY", "AAAAgood", 1);
@@ -247,4 +249,39 @@ TEST_CASE("kdumpctl save: a raw device that holds a dump is recognised and not w
   CHECK_FALSE(holds_flattened_dump(std::span(head).first(8)));
   head[3] = std::byte{'X'};
   CHECK_FALSE(holds_flattened_dump(head));
+}
+
+// Issue 17: the capture leaves a record on the root file system for the next boot.
+TEST_CASE("kdumpctl save: a saved capture leaves a record with the dump and its panic line", "[kdumpctl_save]") {
+  Capture cap;
+  setenv("FAKE_DMESG", "[ 41.2] sysrq: Trigger a crash\n[ 41.3] Kernel panic - not syncing: sysrq triggered crash", 1);
+  Result<Outcome> r = cap.save("nfs server:/export\n", "rec");
+  unsetenv("FAKE_DMESG");
+  REQUIRE(r);
+  REQUIRE(r->code == kExitOk);
+  std::string dir = cap.root + "/kdumproot" + std::string(kCaptureDir);
+  std::vector<std::string> recs = entries(dir);
+  REQUIRE(recs.size() == 1);
+  REQUIRE(recs[0].starts_with("testhost-"));
+  REQUIRE(recs[0].ends_with(".new"));
+  Result<CaptureRecord> rec = parse_record(slurp(dir + "/" + recs[0]));
+  REQUIRE(rec);
+  REQUIRE(rec->saved);
+  std::vector<std::string> dumps = entries(cap.root + "/kdumproot/var/crash");
+  REQUIRE(rec->dump == "server:/export/var/crash/" + dumps[0]);
+  REQUIRE(rec->panic == "Kernel panic - not syncing: sysrq triggered crash");
+}
+
+TEST_CASE("kdumpctl save: a failed capture leaves a record saying why", "[kdumpctl_save]") {
+  Capture cap;
+  Result<Outcome> r = cap.save(cap.ssh_conf(cap.remote), "x");  // no recorded host key
+  REQUIRE(r);
+  REQUIRE(r->code == kExitError);
+  std::string dir = cap.root + "/kdumproot" + std::string(kCaptureDir);
+  std::vector<std::string> recs = entries(dir);
+  REQUIRE(recs.size() == 1);
+  Result<CaptureRecord> rec = parse_record(slurp(dir + "/" + recs[0]));
+  REQUIRE(rec);
+  REQUIRE(!rec->saved);
+  REQUIRE(rec->reason.find("known_hosts") != std::string::npos);
 }
