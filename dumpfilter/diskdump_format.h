@@ -4,6 +4,7 @@
 // timeval): these are the LP64 little-endian layouts of x86_64 and arm64.
 #pragma once
 
+#include "compress/codec.h"
 #include "io/types.h"
 
 namespace kk::diskdump {
@@ -13,11 +14,12 @@ inline constexpr i32 kHeaderVersion = 6;
 inline constexpr size_t kUtsLen = 65;
 
 // page_desc.flags and disk_dump_header.status
-inline constexpr u32 kCompressedZlib = 0x1;
-inline constexpr u32 kCompressedLzo = 0x2;
-inline constexpr u32 kCompressedSnappy = 0x4;
+// page_desc.flags and disk_dump_header.status; the codecs' bits come from lib/compress's table.
+inline constexpr u32 kCompressedZlib = diskdump_codec_flag(CodecKind::zlib);
+inline constexpr u32 kCompressedLzo = diskdump_codec_flag(CodecKind::lzo);
+inline constexpr u32 kCompressedSnappy = diskdump_codec_flag(CodecKind::snappy);
 inline constexpr u32 kIncomplete = 0x8;  // status only
-inline constexpr u32 kCompressedZstd = 0x20;
+inline constexpr u32 kCompressedZstd = diskdump_codec_flag(CodecKind::zstd);
 
 struct NewUtsname {
   std::array<char, kUtsLen> sysname, nodename, release, version, machine, domainname;

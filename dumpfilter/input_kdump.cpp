@@ -392,16 +392,9 @@ Result<void> KdumpInput::decode_page(u64 pfn, const PageDesc& d, std::span<std::
     return make_error(Errc::truncated, where() + "page data at " + hex(u64(off)) + " (" +
                                            std::to_string(size) + " bytes) is past end of file (size " +
                                            hex(src_->size()) + ")");
-  CodecKind kind;
-  switch (flags) {
-    case 0: kind = CodecKind::none; break;
-    case diskdump::kCompressedZlib: kind = CodecKind::zlib; break;
-    case diskdump::kCompressedLzo: kind = CodecKind::lzo; break;
-    case diskdump::kCompressedSnappy: kind = CodecKind::snappy; break;
-    case diskdump::kCompressedZstd: kind = CodecKind::zstd; break;
-    default:
-      return make_error(Errc::corrupt, where() + "unknown compression flags " + hex(flags));
-  }
+  std::optional<CodecKind> codec = codec_from_diskdump_flag(flags);
+  if (!codec) return make_error(Errc::corrupt, where() + "unknown compression flags " + hex(flags));
+  CodecKind kind = *codec;
   if (kind == CodecKind::none) {
     if (size != ps)
       return make_error(Errc::corrupt, where() + "uncompressed page of " + std::to_string(size) + " bytes");

@@ -17,17 +17,6 @@ DiskdumpLayout plan_diskdump_layout(u64 block_size, u64 note_size, u64 max_pfn) 
   return l;
 }
 
-u32 diskdump_codec_flag(CodecKind kind) {
-  switch (kind) {
-    case CodecKind::zlib: return diskdump::kCompressedZlib;
-    case CodecKind::lzo: return diskdump::kCompressedLzo;
-    case CodecKind::snappy: return diskdump::kCompressedSnappy;
-    case CodecKind::zstd: return diskdump::kCompressedZstd;
-    case CodecKind::none: break;
-  }
-  return 0;
-}
-
 DiskdumpWriter::DiskdumpWriter(ByteSink& out, const DiskdumpMeta& meta)
     : out_(out), meta_(meta),
       layout_(plan_diskdump_layout(meta.block_size, meta.notes.size(), meta.max_pfn)) {}

@@ -27,7 +27,6 @@ struct DiskdumpLayout {
 
 // Pure: where everything goes for a dump of max_pfn pages with the given note size.
 DiskdumpLayout plan_diskdump_layout(u64 block_size, u64 note_size, u64 max_pfn);
-u32 diskdump_codec_flag(CodecKind kind);
 
 struct DiskdumpMeta {
   diskdump::NewUtsname utsname{};

@@ -1,32 +1,24 @@
 #include "compress/codec.h"
 
-#include <array>
-
 #include "kk_config.h"
 
 namespace kk {
 
-namespace {
-struct NameEntry {
-  CodecKind kind;
-  std::string_view name;
-};
-constexpr std::array<NameEntry, 5> kNames{{{CodecKind::none, "none"},
-                                           {CodecKind::zlib, "zlib"},
-                                           {CodecKind::lzo, "lzo"},
-                                           {CodecKind::zstd, "zstd"},
-                                           {CodecKind::snappy, "snappy"}}};
-}  // namespace
-
 std::string_view codec_name(CodecKind kind) {
-  for (const NameEntry& e : kNames)
+  for (const CodecInfo& e : kCodecTable)
     if (e.kind == kind) return e.name;
   return "?";
 }
 
 std::optional<CodecKind> codec_from_name(std::string_view name) {
-  for (const NameEntry& e : kNames)
+  for (const CodecInfo& e : kCodecTable)
     if (e.name == name) return e.kind;
+  return std::nullopt;
+}
+
+std::optional<CodecKind> codec_from_diskdump_flag(u32 flags) {
+  for (const CodecInfo& e : kCodecTable)
+    if (e.diskdump_flag == flags) return e.kind;
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
-// codec_zlib.cpp: zlib at Z_BEST_SPEED, the level kdump-compressed readers expect. One deflate
-// stream is reset per page instead of compress2() allocating a new one each time.
+// codec_zlib.cpp: zlib at Z_BEST_SPEED, the level makedumpfile writes, for builds without
+// libdeflate (codec_deflate.cpp). One deflate stream is reset per page instead of compress2()
+// allocating a new one each time.
 #include <zlib.h>
 
 #include "compress/codec.h"
@@ -55,6 +56,11 @@ class ZlibCodec final : public Codec {
 
 }  // namespace
 
-std::unique_ptr<Codec> make_zlib_codec() { return std::make_unique<ZlibCodec>(); }
+std::unique_ptr<Codec> make_zlib_lib_codec() { return std::make_unique<ZlibCodec>(); }
+
+std::unique_ptr<Codec> make_zlib_codec() {
+  if (std::unique_ptr<Codec> c = make_deflate_codec()) return c;
+  return make_zlib_lib_codec();
+}
 
 }  // namespace kk

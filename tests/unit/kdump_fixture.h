@@ -164,16 +164,7 @@ struct KdumpFixture {
     return f;
   }
 
-  u32 diskdump_flag() const {
-    switch (codec) {
-      case CodecKind::zlib: return diskdump::kCompressedZlib;
-      case CodecKind::lzo: return diskdump::kCompressedLzo;
-      case CodecKind::snappy: return diskdump::kCompressedSnappy;
-      case CodecKind::zstd: return diskdump::kCompressedZstd;
-      case CodecKind::none: break;
-    }
-    return 0;
-  }
+  u32 diskdump_flag() const { return diskdump_codec_flag(codec); }
 };
 
 // A flattened stream of `file`, cut into records of `chunk` bytes, written in the order `order`

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <zlib.h>
+
 #include "compress/codec.h"
 
 using namespace kk;
@@ -197,4 +199,50 @@ TEST_CASE("codec rejects damaged input as corrupt", "[codec]") {
   std::vector<std::byte> back(kPage);
   REQUIRE(c->decompress(stored, back));
   REQUIRE(back == page);
+}
+
+TEST_CASE("one codec table: diskdump flags both ways", "[codec]") {
+  // The values are the kdump-compressed format's (page_desc.flags, disk_dump_header.status).
+  REQUIRE(diskdump_codec_flag(CodecKind::none) == 0x0u);
+  REQUIRE(diskdump_codec_flag(CodecKind::zlib) == 0x1u);
+  REQUIRE(diskdump_codec_flag(CodecKind::lzo) == 0x2u);
+  REQUIRE(diskdump_codec_flag(CodecKind::snappy) == 0x4u);
+  REQUIRE(diskdump_codec_flag(CodecKind::zstd) == 0x20u);
+  for (const CodecInfo& c : kCodecTable) {
+    INFO(c.name);
+    REQUIRE(codec_from_diskdump_flag(c.diskdump_flag) == std::optional<CodecKind>(c.kind));
+    REQUIRE(codec_from_name(c.name) == std::optional<CodecKind>(c.kind));
+  }
+  REQUIRE(codec_from_diskdump_flag(0x8) == std::nullopt);  // the header's "incomplete" bit
+  REQUIRE(codec_from_diskdump_flag(0x3) == std::nullopt);  // two codecs at once
+  REQUIRE(codec_from_diskdump_flag(0x10) == std::nullopt);
+}
+
+TEST_CASE("-c pages are zlib streams that zlib itself reads, no larger than zlib's level 1",
+          "[codec]") {
+  // Whatever engine writes -c (libdeflate where built in), crash, drgn and makedumpfile read each
+  // page with zlib's uncompress, and makedumpfile -c writes zlib's Z_BEST_SPEED.
+  std::unique_ptr<Codec> c = codec_of(CodecKind::zlib);
+  std::unique_ptr<Codec> zlib_own = make_zlib_lib_codec();
+  size_t ours = 0, zlibs = 0;
+  for (int seed = 0; seed < 16; ++seed) {
+    std::vector<std::byte> page = text_page(seed);
+    for (size_t i = 0; i < kPage; i += 97) page[i] = static_cast<std::byte>(seed * 31 + i);
+    std::vector<std::byte> stored = pack(*c, page);
+    REQUIRE_FALSE(stored.empty());
+    std::vector<std::byte> back(kPage);
+    uLongf n = kPage;
+    REQUIRE(uncompress(reinterpret_cast<Bytef*>(back.data()), &n,
+                       reinterpret_cast<const Bytef*>(stored.data()), stored.size()) == Z_OK);
+    REQUIRE(n == kPage);
+    REQUIRE(back == page);
+    // And ours reads zlib's.
+    std::vector<std::byte> z = pack(*zlib_own, page);
+    std::vector<std::byte> back2(kPage);
+    REQUIRE(c->decompress(z, back2));
+    REQUIRE(back2 == page);
+    ours += stored.size();
+    zlibs += z.size();
+  }
+  REQUIRE(ours <= zlibs);
 }
