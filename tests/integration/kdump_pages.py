@@ -5,6 +5,11 @@ Written from the format description (makedumpfile's IMPLEMENTATION), not from ou
 checks our writer rather than agreeing with it. Reads raw and zlib pages (use -c for comparisons).
 
   kdump_pages.py summary DUMP            header fields as JSON
+  kdump_pages.py exact OURS THEIRS [--only-ours FILE] [--sample N]
+                                         the kept pfn sets (bitmap 2) equal, exactly, and N (2,000)
+                                         sampled kept pages byte-equal; a kept zero page counts
+                                         whether stored once and shared or written out. Prints
+                                         the counts; --only-ours writes those pfns, one a line
   kdump_pages.py compare OURS THEIRS     compares kept non-zero pages; exit 1 beyond 0.5 %
   kdump_pages.py same A B                the same non-zero pages with the same bytes, exactly
 Either file may be an ELF core (-E output, a vmcore): its PT_LOAD file bytes are its pages; or a
@@ -61,6 +66,20 @@ class Dump:
                     pfn = byte_i * 8 + bit
                     if self.start <= pfn < min(self.end, self.max_mapnr):
                         yield pfn
+
+    def page_at(self, index, pfn):
+        """The bytes of the index-th dumped page (pfn is for messages)."""
+        self.f.seek(self.desc_off + index * DESC.size)
+        off, size, flags, _pf = DESC.unpack(self.f.read(DESC.size))
+        self.f.seek(off)
+        data = self.f.read(size)
+        if flags & ZLIB:
+            data = zlib.decompress(data)
+        elif flags & (LZO | SNAPPY | ZSTD):
+            raise SystemExit(f"pfn {pfn:#x}: codec {flags:#x} not readable here (use -c)")
+        if len(data) != self.block_size:
+            raise SystemExit(f"pfn {pfn:#x}: page is {len(data)} bytes")
+        return data
 
     def pages(self):
         """Yields (pfn, page bytes) for every dumped page, in pfn order."""
@@ -147,7 +166,43 @@ def nonzero_digests(dump):
     return {pfn: hashlib.sha1(d).digest() for pfn, d in dump.pages() if d != zero}
 
 
+def exact(argv):
+    """The kept pfn sets of two kdump files equal, and sampled kept pages byte-equal."""
+    import argparse
+    import random
+    ap = argparse.ArgumentParser(prog="kdump_pages.py exact")
+    ap.add_argument("ours")
+    ap.add_argument("theirs")
+    ap.add_argument("--only-ours")
+    ap.add_argument("--sample", type=int, default=2000)
+    a = ap.parse_args(argv)
+    ours, theirs = Dump(a.ours), Dump(a.theirs)
+    if ours.block_size != theirs.block_size:
+        print(f"page sizes differ: {ours.block_size} and {theirs.block_size}")
+        return 1
+    po, pt = list(ours.dumped_pfns()), list(theirs.dumped_pfns())
+    so, st = set(po), set(pt)
+    only_o, only_t = sorted(so - st), sorted(st - so)
+    both = sorted(so & st)
+    io, it = {p: i for i, p in enumerate(po)}, {p: i for i, p in enumerate(pt)}
+    sample = random.Random(0x6b6b).sample(both, min(a.sample, len(both)))
+    differ = [p for p in sample if ours.page_at(io[p], p) != theirs.page_at(it[p], p)]
+    print(f"kept pages: ours {len(so)}, makedumpfile {len(st)}, only ours {len(only_o)}, "
+          f"only makedumpfile {len(only_t)}; sampled {len(sample)}, byte-different {len(differ)}")
+    for name, pfns in (("only ours", only_o), ("only makedumpfile", only_t), ("differ", sorted(differ))):
+        if pfns:
+            print(f"first {name}:", " ".join(hex(p) for p in pfns[:10]))
+    if a.only_ours:
+        with open(a.only_ours, "w") as f:
+            f.writelines(f"{p}\n" for p in only_o)
+    if not both and (so or st):
+        return 1
+    return 0 if not only_o and not only_t and not differ else 1
+
+
 def main():
+    if sys.argv[1] == "exact":
+        return exact(sys.argv[2:])
     if sys.argv[1] == "summary":
         d = Dump(sys.argv[2])
         print(json.dumps({"version": d.version, "release": d.release, "block_size": d.block_size,

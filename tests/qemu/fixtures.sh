@@ -12,6 +12,12 @@
 #                                   # sparse file (9 GiB on disk); QEMU holds ~12 GiB of host
 #                                   # RAM while it runs
 #   tests/qemu/fixtures.sh all      # prints small and large, small first, one per line
+#   tests/qemu/fixtures.sh ours-c   # 512 MiB guest of KK_KVER, capture kernel loaded by OUR kexec
+#   tests/qemu/fixtures.sh ours-s   #   (-c: kexec_load + our purgatory; -s: kexec_file_load);
+#                                   # $KEXEC, else ${KDUMPKIT_BUILD:-build}/kexec/kexec
+#   tests/qemu/fixtures.sh matrix   # ours-c and ours-s for each newer kernel of pins.sh
+#                                   # (KK_MATRIX_KVERS: Debian 13's 6.12, unstable's 7.x),
+#                                   # fetching each kernel and its -dbg first; prints the paths
 #   tests/qemu/fixtures.sh env      # prints shell assignments: KK_KVER=... KK_VMLINUX=... etc.
 # Progress and timings go to stderr; stdout carries only the paths, so
 #   vmcore=$(tests/qemu/fixtures.sh small)
@@ -24,6 +30,7 @@
 #   KK_VMLINUZ      the bzImage the guest booted
 #   KK_MODROOT      its unpacked /lib/modules/KVER
 #   KK_VMCORE_SMALL / KK_VMCORE_LARGE / KK_VMCORE_SMALL_S / KK_VMCORE_HUGE   where the fixtures
+#   KK_VMCORE_OURS_C / KK_VMCORE_OURS_S
 #                   are (they may not exist yet)
 # and defines kk_fixture small|large|small-s|arm64|huge, which prints the path, generating the
 # vmcore if missing, and returns non-zero if it cannot. Sourcing exits the caller's shell if the
@@ -39,6 +46,9 @@
 #            not readable by makedumpfile 1.7.2, the reference. Only for the memory-scaling
 #            benchmark, bench/rss_scaling.py)
 #   small-s: $KK_CACHE/vmcore-KVER-512M-s.elf  (as small, but kexec -s)
+#   ours-c:  $KK_CACHE/vmcore-KVER-512M-ours-c.elf  (as small, loaded with our kexec -c -p;
+#            the kernel matrix's fixture, keyed by release: pins.sh)
+#   ours-s:  $KK_CACHE/vmcore-KVER-512M-ours-s.elf  (our kexec -s -p)
 #   arm64:   $KK_CACHE/vmcore-KVER_ARM64-512M.elf  (Debian's arm64 kernel pinned in pins.sh, in
 #            qemu-system-aarch64 -M virt, crashkernel=192M, Debian's arm64 kexec-tools)
 # small and large are loaded with Debian's kexec default, kexec_load (-c): kexec-tools writes
@@ -57,13 +67,31 @@ kk_fixture() {
         small) "$m" --mem 512M --out "$KK_VMCORE_SMALL" ;;
         large) "$m" --mem 4G --out "$KK_VMCORE_LARGE" ;;
         small-s) "$m" --mem 512M --kexec-opt -s --out "$KK_VMCORE_SMALL_S" ;;
+        # Newer kernels boot a little slower under TCG; 400 s is ~3x what 6.12 and 7.2 took.
+        ours-c) "$m" --mem 512M --kexec "$(kk_our_kexec)" --kexec-opt -c --timeout 400 \
+            --out "$KK_VMCORE_OURS_C" ;;
+        ours-s) "$m" --mem 512M --kexec "$(kk_our_kexec)" --kexec-opt -s --timeout 400 \
+            --out "$KK_VMCORE_OURS_S" ;;
+        matrix)
+            local k
+            for k in "${KK_MATRIX_KVERS[@]}"; do
+                KDUMPKIT_KVER=$k "$KK_FIXTURES_DIR/fixtures.sh" ours-c || return 1
+                KDUMPKIT_KVER=$k "$KK_FIXTURES_DIR/fixtures.sh" ours-s || return 1
+            done ;;
         # 16 GiB: 8.5 min measured on a busy host (fill 136 s, dd 217 s, dig holes 69 s); the
         # default timeout (939 s) is too tight for a busier one.
         huge) "$m" --mem 16G --timeout 2400 --out "$KK_VMCORE_HUGE" ;;
         arm64) KDUMPKIT_ARCH=arm64 KDUMPKIT_KVER=$KK_KVER_ARM64 "$m" --mem 512M --crashkernel 192M \
             --timeout 1200 --out "$KK_VMCORE_ARM64" ;;
-        *) kk_die "unknown fixture '$1' (small, large, small-s, arm64, huge)" ;;
+        *) kk_die "unknown fixture '$1' (small, large, small-s, ours-c, ours-s, matrix, arm64, huge)" ;;
     esac
+}
+
+# kk_our_kexec: the kexec the ours-* fixtures load with (built before the fixtures are made).
+kk_our_kexec() {
+    local k=${KEXEC:-${KDUMPKIT_BUILD:-$KK_FIXTURES_DIR/../../build}/kexec/kexec}
+    [[ -x $k ]] || kk_die "our kexec $k is not built (ninja -C build kexec/kexec, or set KEXEC)"
+    printf '%s\n' "$k"
 }
 
 kk_fetch_kernel
@@ -72,6 +100,8 @@ export KK_VMCORE_SMALL=$KK_CACHE/vmcore-$KK_KVER-512M.elf
 export KK_VMCORE_LARGE=$KK_CACHE/vmcore-$KK_KVER-4G.elf
 export KK_VMCORE_SMALL_S=$KK_CACHE/vmcore-$KK_KVER-512M-s.elf
 export KK_VMCORE_HUGE=$KK_CACHE/vmcore-$KK_KVER-16G.elf
+export KK_VMCORE_OURS_C=$KK_CACHE/vmcore-$KK_KVER-512M-ours-c.elf
+export KK_VMCORE_OURS_S=$KK_CACHE/vmcore-$KK_KVER-512M-ours-s.elf
 # arm64: the release pinned for arm64 (pins.sh), fetched on first use of the fixture; with
 # KDUMPKIT_KVER (or KDUMPKIT_KERNEL_DEB) given, the same Debian release built for arm64.
 if [[ -n ${KDUMPKIT_KVER:-}${KDUMPKIT_KERNEL_DEB:-} ]]; then
@@ -86,11 +116,11 @@ export KK_VMLINUX_ARM64=$KK_CACHE/kernel/$KK_KVER_ARM64/root/usr/lib/debug/boot/
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     case ${1:-} in
-        small|large|small-s|arm64|huge) kk_fixture "$1" ;;
+        small|large|small-s|ours-c|ours-s|matrix|arm64|huge) kk_fixture "$1" ;;
         all) kk_fixture small; kk_fixture large ;;
         env)
             for v in KK_CACHE KK_KVER KK_VMLINUX KK_VMLINUZ KK_MODROOT KK_VMCORE_SMALL \
-                KK_VMCORE_LARGE KK_VMCORE_SMALL_S KK_VMCORE_HUGE KK_VMCORE_ARM64 KK_VMLINUX_ARM64; do
+                KK_VMCORE_LARGE KK_VMCORE_SMALL_S KK_VMCORE_HUGE KK_VMCORE_OURS_C KK_VMCORE_OURS_S KK_VMCORE_ARM64 KK_VMLINUX_ARM64; do
                 printf '%s=%q\n' "$v" "${!v}"
             done
             ;;

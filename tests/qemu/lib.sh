@@ -49,12 +49,17 @@ kk_now() { date +%s.%3N; }
 # kk_elapsed START: seconds since START (from kk_now), one decimal.
 kk_elapsed() { awk -v a="$1" -v b="$(kk_now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# kk_deb_kver DEB: the kernel release a linux-image-KVER .deb holds (from its Package field).
+# kk_deb_kver DEB: the kernel release a linux-image-KVER (or linux-binary-KVER, unstable's split
+# image) .deb holds (from its Package field).
 kk_deb_kver() {
     local pkg
     pkg=$(dpkg-deb -f "$1" Package 2>/dev/null) || kk_die "$1: not a Debian package"
-    [[ $pkg == linux-image-* && $pkg != *-dbg ]] || kk_die "$1: package $pkg is not a linux-image"
-    printf '%s\n' "${pkg#linux-image-}"
+    case $pkg in
+        *-dbg) ;;
+        linux-image-*) printf '%s\n' "${pkg#linux-image-}"; return ;;
+        linux-binary-*) printf '%s\n' "${pkg#linux-binary-}"; return ;;
+    esac
+    kk_die "$1: package $pkg is not a linux-image or linux-binary"
 }
 
 # kk_pick_kver: the release pinned for the guest architecture in pins.sh (or $KDUMPKIT_KVER, or
@@ -130,6 +135,34 @@ kk_arm64_lib_closure() {
     done
 }
 
+# kk_newer_apt: KK_APT_OPTS for Debian 13 (trixie) and unstable (sid), through an apt state of
+# their own under $KK_CACHE/apt-newer, so the host's apt stays Debian 12's. sid's Release file on
+# the archive we reach is past its Valid-Until date: the check is off for that one source
+# (check-valid-until=no), not for trixie and not for the host. Lists are updated once a day.
+KK_APT_OPTS=()
+kk_newer_apt() {
+    local a=$KK_CACHE/apt-newer key=/usr/share/keyrings/debian-archive-keyring.gpg
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
+    printf '%s\n' "deb [signed-by=$key] http://deb.debian.org/debian trixie main" \
+        "deb [signed-by=$key check-valid-until=no] http://deb.debian.org/debian sid main" >"$a/sources.list"
+    KK_APT_OPTS=(-o "Dir::Etc::sourcelist=$a/sources.list" -o Dir::Etc::sourceparts=-
+        -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o Dir::State::status=/dev/null
+        -o "APT::Architecture=$KK_DEB_ARCH" -o "APT::Architectures::=$KK_DEB_ARCH")
+    if [[ -z $(find "$a/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null) ]]; then
+        (flock 9; apt-get "${KK_APT_OPTS[@]}" update -qq >&2) 9>"$a/.lock" ||
+            kk_die "apt-get update of trixie/sid (in $a) failed"
+    fi
+}
+
+# kk_kver_is_newer KVER: true when KVER is not Debian 12's (served by trixie or sid): a pin of the
+# matrix, or a release the host's apt does not know.
+kk_kver_is_newer() {
+    local k
+    for k in "${KK_MATRIX_KVERS[@]}"; do [[ $1 == "$k" ]] && return 0; done
+    [[ $1 == *+deb1[3-9]-* ]] && return 0
+    ! apt-cache show "linux-image-$1$KK_IMG_PKG_SUFFIX" >/dev/null 2>&1
+}
+
 # kk_apt_download DIR PKG...: apt-get download into DIR; one apt-get update and a retry if the
 # first try fails (stale lists point at files the mirror no longer has). If it still fails, the
 # error names the packages apt does not know (a pinned kernel Debian no longer serves: see
@@ -138,11 +171,11 @@ kk_apt_download() {
     local dir=$1 p missing=()
     shift
     mkdir -p "$dir"
-    if ! (cd "$dir" && apt-get download -q "$@" >&2); then
+    if ! (cd "$dir" && apt-get "${KK_APT_OPTS[@]}" download -q "$@" >&2); then
         kk_log "apt-get download failed; running apt-get update and retrying"
-        apt-get update -qq >&2 || kk_die "apt-get update failed"
-        if ! (cd "$dir" && apt-get download -q "$@" >&2); then
-            for p in "$@"; do apt-cache show "$p" >/dev/null 2>&1 || missing+=("$p"); done
+        apt-get "${KK_APT_OPTS[@]}" update -qq >&2 || kk_die "apt-get update failed"
+        if ! (cd "$dir" && apt-get "${KK_APT_OPTS[@]}" download -q "$@" >&2); then
+            for p in "$@"; do apt-cache "${KK_APT_OPTS[@]}" show "$p" >/dev/null 2>&1 || missing+=("$p"); done
             ((${#missing[@]})) || kk_die "apt-get download $* failed (the mirror? see above)"
             kk_die "cannot fetch ${missing[*]}: apt knows no such package (a kernel release" \
                 "pinned in $KK_LIB_DIR/pins.sh that Debian no longer serves? pin a served one)"
@@ -150,44 +183,93 @@ kk_apt_download() {
     fi
 }
 
+# kk_kernel_companions DEB KVER: the packages a linux-image-KVER .deb depends on that hold the
+# kernel itself (unstable splits it: linux-binary-KVER has vmlinuz, linux-modules-KVER the
+# modules, linux-base-KVER System.map and config; Debian 12's and 13's image holds them all).
+kk_kernel_companions() {
+    dpkg-deb -f "$1" Depends | tr ',|' '\n\n' | awk -v k="$2" '{ sub(/^ +/, ""); sub(/ .*/, "") }
+        $0 == "linux-binary-" k || $0 == "linux-modules-" k || $0 == "linux-base-" k { print }'
+}
+
+# kk_fetch_debs KDIR PKG...: each PKG's .deb in KDIR/debs (from beside $KDUMPKIT_KERNEL_DEB when
+# there, else from apt). Downloads go to a scratch directory so a half-written .deb never looks
+# complete.
+kk_fetch_debs() {
+    local kdir=$1 p deb need=()
+    shift
+    for p in "$@"; do
+        compgen -G "$kdir/debs/${p}_*.deb" >/dev/null && continue
+        if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
+            for deb in "$(dirname "$KDUMPKIT_KERNEL_DEB")/${p}"_*.deb; do
+                [[ -f $deb ]] && { cp "$deb" "$kdir/debs/" || kk_die "copying $deb failed"; }
+            done
+            compgen -G "$kdir/debs/${p}_*.deb" >/dev/null && continue
+        fi
+        need+=("$p:$KK_DEB_ARCH")
+    done
+    ((${#need[@]})) || return 0
+    rm -rf "$kdir/debs.tmp"
+    kk_apt_download "$kdir/debs.tmp" "${need[@]}"
+    mv "$kdir"/debs.tmp/*.deb "$kdir/debs/" || kk_die "moving downloaded packages failed"
+    rm -rf "$kdir/debs.tmp"
+}
+
+# kk_kernel_paths ROOT KVER: sets kk_vmlinuz, kk_vmlinux, kk_modroot for an unpacked kernel:
+# vmlinuz in /boot (Debian 12, 13) or /usr/lib/modules/KVER (unstable); the debug vmlinux at
+# /usr/lib/debug/lib/modules/KVER/vmlinux where unstable's -dbg has it (its /usr/lib/debug/boot
+# name is a symlink to it), else at /usr/lib/debug/boot/vmlinux-KVER.
+kk_kernel_paths() {
+    local root=$1 kver=$2
+    kk_vmlinuz=$root/boot/vmlinuz-$kver
+    [[ -f $kk_vmlinuz ]] || kk_vmlinuz=$root/usr/lib/modules/$kver/vmlinuz
+    kk_vmlinux=$root/usr/lib/debug/lib/modules/$kver/vmlinux
+    [[ -f $kk_vmlinux && ! -L $kk_vmlinux ]] || kk_vmlinux=$root/usr/lib/debug/boot/vmlinux-$kver
+    kk_modroot=$root/lib/modules/$kver
+}
+
 # kk_fetch_kernel_locked KVER KDIR: the work of kk_fetch_kernel, under its lock.
 kk_fetch_kernel_locked() {
-    local kver=$1 kdir=$2 root=$2/root stamp=$2/.done t0
+    local kver=$1 kdir=$2 root=$2/root stamp=$2/.done t0 deb
     t0=$(kk_now)
     kk_log "fetching kernel $kver into $kdir"
     rm -rf "$root"
     mkdir -p "$kdir/debs" "$root"
-    local img=linux-image-$kver$KK_IMG_PKG_SUFFIX dbg=linux-image-$kver-dbg deb
-    local need=()
-    # A kernel given as a .deb (--kernel PATH): that package, and its -dbg package from beside it
-    # when there is one (else from apt, as for Debian's own kernels).
+    local img=linux-image-$kver$KK_IMG_PKG_SUFFIX dbg=linux-image-$kver-dbg
+    # A kernel given as a .deb (--kernel PATH): that package; the others from beside it or apt.
     if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
         cp "$KDUMPKIT_KERNEL_DEB" "$kdir/debs/" || kk_die "copying $KDUMPKIT_KERNEL_DEB failed"
-        for deb in "$(dirname "$KDUMPKIT_KERNEL_DEB")/${dbg}"_*.deb; do
-            [[ -f $deb ]] && { cp "$deb" "$kdir/debs/" || kk_die "copying $deb failed"; }
-        done
+        [[ $(dpkg-deb -f "$KDUMPKIT_KERNEL_DEB" Package) == linux-binary-* ]] && img=linux-binary-$kver
     fi
-    compgen -G "$kdir/debs/${img}_*.deb" >/dev/null || need+=("$img:$KK_DEB_ARCH")
-    compgen -G "$kdir/debs/${dbg}_*.deb" >/dev/null || need+=("$dbg:$KK_DEB_ARCH")
-    if ((${#need[@]})); then
-        # Download into a scratch directory so a half-written .deb never looks complete.
-        rm -rf "$kdir/debs.tmp"
-        kk_apt_download "$kdir/debs.tmp" "${need[@]}"
-        mv "$kdir"/debs.tmp/*.deb "$kdir/debs/" || kk_die "moving downloaded packages failed"
-        rm -rf "$kdir/debs.tmp"
+    kk_kver_is_newer "$kver" && kk_newer_apt
+    kk_fetch_debs "$kdir" "$img" "$dbg"
+    local parts=("$img")
+    if [[ $img == linux-image-* ]]; then
+        mapfile -t -O 1 parts < <(kk_kernel_companions "$kdir/debs/${img}"_*.deb "$kver")
+        kk_fetch_debs "$kdir" "${parts[@]:1}"
     fi
-    kk_log "download done in $(kk_elapsed "$t0") s; unpacking"
+    kk_log "download done in $(kk_elapsed "$t0") s; unpacking ${parts[*]}"
     # (This runs where errexit is off, hence the explicit checks.)
-    for deb in "$kdir"/debs/"${img}"_*.deb; do dpkg -x "$deb" "$root" || kk_die "dpkg -x $deb"; done
+    local p
+    for p in "${parts[@]}"; do
+        for deb in "$kdir"/debs/"${p}"_*.deb; do dpkg -x "$deb" "$root" || kk_die "dpkg -x $deb"; done
+    done
+    # Debian 13 and unstable ship the modules under /usr/lib/modules; depmod (kmod 30) and the
+    # initramfs builder read ROOT/lib/modules.
+    if [[ -d $root/usr/lib/modules/$kver && ! -e $root/lib/modules ]]; then
+        mkdir -p "$root/lib" && ln -s ../usr/lib/modules "$root/lib/modules"
+    fi
+    # Only the debug vmlinux, under both of its names (unstable's /usr/lib/debug/boot one is a
+    # symlink to the lib/modules one); tar reports the name a package lacks, checked below.
     for deb in "$kdir"/debs/"${dbg}"_*.deb; do
-        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" "./usr/lib/debug/boot/vmlinux-$kver" ||
-            kk_die "extracting vmlinux from $deb failed"
+        dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" --wildcards \
+            "./usr/lib/debug/boot/vmlinux-$kver" "./usr/lib/debug/lib/modules/$kver/vmlinux" 2>/dev/null
     done
     depmod -b "$root" "$kver" || kk_die "depmod failed"
-    [[ -s $root/boot/vmlinuz-$kver && -s $root/usr/lib/debug/boot/vmlinux-$kver ]] ||
-        kk_die "unpacked kernel $kver is incomplete"
+    kk_kernel_paths "$root" "$kver"
+    [[ -s $kk_vmlinuz ]] || kk_die "unpacked kernel $kver has no vmlinuz (${parts[*]})"
+    [[ -f $kk_vmlinux && ! -L $kk_vmlinux ]] || kk_die "$dbg holds no vmlinux-$kver"
     : >"$stamp"
-    # The packages are not needed any more (~930 MB); KDUMPKIT_KEEP_DEBS=1 keeps them.
+    # The packages are not needed any more (~1-2 GB); KDUMPKIT_KEEP_DEBS=1 keeps them.
     [[ ${KDUMPKIT_KEEP_DEBS:-0} == 1 ]] || rm -rf "$kdir/debs"
     kk_log "kernel $kver ready in $(kk_elapsed "$t0") s"
 }
@@ -196,7 +278,7 @@ kk_fetch_kernel_locked() {
 # Only the debug vmlinux is taken out of the -dbg package (its debug modules are ~4 GB unpacked
 # and no fixture needs them). A stamp written last makes an interrupted run start over.
 kk_fetch_kernel() {
-    local kver kdir root stamp
+    local kver kdir root stamp kk_vmlinuz kk_vmlinux kk_modroot
     kk_arch_setup
     kver=$(kk_pick_kver) || exit 1
     kdir=$KK_CACHE/kernel/$kver
@@ -216,11 +298,12 @@ kk_fetch_kernel() {
             kk_fetch_kernel_locked "$kver" "$kdir"
         ) 9>"$kdir/.lock" || exit 1
     fi
+    kk_kernel_paths "$root" "$kver"
     export KK_KVER=$kver
     export KK_KROOT=$root
-    export KK_VMLINUZ=$root/boot/vmlinuz-$kver
-    export KK_VMLINUX=$root/usr/lib/debug/boot/vmlinux-$kver
-    export KK_MODROOT=$root/lib/modules/$kver
+    export KK_VMLINUZ=$kk_vmlinuz
+    export KK_VMLINUX=$kk_vmlinux
+    export KK_MODROOT=$kk_modroot
 }
 
 # kk_build_guest_tools: static guest helpers, cached by source hash. Exports KK_MEMFILL.
@@ -273,6 +356,13 @@ fi
 kk_module_path() {
     awk -F: -v n="${1//-/_}" '{ f = $1; sub(/.*\//, "", f); sub(/\.ko(\.[a-z]+)?$/, "", f);
         gsub(/-/, "_", f); if (f == n) { print $1; exit } }' "$KK_MODROOT/modules.dep"
+}
+
+# kk_module_builtin NAME: true if module NAME is built into the kernel (modules.builtin); Debian
+# 13's and unstable's x86_64 kernels build virtio_pci in.
+kk_module_builtin() {
+    awk -v n="${1//-/_}" '{ f = $1; sub(/.*\//, "", f); sub(/\.ko$/, "", f); gsub(/-/, "_", f)
+        if (f == n) { found = 1; exit } } END { exit !found }' "$KK_MODROOT/modules.builtin" 2>/dev/null
 }
 
 # kk_add_module STAGE NAME: copy module NAME, after the modules it depends on, decompressed to
@@ -361,6 +451,7 @@ kk_shared_libs() {
 #   /path/to/bin   host binary at the same path, with the shared libraries ldd lists
 #   SRC=DEST       file SRC copied to DEST (no library scan)
 #   mod:NAME       kernel module NAME and the modules it depends on
+#   mod?:NAME      the same, if the kernel has it as a module (absent or built in: skipped)
 # Cached by a hash of the inputs: a second call with the same inputs only copies the cached
 # image to OUT.
 kk_build_initramfs() {
@@ -376,7 +467,7 @@ kk_build_initramfs() {
         local a
         for a in "$@"; do  # destination name and content, not the (maybe temporary) source
             case $a in
-                mod:*) printf '%s\n' "$a" ;;
+                mod:* | mod\?:*) printf '%s\n' "$a" ;;
                 *) printf '%s %s\n' "${a#*=}" "$(sha256sum <"${a%%=*}" | cut -d' ' -f1)" ;;
             esac
         done
@@ -398,12 +489,15 @@ kk_build_initramfs() {
         : >"$stage/lib/modules/load.order"
         local m
         for m in "${KK_GUEST_MODULES[@]}"; do
-            kk_add_module "$stage" "$m" || kk_die "kernel $KK_KVER has no module $m"
+            kk_add_module "$stage" "$m" || kk_module_builtin "$m" ||
+                kk_die "kernel $KK_KVER has no module $m (neither loadable nor built in)"
         done
         for m in "${KK_GUEST_MODULES_OPT[@]}"; do kk_add_module "$stage" "$m" || true; done
         local a
         for a in "$@"; do
-            if [[ $a == mod:* ]]; then
+            if [[ $a == mod\?:* ]]; then  # optional: absent or built in on some kernels
+                kk_add_module "$stage" "${a#mod?:}" || true
+            elif [[ $a == mod:* ]]; then
                 kk_add_module "$stage" "${a#mod:}" || kk_die "kernel $KK_KVER has no module ${a#mod:}"
             elif [[ $a == *=* ]]; then
                 mkdir -p "$stage$(dirname "${a#*=}")"

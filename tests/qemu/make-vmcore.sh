@@ -1,22 +1,24 @@
 #!/bin/bash
 # make-vmcore.sh: produce a real x86_64 (KDUMPKIT_ARCH=arm64: arm64) kdump capture (an ELF /proc/vmcore copy) from a Debian
-# 6.1 kernel panicking in QEMU (TCG), with memory filled by guest/memfill.c.
+# kernel (6.1, or any release pins.sh names) panicking in QEMU (TCG), with memory filled by guest/memfill.c.
 #
 # usage: make-vmcore.sh [--mem 512M|4G] [--cpus N] [--crashkernel SIZE] [--out PATH]
-#                       [--fill A,T,C,F] [--kexec-opt -s|-c] [--timeout SECONDS] [--force]
+#                       [--fill A,T,C,F] [--kexec-opt -s|-c] [--kexec PATH] [--timeout SECONDS]
+#                       [--force]
 #   --mem          guest RAM (default 512M)
 #   --cpus         guest vCPUs (default 1; TCG runs them on one host thread each)
 #   --crashkernel  crashkernel= reservation (default 128M)
 #   --out          output path (default $KDUMPKIT_CACHE/vmcore-<KVER>-<MEM>.elf)
 #   --fill         memfill percentages of MemTotal: anon kept, tmpfs, page cache, freed
-#   --kexec-opt    extra option for Debian's kexec in the guest (default: none, i.e. -a)
+#   --kexec-opt    extra option for the kexec in the guest (default: none, i.e. -a)
+#   --kexec PATH   load the capture kernel with this kexec (ours: build/kexec/kexec), not Debian's
 #   --force        regenerate even if the output exists
 # Writes OUT (sparse ELF core) and OUT's name with .log instead of .elf (the guest's serial
 # console). Prints the output path on stdout, phase timings on stderr.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-mem=512M cpus=1 crashkernel=128M out='' force=0 fill=25,15,10,25 kexec_opt='' timeout=''
+mem=512M cpus=1 crashkernel=128M out='' force=0 fill=25,15,10,25 kexec_opt='' timeout='' kexec_bin=''
 while (($#)); do
     case $1 in
         --mem) mem=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while (($#)); do
         --out) out=$2; shift 2 ;;
         --fill) fill=$2; shift 2 ;;
         --kexec-opt) kexec_opt=$2; shift 2 ;;
+        --kexec) kexec_bin=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
         --force) force=1; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -79,7 +82,10 @@ kk_build_pagecache_image
 # The reference kexec: Debian's, of the guest's architecture (arm64: unpacked by kk_arch_setup).
 kexec_items=(/usr/sbin/kexec)
 [[ $KK_ARCH == arm64 ]] && mapfile -t kexec_items < <(kk_binary_items "$KK_CACHE/arm64/tools/sbin/kexec" /usr/sbin/kexec)
-kk_build_initramfs "$main_img" "$init" "${kexec_items[@]}" "$KK_MEMFILL=/usr/bin/memfill" mod:ext4 mod:crc32c_generic \
+# --kexec: ours (stripped, at Debian's path, so init.sh runs it the same way).
+[[ -n $kexec_bin ]] && mapfile -t kexec_items < <(kk_binary_items "$kexec_bin" /usr/sbin/kexec)
+# crc32c_generic: a module up to 6.x; unstable's 7.x has crc32c in its library, built in.
+kk_build_initramfs "$main_img" "$init" "${kexec_items[@]}" "$KK_MEMFILL=/usr/bin/memfill" mod:ext4 'mod?:crc32c_generic' \
     "$KK_VMLINUZ=/boot/vmlinuz" "$capture_img=/boot/capture.img"
 main_img=$KK_LAST_INITRAMFS
 t_build=$(kk_elapsed "$t0")
