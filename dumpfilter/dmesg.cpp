@@ -1,9 +1,10 @@
 // dmesg.cpp: the crashed kernel's log, in makedumpfile 1.7.2's --dump-dmesg format byte for byte
 // (its printk.c dump_record() for the lockless ring, makedumpfile.c dump_log_entry() and
 // dump_dmesg() for log_buf). One line per record: "[%5llu.%06llu] " (seconds, microseconds),
-// then the text, where every '\n' is followed by as many spaces as that prefix is wide and every
-// byte that C-locale isprint()/isspace() rejects is written "\x%02x". No level, facility, caller
-// id or dictionary is printed, and data-less records (empty lines) print nothing at all.
+// then, as makedumpfile 1.7.5+ prints it, the caller column "[%8s] " of "T<pid>" or "C<cpu>",
+// then the text, where every '\n' is followed by as many spaces as the prefix is wide and every
+// byte that C-locale isprint()/isspace() rejects is written "\x%02x". No level, facility or
+// dictionary is printed, and data-less records (empty lines) print nothing at all.
 //
 // makedumpfile trusts the crashed kernel's ring; we check it. Every size the ring claims is
 // bounded before anything is allocated, every walk is bounded by the ring's own size, and what
@@ -14,10 +15,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
-#include "io/byte_cursor.h"  // hex()
+#include "io/hex.h"  // hex()
 
 namespace kk {
 
@@ -71,11 +73,25 @@ void append_escaped(std::string& out, unsigned char c) {
   out.append(buf, static_cast<size_t>(n));
 }
 
-void append_record(std::string& out, u64 ts_nsec, std::span<const std::byte> text) {
-  char prefix[48];
+// The kernel's caller id (printk_caller_id()): a CPU number with the top bit set when the
+// record was written outside task context, else the writer's pid.
+constexpr u32 kCallerIsCpu = 0x80000000;
+
+// nullopt: no caller column.
+void append_record(std::string& out, u64 ts_nsec, std::optional<u32> caller,
+                   std::span<const std::byte> text) {
+  char prefix[64];
   int indent = std::snprintf(prefix, sizeof prefix, "[%5llu.%06llu] ",
                              static_cast<unsigned long long>(ts_nsec / 1000000000),
                              static_cast<unsigned long long>(ts_nsec % 1000000000 / 1000));
+  if (caller) {
+    char id[16];
+    std::snprintf(id, sizeof id, "%c%u", (*caller & kCallerIsCpu) ? 'C' : 'T',
+                  *caller & ~kCallerIsCpu);
+    // Right-aligned in 8 columns; a longer id widens the column (and the indent).
+    indent += std::snprintf(prefix + indent, sizeof prefix - static_cast<size_t>(indent),
+                            "[%8s] ", id);
+  }
   out.append(prefix, static_cast<size_t>(indent));
   for (std::byte b : text) {
     auto c = static_cast<unsigned char>(b);
@@ -116,9 +132,10 @@ struct PrbLayout {
   u64 size_bits = 0, data = 0;                                // in prb_data_ring
   u64 desc_size = 0, state_var = 0, lpos_begin = 0, lpos_next = 0;  // in prb_desc
   u64 info_size = 0, ts_nsec = 0, text_len = 0;               // in printk_info
+  std::optional<u64> caller_id;                               // in printk_info, when printed
 };
 
-Result<PrbLayout> prb_layout(const Vmcoreinfo& vi) {
+Result<PrbLayout> prb_layout(const Vmcoreinfo& vi, CallerColumn caller) {
   PrbLayout l;
   u64 counter = 0, blk_lpos = 0;
   struct Want {
@@ -167,6 +184,10 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& vi) {
   KK_TRY(check_field(l.lpos_next, 8, l.desc_size, "OFFSET(prb_data_blk_lpos.next)", "prb_desc"));
   KK_TRY(check_field(l.ts_nsec, 8, l.info_size, "OFFSET(printk_info.ts_nsec)", "printk_info"));
   KK_TRY(check_field(l.text_len, 2, l.info_size, "OFFSET(printk_info.text_len)", "printk_info"));
+  if (caller == CallerColumn::print) l.caller_id = vi.offset("printk_info.caller_id");
+  if (l.caller_id)
+    KK_TRY(check_field(*l.caller_id, 4, l.info_size, "OFFSET(printk_info.caller_id)",
+                       "printk_info"));
   return l;
 }
 
@@ -296,8 +317,9 @@ Result<std::vector<Hit>> records_in_order(const PrbLayout& l, const PrbRing& r,
   return hits;
 }
 
-Result<std::string> dump_lockless(const Vmcoreinfo& vi, u64 prb_sym, const KernelReader& mem) {
-  Result<PrbLayout> layout = prb_layout(vi);  // every key first: no read before a missing key
+Result<std::string> dump_lockless(const Vmcoreinfo& vi, u64 prb_sym, const KernelReader& mem,
+                                  CallerColumn caller) {
+  Result<PrbLayout> layout = prb_layout(vi, caller);  // every key first: no read before a missing key
   if (!layout) return std::move(layout).error();
   const PrbLayout& l = *layout;
   Result<PrbRing> ring = read_prb(prb_sym, l, mem);
@@ -335,7 +357,9 @@ Result<std::string> dump_lockless(const Vmcoreinfo& vi, u64 prb_sym, const Kerne
       Result<void> rd = mem.read_virt(r.data + begin, text);
       if (!rd) return std::move(rd).error().context("prb: text_data_ring");
     }
-    append_record(out, ts_nsec, text);
+    std::optional<u32> cid;
+    if (l.caller_id) cid = load_le<u32>(*info + *l.caller_id);
+    append_record(out, ts_nsec, cid, text);
     KK_TRY(check_output(out, limit, "prb"));
   }
   return out;
@@ -372,9 +396,10 @@ Result<std::string> dump_plain_log_buf(u64 buf_addr, u64 buf_len, u64 log_end_sy
 // kernel had.
 struct LogLayout {
   u64 size = 0, len = 0, text_len = 0, ts_nsec = 0;
+  std::optional<u64> caller_id;  // when printed
 };
 
-Result<LogLayout> log_layout(const Vmcoreinfo& vi) {
+Result<LogLayout> log_layout(const Vmcoreinfo& vi, CallerColumn caller) {
   const std::string s = vi.size("log") && !vi.size("printk_log") ? "log" : "printk_log";
   LogLayout l;
   struct Want {
@@ -395,6 +420,8 @@ Result<LogLayout> log_layout(const Vmcoreinfo& vi) {
   KK_TRY(check_field(l.len, 2, l.size, "OFFSET(.len)", s.c_str()));
   KK_TRY(check_field(l.text_len, 2, l.size, "OFFSET(.text_len)", s.c_str()));
   KK_TRY(check_field(l.ts_nsec, 8, l.size, "OFFSET(.ts_nsec)", s.c_str()));
+  if (caller == CallerColumn::print) l.caller_id = vi.offset(s + ".caller_id");
+  if (l.caller_id) KK_TRY(check_field(*l.caller_id, 4, l.size, "OFFSET(.caller_id)", s.c_str()));
   return l;
 }
 
@@ -424,7 +451,9 @@ Result<std::string> walk_log_buf(const std::vector<std::byte>& buf, const LogLay
     u64 rec = u16_at(idx, l.len) == 0 ? 0 : idx;
     u64 text_off = rec + l.size;
     u64 text_len = std::min<u64>(u16_at(rec, l.text_len), len - text_off);
-    append_record(out, load_le<u64>(buf.data() + rec + l.ts_nsec),
+    std::optional<u32> cid;
+    if (l.caller_id) cid = load_le<u32>(buf.data() + rec + *l.caller_id);
+    append_record(out, load_le<u64>(buf.data() + rec + l.ts_nsec), cid,
                   std::span(buf).subspan(text_off, text_len));
     KK_TRY(check_output(out, limit, "log_buf"));
     u64 step = u16_at(idx, l.len);
@@ -435,7 +464,8 @@ Result<std::string> walk_log_buf(const std::vector<std::byte>& buf, const LogLay
   return out;
 }
 
-Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const KernelReader& mem) {
+Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const KernelReader& mem,
+                                 CallerColumn caller) {
   Result<u64> len_sym = vi.need_symbol("log_buf_len");
   if (!len_sym) return std::move(len_sym).error();
   Result<u64> buf_addr = mem.read_u64(buf_sym);  // log_buf is a pointer: static or memblock
@@ -453,7 +483,7 @@ Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const Kernel
   if (!first_sym) return std::move(first_sym).error();
   Result<u64> next_sym = vi.need_symbol("log_next_idx");
   if (!next_sym) return std::move(next_sym).error();
-  Result<LogLayout> layout = log_layout(vi);
+  Result<LogLayout> layout = log_layout(vi, caller);
   if (!layout) return std::move(layout).error();
   if (*buf_len < layout->size)
     return make_error(Errc::corrupt, "log_buf_len = " + std::to_string(*buf_len) +
@@ -469,9 +499,20 @@ Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const Kernel
 
 }  // namespace
 
-Result<std::string> extract_dmesg(const Vmcoreinfo& vi, const KernelReader& mem) {
-  if (std::optional<u64> prb = vi.symbol("prb")) return dump_lockless(vi, *prb, mem);
-  if (std::optional<u64> log_buf = vi.symbol("log_buf")) return dump_log_buf(vi, *log_buf, mem);
+CallerColumn makedumpfile_caller_column(const Vmcoreinfo& vi) {
+  if (!vi.offset("printk_info.caller_id") && !vi.offset("printk_log.caller_id"))
+    return CallerColumn::omit;
+  unsigned major = 0, minor = 0;
+  if (std::sscanf(vi.osrelease().c_str(), "%u.%u", &major, &minor) != 2) return CallerColumn::print;
+  // makedumpfile 1.7.4's LATEST_VERSION is 6.6.0.
+  return major > 6 || (major == 6 && minor > 6) ? CallerColumn::print : CallerColumn::omit;
+}
+
+Result<std::string> extract_dmesg(const Vmcoreinfo& vi, const KernelReader& mem,
+                                  CallerColumn caller) {
+  if (std::optional<u64> prb = vi.symbol("prb")) return dump_lockless(vi, *prb, mem, caller);
+  if (std::optional<u64> log_buf = vi.symbol("log_buf"))
+    return dump_log_buf(vi, *log_buf, mem, caller);
   return make_error(Errc::missing, "vmcoreinfo: missing SYMBOL(prb) and SYMBOL(log_buf)");
 }
 

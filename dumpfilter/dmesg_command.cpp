@@ -11,7 +11,8 @@ Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, 
   if (!in) return std::move(in).error();
   Result<KernelMemory> km = open_kernel_memory(**in);
   if (!km) return std::move(km).error().context(input);
-  Result<std::string> log = extract_dmesg((*in)->vmcoreinfo(), *km->reader);
+  const Vmcoreinfo& vi = (*in)->vmcoreinfo();
+  Result<std::string> log = extract_dmesg(vi, *km->reader, makedumpfile_caller_column(vi));
   if (!log) return std::move(log).error().context(input);
   Result<OutputFile> out = OutputFile::create(output, force);
   if (!out) return std::move(out).error();
