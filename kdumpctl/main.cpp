@@ -73,6 +73,8 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
   Result<KdumpConf> conf = parse_kdump_conf(*text);
   if (!conf) return std::move(conf).error().context(c.host.path(c.conf_path));
   c.conf = std::move(*conf);
+  // Directives kdumpkit does not implement (a Fedora/RHEL file): said, then ignored.
+  for (const std::string& w : c.conf.warnings) std::cerr << "kdumpctl: " << c.host.path(c.conf_path) << ": " << w << "\n";
   struct utsname u {};
   uname(&u);
   c.kver = u.release;

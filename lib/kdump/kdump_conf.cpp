@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <optional>
-#include <set>
 
 #include "io/lines.h"
 
@@ -99,10 +98,121 @@ constexpr std::array<std::pair<std::string_view, FailureAction>, 5> failure_acti
 constexpr std::array<std::pair<std::string_view, FinalAction>, 3> final_actions{{
     {"reboot", FinalAction::reboot}, {"halt", FinalAction::halt}, {"poweroff", FinalAction::poweroff}}};
 constexpr std::array<std::string_view, 4> fs_types{"ext2", "ext3", "ext4", "xfs"};
-// Directives that may appear once; extra_modules and extra_bins accumulate.
-constexpr std::array<std::string_view, 10> single{"path", "sshkey", "core_collector", "kdump_pre",
-                                                   "kdump_post", "failure_action", "final_action",
-                                                   "force_rebuild", "force_no_rebuild", "target"};
+
+using Words = std::vector<std::string>;  // the directive's arguments, its name not included
+using Problem = std::optional<std::string>;
+
+std::string quoted(const Words& a) {
+  std::string v;
+  for (const std::string& w : a) v += (v.empty() ? "" : " ") + w;
+  return "'" + v + "'";
+}
+Problem unless(bool ok, std::string what) { return ok ? std::nullopt : Problem(std::move(what)); }
+Problem one_abs_path(std::string_view key, const Words& a) {
+  return unless(a.size() == 1 && is_abs_path(a[0]), std::string(key) + " must be one absolute path");
+}
+
+// One row per directive: its name, whether it takes exactly one word, the slot that may be
+// set once (empty: repeatable), the check (nullopt: fine) and what it sets.
+struct Directive {
+  std::string_view name;
+  bool one_word;
+  std::string_view slot;
+  Problem (*check)(std::string_view key, const Words& a);
+  void (*apply)(KdumpConf& c, std::string_view key, const Words& a, const std::string& value);
+};
+
+void set_fs(KdumpConf& c, std::string_view key, const Words& a, const std::string&) {
+  c.target = DumpTarget::fs;
+  c.fs_type = key;
+  c.device = a[0];
+}
+Problem check_fs(std::string_view key, const Words& a) {
+  if (a.size() != 1) return std::string(key) + " takes one device, not " + quoted(a);
+  return check_device(a[0]);
+}
+Problem check_failure(std::string_view key, const Words& a) {
+  return unless(a.size() == 1 && pick(a[0], failure_actions),
+                std::string(key) + " must be reboot, halt, poweroff, shell or dump_to_rootfs, not " + quoted(a));
+}
+void set_failure(KdumpConf& c, std::string_view, const Words& a, const std::string&) {
+  c.failure_action = *pick(a[0], failure_actions);
+}
+Problem check_bool(std::string_view key, const Words& a) {
+  return unless(a.size() == 1 && (a[0] == "0" || a[0] == "1"), std::string(key) + " must be 0 or 1, not " + quoted(a));
+}
+Problem check_count(std::string_view key, const Words& a) {
+  return unless(a.size() == 1 && !a[0].empty() && a[0].size() <= 6 &&
+                    std::all_of(a[0].begin(), a[0].end(), [](char ch) { return ch >= '0' && ch <= '9'; }),
+                std::string(key) + " must be a number of dumps (0: keep all), not " + quoted(a));
+}
+
+constexpr Directive directives[] = {
+    {"path", true, "path",
+     [](std::string_view, const Words& a) {
+       return unless(a.size() == 1 && is_plain_abs_path(a[0]), "path must be one absolute path without . or .., not " + quoted(a));
+     },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.path = a[0]; }},
+    {"ext2", true, "target", check_fs, set_fs},
+    {"ext3", true, "target", check_fs, set_fs},
+    {"ext4", true, "target", check_fs, set_fs},
+    {"xfs", true, "target", check_fs, set_fs},
+    {"raw", true, "target",
+     [](std::string_view, const Words& a) {
+       return unless(a.size() == 1 && a[0].starts_with("/dev/") && a[0].size() > 5, "raw takes one /dev/ device, not " + quoted(a));
+     },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.target = DumpTarget::raw, c.device = a[0]; }},
+    {"ssh", true, "target",
+     [](std::string_view, const Words& a) { return unless(a.size() == 1 && is_ssh_target(a[0]), "ssh takes user@host, not " + quoted(a)); },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.target = DumpTarget::ssh, c.ssh = a[0]; }},
+    {"nfs", true, "target",
+     [](std::string_view, const Words& a) { return unless(a.size() == 1 && is_nfs_target(a[0]), "nfs takes host:/export, not " + quoted(a)); },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.target = DumpTarget::nfs, c.nfs = a[0]; }},
+    {"sshkey", true, "sshkey", one_abs_path,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.sshkey = a[0]; }},
+    {"core_collector", false, "core_collector",
+     [](std::string_view, const Words& a) {
+       return unless(a[0] == "dumpfilter" || a[0] == "makedumpfile",
+                     "core_collector must run dumpfilter or makedumpfile, not '" + a[0] + "'");
+     },
+     [](KdumpConf& c, std::string_view, const Words&, const std::string& v) { c.core_collector = v; }},
+    {"kdump_pre", true, "kdump_pre", one_abs_path,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.kdump_pre = a[0]; }},
+    {"kdump_post", true, "kdump_post", one_abs_path,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.kdump_post = a[0]; }},
+    {"extra_modules", false, "",
+     [](std::string_view, const Words& a) {
+       for (const std::string& m : a)
+         if (m.find('/') != std::string::npos) return Problem("extra_modules takes module names, not '" + m + "'");
+       return Problem();
+     },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.extra_modules.insert(c.extra_modules.end(), a.begin(), a.end()); }},
+    {"extra_bins", false, "",
+     [](std::string_view, const Words& a) {
+       for (const std::string& b : a)
+         if (!is_abs_path(b)) return Problem("extra_bins takes absolute paths, not '" + b + "'");
+       return Problem();
+     },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.extra_bins.insert(c.extra_bins.end(), a.begin(), a.end()); }},
+    {"failure_action", true, "failure_action", check_failure, set_failure},
+    {"default", true, "failure_action", check_failure, set_failure},  // RHEL's older name
+    {"final_action", true, "final_action",
+     [](std::string_view, const Words& a) {
+       return unless(a.size() == 1 && pick(a[0], final_actions), "final_action must be reboot, halt or poweroff, not " + quoted(a));
+     },
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.final_action = *pick(a[0], final_actions); }},
+    {"force_rebuild", true, "force_rebuild", check_bool,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.force_rebuild = a[0] == "1"; }},
+    {"force_no_rebuild", true, "force_no_rebuild", check_bool,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.force_no_rebuild = a[0] == "1"; }},
+    {"keep_dumps", true, "keep_dumps", check_count,
+     [](KdumpConf& c, std::string_view, const Words& a, const std::string&) { c.keep_dumps = static_cast<unsigned>(std::stoul(a[0])); }},
+};
+
+// Fedora's and RHEL's directives that kdumpkit does not implement: warned about, ignored.
+constexpr std::array<std::string_view, 11> foreign{
+    "auto_reset_crashkernel", "dracut_args", "fence_kdump_args", "fence_kdump_nodes", "kdump_emergency",
+    "override_resettable", "link_delay", "disk_timeout", "debug_mem_level", "blacklist", "options"};
 
 bool collector_has_flatten(const std::vector<std::string>& w) {
   return std::any_of(w.begin() + 1, w.end(), [](const std::string& a) {
@@ -146,104 +256,80 @@ std::vector<std::string> collector_input_files(const KdumpConf& conf) {
   return files;
 }
 
-Result<KdumpConf> parse_kdump_conf(std::string_view text) {
+namespace {
+
+// One line (comment and blanks taken off by the caller): checked against its row and applied.
+Result<void> apply_words(KdumpConf& conf, const Words& w, std::string value, const std::string& where) {
+  auto fail = [&](const std::string& what) { return make_error(Errc::corrupt, where + ": " + what); };
+  const std::string& key = w[0];
+  const Directive* d = nullptr;
+  for (const Directive& row : directives)
+    if (row.name == key) d = &row;
+  if (!d) {
+    if (std::find(foreign.begin(), foreign.end(), key) == foreign.end()) return fail("unknown directive '" + key + "'");
+    // Once per directive: dracut_args on several lines is one thing kdumpkit does not do.
+    if (conf.given.insert(key).second) conf.warnings.push_back(where + ": " + key + ": not implemented by kdumpkit; ignored");
+    return {};
+  }
+  if (!d->slot.empty() && !conf.given.insert(std::string(d->slot)).second)
+    return fail(d->slot == "target" ? "a second dump target ('" + key + "'); kdump.conf takes one"
+                                    : "'" + std::string(d->slot) + "' given twice");
+  if (value.empty()) return fail("'" + key + "' needs a value");
+  Words args(w.begin() + 1, w.end());
+  if (Problem p = d->check(key, args)) return fail(*p);
+  if (d->one_word && args.size() != 1) return fail("'" + key + "' takes one value");
+  d->apply(conf, key, args, value);
+  if (key == "core_collector") conf.collector_where = where;
+  return {};
+}
+
+Result<void> apply_line(KdumpConf& conf, std::string_view raw_line, const std::string& where) {
+  std::string_view line = raw_line.substr(0, raw_line.find('#'));
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  for (char c : line)
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return make_error(Errc::corrupt, where + ": control character in line");
+  Words w = words_of(line);
+  if (w.empty()) return {};
+  // The value is the rest of the line, blanks around it trimmed.
+  std::string value = std::string(line.substr(line.find(w[0]) + w[0].size()));
+  value.erase(0, value.find_first_not_of(" \t"));
+  value.erase(value.find_last_not_of(" \t") + 1);
+  return apply_words(conf, w, std::move(value), where);
+}
+
+}  // namespace
+
+Result<KdumpConf> read_kdump_conf_lines(std::string_view text) {
   KdumpConf conf;
-  std::set<std::string> seen;
-  size_t collector_line = 0;
   Lines lines(text);
   std::string_view raw_line;
-  while (lines.next(&raw_line)) {
-    auto fail = [&](const std::string& what) {
-      return make_error(Errc::corrupt, "line " + std::to_string(lines.number()) + ": " + what);
-    };
-    std::string_view line = raw_line.substr(0, raw_line.find('#'));
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    for (char c : line)
-      if (static_cast<unsigned char>(c) < 0x20 && c != '\t') return fail("control character in line");
-    std::vector<std::string> w = words_of(line);
-    if (w.empty()) continue;
-    const std::string& key = w[0];
-    // The value is the rest of the line, blanks around it trimmed.
-    std::string value = std::string(line.substr(line.find(key) + key.size()));
-    value.erase(0, value.find_first_not_of(" \t"));
-    value.erase(value.find_last_not_of(" \t") + 1);
-    bool is_target = key == "raw" || key == "ssh" || key == "nfs" ||
-                     std::find(fs_types.begin(), fs_types.end(), key) != fs_types.end();
-    std::string slot = is_target ? "target" : key;
-    if (std::find(single.begin(), single.end(), slot) != single.end() && !seen.insert(slot).second)
-      return fail(is_target ? "a second dump target ('" + key + "'); kdump.conf takes one"
-                            : "'" + key + "' given twice");
-    if (value.empty()) return fail("'" + key + "' needs a value");
-    bool one_word = w.size() == 2;
-    if (key == "path") {
-      if (!one_word || !is_plain_abs_path(value))
-        return fail("path must be one absolute path without . or .., not '" + value + "'");
-      conf.path = value;
-    } else if (std::find(fs_types.begin(), fs_types.end(), key) != fs_types.end()) {
-      if (!one_word) return fail(key + " takes one device");
-      if (std::optional<std::string> e = check_device(value)) return fail(*e);
-      conf.target = DumpTarget::fs;
-      conf.fs_type = key;
-      conf.device = value;
-    } else if (key == "raw") {
-      if (!one_word || !value.starts_with("/dev/") || value.size() <= 5)
-        return fail("raw takes one /dev/ device, not '" + value + "'");
-      conf.target = DumpTarget::raw;
-      conf.device = value;
-    } else if (key == "ssh") {
-      if (!one_word || !is_ssh_target(value)) return fail("ssh takes user@host, not '" + value + "'");
-      conf.target = DumpTarget::ssh;
-      conf.ssh = value;
-    } else if (key == "nfs") {
-      if (!one_word || !is_nfs_target(value)) return fail("nfs takes host:/export, not '" + value + "'");
-      conf.target = DumpTarget::nfs;
-      conf.nfs = value;
-    } else if (key == "sshkey") {
-      if (!one_word || !is_abs_path(value)) return fail("sshkey must be one absolute path");
-      conf.sshkey = value;
-    } else if (key == "core_collector") {
-      if (w[1] != "dumpfilter" && w[1] != "makedumpfile")
-        return fail("core_collector must run dumpfilter or makedumpfile, not '" + w[1] + "'");
-      conf.core_collector = value;
-      collector_line = lines.number();
-    } else if (key == "kdump_pre" || key == "kdump_post") {
-      if (!one_word || !is_abs_path(value)) return fail(key + " must be one absolute path");
-      (key == "kdump_pre" ? conf.kdump_pre : conf.kdump_post) = value;
-    } else if (key == "extra_modules" || key == "extra_bins") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (key == "extra_bins" && !is_abs_path(w[i])) return fail("extra_bins takes absolute paths, not '" + w[i] + "'");
-        if (key == "extra_modules" && w[i].find('/') != std::string::npos)
-          return fail("extra_modules takes module names, not '" + w[i] + "'");
-        (key == "extra_modules" ? conf.extra_modules : conf.extra_bins).push_back(w[i]);
-      }
-    } else if (key == "failure_action") {
-      std::optional<FailureAction> a = one_word ? pick(value, failure_actions) : std::nullopt;
-      if (!a) return fail("failure_action must be reboot, halt, poweroff, shell or dump_to_rootfs, not '" + value + "'");
-      conf.failure_action = *a;
-    } else if (key == "final_action") {
-      std::optional<FinalAction> a = one_word ? pick(value, final_actions) : std::nullopt;
-      if (!a) return fail("final_action must be reboot, halt or poweroff, not '" + value + "'");
-      conf.final_action = *a;
-    } else if (key == "force_rebuild" || key == "force_no_rebuild") {
-      if (value != "0" && value != "1") return fail(key + " must be 0 or 1, not '" + value + "'");
-      (key == "force_rebuild" ? conf.force_rebuild : conf.force_no_rebuild) = value == "1";
-    } else {
-      return fail("unknown directive '" + key + "'");
-    }
-  }
-  // Whole-file checks, after every line has been read.
+  while (lines.next(&raw_line)) KK_TRY(apply_line(conf, raw_line, "line " + std::to_string(lines.number())));
+  return conf;
+}
+
+Result<void> apply_kdump_directive(KdumpConf& conf, std::string_view line, const std::string& where) {
+  return apply_line(conf, line, where);
+}
+
+Result<void> finish_kdump_conf(KdumpConf& conf) {
   if (conf.force_rebuild && conf.force_no_rebuild)
     return make_error(Errc::corrupt, "force_rebuild 1 and force_no_rebuild 1 contradict each other");
   bool flattened = conf.target == DumpTarget::raw || conf.target == DumpTarget::ssh;
   if (conf.core_collector.empty()) {
     conf.core_collector = std::string(default_core_collector) + (flattened ? " -F" : "");
   } else if (flattened && !collector_has_flatten(words_of(conf.core_collector))) {
-    return make_error(Errc::corrupt, "line " + std::to_string(collector_line) + ": a " +
-                                         std::string(to_string(conf.target)) +
+    return make_error(Errc::corrupt, conf.collector_where + ": a " + std::string(to_string(conf.target)) +
                                          " target needs a core_collector with -F (flattened output)");
   }
   if (conf.failure_action == FailureAction::dump_to_rootfs && conf.target == DumpTarget::rootfs)
     return make_error(Errc::corrupt, "failure_action dump_to_rootfs needs a dump target other than the root file system");
+  return {};
+}
+
+Result<KdumpConf> parse_kdump_conf(std::string_view text) {
+  Result<KdumpConf> conf = read_kdump_conf_lines(text);
+  if (!conf) return conf;
+  KK_TRY(finish_kdump_conf(*conf));
   return conf;
 }
 

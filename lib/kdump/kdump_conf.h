@@ -1,9 +1,12 @@
 // kdump_conf.h: /etc/kdump.conf (kdump.conf(5)), read strictly: an unknown directive, a
 // malformed value, a second dump target or a repeated single-valued directive is an error
 // naming its line, because a typo found at `kdumpctl start` costs nothing and one found after
-// a crash costs the dump. Pure function over the file's bytes (fuzzed in issue 10).
+// a crash costs the dump. Directives of Fedora's and RHEL's kdump.conf that kdumpkit does not
+// implement are warnings (KdumpConf::warnings), so their files load (issue 17). Pure functions
+// over the file's bytes (fuzzed in issue 10).
 #pragma once
 
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,9 +42,24 @@ struct KdumpConf {
   FailureAction failure_action = FailureAction::reboot;
   FinalAction final_action = FinalAction::reboot;
   bool force_rebuild = false, force_no_rebuild = false;
+  unsigned keep_dumps = 0;     // keep at most this many dumps of this host; 0: all
+  std::string cmdline_append;  // for the capture kernel (kdump-tools' KDUMP_CMDLINE_APPEND)
+
+  // What reading left besides the settings:
+  std::vector<std::string> warnings;  // "line N: NAME: not implemented by kdumpkit; ignored"
+  std::set<std::string> given;        // directives set ("target" for the dump target)
+  std::string collector_where;        // "line N" of core_collector, for the -F check
 };
 
+// read_kdump_conf_lines, then finish_kdump_conf.
 Result<KdumpConf> parse_kdump_conf(std::string_view text);
+// The directive lines only: no defaults filled in, no whole-file checks.
+Result<KdumpConf> read_kdump_conf_lines(std::string_view text);
+// One directive line from elsewhere (/etc/default/kdump-tools), checked as kdump.conf's own;
+// `where` ("FILE line N") starts its error messages.
+Result<void> apply_kdump_directive(KdumpConf& conf, std::string_view line, const std::string& where);
+// The default core_collector (with -F for raw and ssh) and the checks across lines.
+Result<void> finish_kdump_conf(KdumpConf& conf);
 
 std::string_view to_string(FailureAction a);
 std::string_view to_string(FinalAction a);

@@ -1,6 +1,9 @@
 // kdump.conf: every directive read, and every bad line refused with its line number.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "kdump/kdump_conf.h"
 
 using namespace kk;
@@ -171,4 +174,67 @@ TEST_CASE("kdump.conf: values that would be options or leave their directory", "
     INFO(ok);
     REQUIRE(parse_kdump_conf(ok));
   }
+}
+
+namespace {
+
+std::string conf_fixture(const std::string& name) {
+  std::ifstream f(std::string(KK_UNIT_FIXTURES) + "/kdump-conf/" + name);
+  std::stringstream s;
+  s << f.rdbuf();
+  REQUIRE(!s.str().empty());
+  return s.str();
+}
+
+}  // namespace
+
+// Issue 17: a Fedora/RHEL user's kdump.conf loads; what kdumpkit does not implement is named,
+// with its line, once per directive, and ignored.
+TEST_CASE("kdump.conf: a stock Fedora/RHEL file loads, the rest warned about once each", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf(conf_fixture("fedora.conf"));
+  if (!c) FAIL(c.error().msg);
+  REQUIRE(c->target == DumpTarget::fs);
+  REQUIRE(c->fs_type == "ext4");
+  REQUIRE(c->device == "UUID=4b1f0c2e-9a7d-4c3b-8f51-2d6e0a9c7b13");
+  REQUIRE(c->path == "/var/crash");
+  REQUIRE(c->core_collector == "makedumpfile -l --message-level 7 -d 31");
+  REQUIRE(c->sshkey == "/root/.ssh/kdump_id_rsa");
+  REQUIRE(c->failure_action == FailureAction::halt);  // "default" is failure_action's old name
+  REQUIRE(c->final_action == FinalAction::reboot);
+  REQUIRE(c->extra_modules == std::vector<std::string>{"virtio_blk"});
+  std::vector<std::string> want = {"line 13: auto_reset_crashkernel", "line 14: dracut_args",
+                                   "line 15: fence_kdump_args", "line 16: fence_kdump_nodes",
+                                   "line 17: kdump_emergency"};
+  REQUIRE(c->warnings.size() == want.size());  // dracut_args again on line 27: not repeated
+  for (size_t i = 0; i < want.size(); ++i) {
+    INFO(c->warnings[i]);
+    REQUIRE(c->warnings[i].starts_with(want[i] + ": "));
+    REQUIRE(c->warnings[i].ends_with("not implemented by kdumpkit; ignored"));
+  }
+}
+
+TEST_CASE("kdump.conf: Fedora/RHEL ssh, nfs and raw files load", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf(conf_fixture("fedora-ssh.conf"));
+  if (!c) FAIL(c.error().msg);
+  REQUIRE((c->target == DumpTarget::ssh && c->ssh == "kdump@dumps.example.com" && c->path == "/var/crash/hosts"));
+  REQUIRE(c->failure_action == FailureAction::dump_to_rootfs);
+  REQUIRE(c->warnings == std::vector<std::string>{"line 7: auto_reset_crashkernel: not implemented by kdumpkit; ignored"});
+  c = parse_kdump_conf(conf_fixture("fedora-nfs.conf"));
+  if (!c) FAIL(c.error().msg);
+  REQUIRE((c->target == DumpTarget::nfs && c->nfs == "nas.example.com:/export/crash" && c->warnings.size() == 1));
+  c = parse_kdump_conf(conf_fixture("fedora-raw.conf"));
+  if (!c) FAIL(c.error().msg);
+  REQUIRE((c->target == DumpTarget::raw && c->device == "/dev/sdb1" && c->final_action == FinalAction::poweroff));
+  REQUIRE(c->warnings.empty());
+}
+
+TEST_CASE("kdump.conf: default and failure_action together are refused, a typo still is", "[kdump_conf]") {
+  Result<KdumpConf> c = parse_kdump_conf("default reboot\nfailure_action halt\n");
+  REQUIRE(!c);
+  REQUIRE(c.error().msg.starts_with("line 2: 'failure_action' given twice"));
+  c = parse_kdump_conf("dracut_arg --add network\n");  // not a directive anywhere: a typo
+  REQUIRE(!c);
+  REQUIRE(c.error().msg.starts_with("line 1: unknown directive 'dracut_arg'"));
+  c = parse_kdump_conf("dracut_args\n");  // ignored, whatever its value
+  REQUIRE((c && c->warnings.size() == 1));
 }
