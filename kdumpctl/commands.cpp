@@ -13,6 +13,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
 #include "kdumpctl/crash_record.h"
+#include "kdumpctl/crypt_target.h"
 #include "kdumpctl/dirs.h"
 #include "kdumpctl/dump_name.h"
 #include "kdumpctl/kdumpctl.h"
@@ -143,6 +144,8 @@ Result<Outcome> cmd_start(Ctl& c) {
   Result<bool> loaded = crash_loaded(c.host);
   if (!loaded) return std::move(loaded).error();
   if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
+  // The capture kernel cannot unlock dm-crypt: refused now rather than a lost dump later.
+  if (std::optional<std::string> why = encrypted_target_reason(c.host, c.conf)) return make_error(Errc::unsupported, *why);
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
   KK_TRY(ensure_host_key(c));
