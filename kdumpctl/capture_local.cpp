@@ -11,6 +11,7 @@
 #include "dumpfilter/flattened_format.h"
 #include "kdumpctl/capture.h"
 #include "kdumpctl/dirs.h"
+#include "kdumpctl/keep_dumps.h"
 
 namespace kk {
 
@@ -33,6 +34,16 @@ void rename_manifest(const std::string& dir) {
   if (access(from.c_str(), F_OK) != 0) return;
   Result<void> r = rename_noreplace(from, dir + "/vmcore.sha256");
   if (!r) say("keeping the manifest as " + from + ": " + r.error().msg);
+}
+
+// keep_dumps: the oldest dumps of this host beyond N go, once the new one is safe on disk.
+void keep_at_most(const SaveJob& job, const std::string& dir) {
+  if (job.conf.keep_dumps == 0) return;
+  size_t slash = dir.rfind('/');
+  Result<std::vector<std::string>> gone = prune_dumps(dir.substr(0, slash), dir.substr(slash + 1), job.conf.keep_dumps);
+  if (!gone) return say("keep_dumps " + std::to_string(job.conf.keep_dumps) + ": " + gone.error().msg);
+  for (const std::string& n : *gone) say("deleted the old dump " + n + " (keep_dumps " + std::to_string(job.conf.keep_dumps) + ")");
+  sync();
 }
 
 }  // namespace
@@ -84,6 +95,7 @@ Result<std::string> save_local(const SaveJob& job, const std::string& base) {
   KK_TRY(fsync_path(*dir));
   save_report(job, *dir);
   sync();
+  keep_at_most(job, *dir);
   return dir;
 }
 

@@ -285,3 +285,19 @@ TEST_CASE("kdumpctl save: a failed capture leaves a record saying why", "[kdumpc
   REQUIRE(!rec->saved);
   REQUIRE(rec->reason.find("known_hosts") != std::string::npos);
 }
+
+TEST_CASE("kdumpctl save: keep_dumps 2 deletes the oldest dumps after saving", "[kdumpctl_save]") {
+  Capture cap;
+  std::string crash = cap.root + "/kdumproot/var/crash";
+  for (const char* n : {"testhost-2020-01-01-00:00:00", "testhost-2020-01-02-00:00:00", "testhost-2020-01-03-00:00:00"}) {
+    put(crash + "/" + n + "/vmcore", n, 0600);
+    put(crash + "/" + n + "/vmcore-dmesg.txt", "log", 0600);
+  }
+  Result<Outcome> r = cap.save("nfs server:/export\nkeep_dumps 2\n", "kept");
+  REQUIRE(r);
+  REQUIRE(r->code == kExitOk);
+  std::vector<std::string> left = entries(crash);
+  REQUIRE(left.size() == 2);
+  REQUIRE(left[0] == "testhost-2020-01-03-00:00:00");
+  REQUIRE(slurp(crash + "/" + left[1] + "/vmcore") == "dump kept\n");
+}
