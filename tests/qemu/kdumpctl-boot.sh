@@ -17,9 +17,8 @@
 #            disk is the "root file system" (ext4, LABEL=kkroot, root=LABEL=kkroot on the
 #            first kernel's command line, which kdumpctl passes on), and the dump must land
 #            there under path
-#   raw      "raw /dev/vda" with the default core_collector (our dumpfilter, -F added), or
-#            makedumpfile -F while our dumpfilter lacks -F (see RAW_COLLECTOR); the host keeps
-#            the raw disk as raw.img
+#   raw      "raw /dev/vda" with the default core_collector (our dumpfilter, -F added; or
+#            RAW_COLLECTOR); the host keeps the raw disk as raw.img
 #   ssh      "ssh root@10.0.2.100": an sshd of the test on the host's 127.0.0.1 (a random port;
 #            capture-lib.sh kk_start_sshd), reached from the guest through QEMU user networking
 #            (guestfwd: 10.0.2.100:22 -> busybox nc -> 127.0.0.1:PORT); same flattened
@@ -46,13 +45,8 @@ case $target in ext4 | missing | fallback | raw | ssh) ;; *) kk_die "--target ex
 [[ -n $out ]] || kk_die "--out DIR is required"
 : "${KDUMPCTL:?} ${KEXEC:?} ${DUMPFILTER:?}"
 timeout=${timeout:-420}
-# The flattened-stream collector for the raw and ssh targets: -F writes the stream to stdout.
-# kdump.conf's default (our dumpfilter, -F added) once our dumpfilter has -F; until then
-# Debian's makedumpfile (its "not supported yet: -F" tells which).
-probe=$("$DUMPFILTER" -F /nonexistent 2>&1 || true)
-if [[ -z ${RAW_COLLECTOR:-} && $probe == *'not supported yet: -F'* ]]; then
-    RAW_COLLECTOR='makedumpfile -F -l --message-level 7 -d 31'
-fi
+# The flattened-stream collector for the raw and ssh targets: kdump.conf's default (our
+# dumpfilter, -F added) unless RAW_COLLECTOR names another.
 collector_line=()
 [[ -n ${RAW_COLLECTOR:-} ]] && collector_line=("core_collector $RAW_COLLECTOR")
 

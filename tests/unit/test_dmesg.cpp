@@ -1,7 +1,7 @@
 // test_dmesg.cpp: kernel logs built in a fake kernel memory, checked against the exact text
-// makedumpfile 1.7.2 --dump-dmesg writes for them (1.7.5+ for the caller column: its format was
-// checked byte for byte against unstable's 1.7.8 on the 6.1 fixtures). Layouts are the x86_64 ones of Linux 6.1
-// (lockless ring) and 4.19 (log_buf), as their vmcoreinfo describes them.
+// makedumpfile 1.7.2 --dump-dmesg writes for them (1.7.5+ for the caller column, whose format was
+// checked byte for byte against unstable's 1.7.8 on the 6.1 fixtures). Layouts are the x86_64
+// ones of Linux 6.1 (lockless ring) and 4.19 (log_buf), as their vmcoreinfo describes them.
 
 #include <catch2/catch.hpp>
 
