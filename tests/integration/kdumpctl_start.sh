@@ -116,10 +116,9 @@ rc=0; out=$(echo no | ctl test 2>&1) || rc=$?
 [ ! -e "$fx/proc/sysrq-trigger" ] || it_fail "test wrote sysrq-trigger without confirmation"
 ctl test --force >/dev/null || it_fail "test --force failed"
 [ "$(cat "$fx/proc/sysrq-trigger")" = c ] || it_fail "test --force did not write c to sysrq-trigger"
-if command -v setpriv >/dev/null; then
-  rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$KDUMPCTL" start 2>&1) || rc=$?
-  [ $rc = 5 ] && grep -q 'must be run as root' <<<"$out" || it_fail "non-root start: exit $rc: $out"
-fi
+command -v setpriv >/dev/null || it_fail "no setpriv (scripts/setup.sh installs util-linux)"
+rc=0; out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$KDUMPCTL" start 2>&1) || rc=$?
+[ $rc = 5 ] && grep -q 'must be run as root' <<<"$out" || it_fail "non-root start: exit $rc: $out"
 echo "ok: test asks (6 when declined), --force triggers sysrq-c; non-root start refused (5)"
 
 # KDUMP_INITRD in a directory that exists (/tmp): its mode is left alone; through a link: refused.

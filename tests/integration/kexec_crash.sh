@@ -18,7 +18,8 @@ command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not i
 VMLINUX=$(it_vmlinux)
 it_tmpdir
 variants=(-c -s -c:4g)
-if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(-c:efi); else echo "note: no OVMF, no UEFI run"; fi
+[ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ] || it_fail "no OVMF for the UEFI run (scripts/setup.sh installs ovmf; or KK_OVMF=)"
+variants+=(-c:efi)
 for variant in "${variants[@]}"; do
   opt=${variant%%:*} extra=() cpus=1 codec=-l
   case $variant in

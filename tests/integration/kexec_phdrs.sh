@@ -16,7 +16,8 @@ command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not i
 [ -x /usr/sbin/kexec ] || it_skip "Debian's kexec-tools is not installed"
 it_tmpdir
 variants=(bios)
-if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(efi); else echo "note: no OVMF, no UEFI run"; fi
+[ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ] || it_fail "no OVMF for the UEFI run (scripts/setup.sh installs ovmf; or KK_OVMF=)"
+variants+=(efi)
 for v in "${variants[@]}"; do
   extra=()
   [ "$v" = efi ] && extra=(--efi)

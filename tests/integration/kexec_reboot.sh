@@ -12,7 +12,8 @@ source "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || it_skip "qemu-system-x86_64 is not installed"
 it_tmpdir
 variants=(-c -s)
-if [ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ]; then variants+=(-c:efi); else echo "note: no OVMF, no UEFI run"; fi
+[ -r "${KK_OVMF:-/usr/share/ovmf/OVMF.fd}" ] || it_fail "no OVMF for the UEFI run (scripts/setup.sh installs ovmf; or KK_OVMF=)"
+variants+=(-c:efi)
 for variant in "${variants[@]}"; do
   opt=${variant%%:*} extra=()
   [ "$variant" = -c:efi ] && extra=(--efi)
