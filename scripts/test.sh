@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite. Sets up (packages + build), generates the real vmcore fixtures
 # (cached in ${KDUMPKIT_CACHE:-~/.cache/kdumpkit}), runs every test through meson, and ends with
-# the line "N passed, N failed" that CI counts.
+# the line "N passed, N failed" that CI counts (then "N skipped" and their names on a line of its own).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +12,22 @@ if ! { tests/qemu/fixtures.sh all && tests/qemu/fixtures.sh arm64; } >/tmp/kdump
   echo "fixture generation failed; the integration tests will fail"
 fi
 
+# What the tests use and must not fetch, build or create themselves (meson runs them with
+# KK_OFFLINE=1): the arm64 cross build (kexec_arm64), dracut and sshd unpacked into the cache
+# and the /usr/lib/modules mount point (tests/qemu/capture-lib.sh). A step that fails here
+# fails its tests, which name what is missing.
+scripts/cross-arm64.sh >/tmp/kdumpkit-cross.log 2>&1 ||
+  { tail -n 20 /tmp/kdumpkit-cross.log; echo "arm64 cross build failed; kexec_arm64 will fail"; }
+[ -d /usr/lib/modules ] || mkdir -p /usr/lib/modules
+bash -c '. tests/qemu/lib.sh && . tests/qemu/capture-lib.sh && kk_fetch_dracut && kk_fetch_sshd' \
+  >/tmp/kdumpkit-capture-cache.log 2>&1 ||
+  { tail -n 20 /tmp/kdumpkit-capture-cache.log; echo "dracut/sshd fetch failed; the capture tests will fail"; }
+
 # The kernel the fixtures booted, for tests that boot it themselves (the purgatory smoke test).
 eval "$(tests/qemu/fixtures.sh env 2>/dev/null)" && export KK_VMLINUZ KK_VMLINUX
 
+# A meson that stops before writing its log must not leave the previous run's to be summarised.
+rm -f build/meson-logs/testlog.json
 meson test -C build --print-errorlogs --num-processes 2 "$@"
 rc=$?
 logs=(build/meson-logs/testlog.json)

@@ -11,6 +11,9 @@
 #                                           exports KK_CAPTURE_SECONDS (build time)
 #   kk_fetch_dracut                         exports KK_DRACUT_ROOT
 # Needs KDUMPCTL and DUMPFILTER (build outputs); they go into the image stripped.
+# With KK_OFFLINE=1 (meson's integration tests) nothing is downloaded and the host is not
+# changed: a package missing from the cache, or a missing /usr/lib/modules mount point, is an
+# error naming scripts/test.sh, which fetches and creates them before meson runs.
 
 # kk_unpack_debs NAME PKG...: Debian packages downloaded and unpacked (not installed) into
 # $KK_CACHE/NAME/root once, under a lock; prints nothing, dies on failure.
@@ -18,6 +21,8 @@ kk_unpack_debs() {
     local name=$1 dir=$KK_CACHE/$1
     shift
     [[ -e $dir/.done ]] && return 0
+    [[ ${KK_OFFLINE:-0} != 1 ]] ||
+        kk_die "$* not cached in $dir (scripts/test.sh fetches them before meson runs)"
     (
         flock 9
         [[ -e $dir/.done ]] && exit 0
@@ -53,7 +58,10 @@ kk_capture_initramfs() {
         command -v mkinitramfs >/dev/null || { rm -rf "$work"; kk_log "no mkinitramfs (initramfs-tools)"; return 2; }
         # Mount points for the bind mounts: an empty /usr/lib/modules is what any kernel
         # package creates; nothing is written into it here.
-        [[ -d /usr/lib/modules ]] || mkdir -p /usr/lib/modules
+        if [[ ! -d /usr/lib/modules ]]; then
+            [[ ${KK_OFFLINE:-0} != 1 ]] || kk_die "no /usr/lib/modules mount point (scripts/test.sh creates it)"
+            mkdir -p /usr/lib/modules
+        fi
         unshare -m bash -c 'mount --bind "$1" /usr/lib/modules && mount --bind "$2" /boot && shift 2 && exec "$@"' \
             _ "$KK_KROOT/lib/modules" "$KK_KROOT/boot" env "${env[@]}" "${ctl[@]}" >"$work/log" 2>&1 || rc=$?
     else
