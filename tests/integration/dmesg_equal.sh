@@ -2,8 +2,8 @@
 # --dump-dmesg writes exactly what the makedumpfile release that supports the kernel writes:
 #   dmesg_equal.sh          the 6.1 fixture against the host's makedumpfile 1.7.2 (no caller
 #                           column);
-#   dmesg_equal.sh matrix   each newer kernel of tests/qemu/pins.sh (KK_MATRIX_KVERS: 6.12,
-#                           7.x), its ours-c fixture against unstable's makedumpfile 1.7.8 in
+#   dmesg_equal.sh trixie   Debian 13's 6.12, sid: unstable's 7.x (tests/qemu/pins.sh), their
+#   dmesg_equal.sh sid      ours-c and ours-s fixtures against unstable's makedumpfile 1.7.8 in
 #                           tests/qemu/oracle-chroot.sh (with the printk caller column).
 # A missing fixture or oracle chroot fails: scripts/test.sh makes them before meson runs.
 source "$(dirname "$0")/lib.sh"
@@ -29,11 +29,13 @@ check() {
 
 case ${1:-} in
   "") check "$(it_release)" "$(it_fixture small)" no makedumpfile ;;
-  matrix)
+  trixie | sid)
     source "$SRCDIR/tests/qemu/pins.sh"
+    k=$KK_PIN_KVER_TRIXIE
+    [ "$1" = sid ] && k=$KK_PIN_KVER_SID
     cache=${KDUMPKIT_CACHE:-$HOME/.cache/kdumpkit}
-    for k in "${KK_MATRIX_KVERS[@]}"; do
-      check "$k" "$cache/vmcore-$k-512M-ours-c.elf" yes "$SRCDIR/tests/qemu/oracle-chroot.sh" run makedumpfile
+    for f in ours-c ours-s; do
+      check "$k-$f" "$cache/vmcore-$k-512M-$f.elf" yes "$SRCDIR/tests/qemu/oracle-chroot.sh" run makedumpfile
     done ;;
-  *) it_fail "usage: dmesg_equal.sh [matrix]" ;;
+  *) it_fail "usage: dmesg_equal.sh [trixie|sid]" ;;
 esac
