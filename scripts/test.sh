@@ -12,6 +12,16 @@ if ! { tests/qemu/fixtures.sh all && tests/qemu/fixtures.sh arm64; } >/tmp/kdump
   echo "fixture generation failed; the integration tests will fail"
 fi
 
+# The real-system image (issue 17, tests/qemu/real-system.sh): the cached Debian 12 base, this
+# tree's .deb (dpkg-buildpackage, ~5 min, cached by the tree's contents) and the image kernel's
+# -dbg vmlinux, made here where the network is; the test real_system fails without them.
+if [ $# -eq 0 ] || [[ " $* " == *real_system* ]]; then
+  if ! tests/qemu/real-system.sh prepare >/tmp/kdumpkit-real-system.log 2>&1; then
+    tail -n 30 /tmp/kdumpkit-real-system.log
+    echo "real-system preparation failed; the test real_system will fail"
+  fi
+fi
+
 # What the tests use and must not fetch, build or create themselves (meson runs them with
 # KK_OFFLINE=1): the arm64 cross build (kexec_arm64), dracut and sshd unpacked into the cache
 # and the /usr/lib/modules mount point (tests/qemu/capture-lib.sh). A step that fails here
