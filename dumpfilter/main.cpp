@@ -3,27 +3,23 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
 #include <new>
 #include <string>
 
 #include "dumpfilter/cli.h"
 #include "dumpfilter/file_commands.h"
+#include "dumpfilter/memory_plan.h"
 #include "dumpfilter/stop_signal.h"
 #include "io/escape.h"
+#include "io/text_file.h"
 #include "kk_config.h"
 
 namespace {
 
 // MemAvailable in bytes, 0 when /proc/meminfo cannot say.
-unsigned long long mem_available() {
-  std::ifstream f("/proc/meminfo");
-  std::string key;
-  unsigned long long kb = 0;
-  std::string unit;
-  while (f >> key >> kb >> unit)
-    if (key == "MemAvailable:") return kb << 10;
-  return 0;
+kk::u64 mem_available() {
+  kk::Result<std::string> text = kk::read_text_file("/proc/meminfo", 1u << 16);
+  return text ? kk::parse_mem_available(*text) : 0;
 }
 
 // The one line of an error. Messages quote the dump (vmcoreinfo lines, uts strings, log text):
@@ -52,9 +48,7 @@ int run(int argc, char** argv) {
   if (c.check_params) return 0;
   if (!c.threads_given) c.dump.threads = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   if (c.dump.threads < 1) c.dump.threads = 1;  // makedumpfile's 0: no extra threads
-  // A capture kernel has little memory: keep at most a quarter of what is available.
-  if (unsigned long long avail = mem_available(); avail && c.dump.memory_budget > avail / 4)
-    c.dump.memory_budget = avail / 4;
+  c.dump.memory_budget = kk::pass1_budget(c.dump.memory_budget, mem_available());
   switch (c.command) {
     case Command::help: std::fputs(usage_text().c_str(), stdout); return 0;
     case Command::version: std::printf("dumpfilter (kdumpkit) %s\n", KK_VERSION); return 0;

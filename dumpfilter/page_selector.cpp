@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dumpfilter/kernel_memory.h"
+#include "dumpfilter/memory_plan.h"
 
 namespace kk {
 
@@ -41,7 +42,7 @@ Result<Analysis> analyse(const DumpInput& in, int dump_level, std::string* note)
 PageSelector::PageSelector(const DumpInput& in, const Analysis& a)
     : in_(in), a_(a), verdict_(kWindowPfns) {
   u64 struct_size = a_.mem_map ? a_.mem_map->layout().struct_page_size : 0;
-  pages_.resize(struct_size * (kWindowPfns + 1));
+  pages_.resize(selector_buffer_bytes(struct_size));
 }
 
 Result<void> PageSelector::select(u64 w0, u64 w1, std::span<std::byte> bm1, std::span<std::byte> bm2,
@@ -72,13 +73,14 @@ Result<void> PageSelector::select(u64 w0, u64 w1, std::span<std::byte> bm1, std:
   return {};
 }
 
-// Classifies one present run, section by section (mem_map is contiguous only inside one).
+// Classifies one present run, section by section (mem_map is contiguous only inside one), and
+// at most kStructChunkPfns struct pages per read (memory_plan.h).
 void PageSelector::classify_run(const PfnRun& run, std::span<PageClass> v) {
   const SparseLayout& sl = a_.mem_map->layout();
   u64 pfn = run.start;
   while (pfn < run.end) {
     u64 sec_end = (pfn / sl.pfns_per_section() + 1) * sl.pfns_per_section();
-    u64 end = std::min(run.end, sec_end);
+    u64 end = std::min({run.end, sec_end, pfn + kStructChunkPfns});
     std::span<PageClass> part = v.subspan(pfn - run.start, end - pfn);
     // One struct page more than needed, when it exists, to read a compound head's order.
     u64 extra = end < sec_end ? 1 : 0;
