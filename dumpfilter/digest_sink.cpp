@@ -13,7 +13,7 @@ void StreamedRun::wrote(u64 offset, std::span<const std::byte> data) {
     end_ = stop;
     return;
   }
-  hash_ = Sha256();
+  hash_ = RangeDigester();
   if (offset > end_) {  // past the end (a hole between): a new run starts here
     start_ = offset;
     hash_.update(data);
@@ -51,9 +51,9 @@ Result<Manifest> DigestedFileSink::manifest() {
   auto read = [&f](u64 off, std::span<std::byte> out) { return f.read_back(off, out); };
   auto read_back = [&](u64 from, u64 to) -> Result<void> {
     if (from >= to) return {};
-    Result<std::string> hex = sha256_of_range(read, from, to - from);
+    Result<std::string> hex = digest_of_range(read, DigestAlgo::xxh3_128, from, to - from);
     if (!hex) return std::move(hex).error();
-    m.ranges.push_back({from, to - from, std::move(*hex)});
+    m.ranges.push_back({from, to - from, std::move(*hex), DigestAlgo::xxh3_128});
     return {};
   };
   if (run_.end() > m.size || run_.start() == run_.end()) {
@@ -62,7 +62,7 @@ Result<Manifest> DigestedFileSink::manifest() {
     return m;
   }
   KK_TRY(read_back(0, run_.start()));
-  m.ranges.push_back({run_.start(), run_.end() - run_.start(), run_.hex()});
+  m.ranges.push_back({run_.start(), run_.end() - run_.start(), run_.hex(), DigestAlgo::xxh3_128});
   KK_TRY(read_back(run_.end(), m.size));
   return m;
 }

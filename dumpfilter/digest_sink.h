@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "dumpfilter/manifest.h"
-#include "dumpfilter/sha256.h"
+#include "dumpfilter/range_digest.h"
 #include "io/sink.h"
 
 namespace kk {
@@ -27,7 +27,7 @@ class StreamedRun {
 
  private:
   u64 start_ = 0, end_ = 0;  // end_ is also the end of everything written so far
-  Sha256 hash_;
+  RangeDigester hash_;
 };
 
 class DigestedFileSink final : public ByteSink {

@@ -2,7 +2,6 @@
 
 #include <vector>
 
-#include "dumpfilter/sha256.h"
 #include "io/file.h"
 #include "io/number.h"
 #include "io/text_file.h"
@@ -12,10 +11,11 @@ namespace kk {
 namespace {
 
 constexpr std::string_view kHeading =
-    "# dumpfilter manifest: SHA-256 of byte ranges of the dump; check: dumpfilter --verify DUMP\n";
+    "# dumpfilter manifest: digests of byte ranges of the dump; check: dumpfilter --verify DUMP\n";
+constexpr std::string_view kExpected = "expected 'size BYTES' then 'xxh3-128 OFFSET LENGTH DIGEST' lines";
 
-bool is_hex_digest(std::string_view s) {
-  if (s.size() != 64) return false;
+bool is_hex_digest(std::string_view s, DigestAlgo a) {
+  if (s.size() != digest_hex_size(a)) return false;
   for (char c : s)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
@@ -38,9 +38,9 @@ std::vector<std::string_view> words(std::string_view line) {
 
 std::string manifest_path(const std::string& dump_path) { return dump_path + ".sha256"; }
 
-Result<std::string> sha256_of_range(const ReadAt& read, u64 offset, u64 length) {
+Result<std::string> digest_of_range(const ReadAt& read, DigestAlgo algo, u64 offset, u64 length) {
   std::vector<std::byte> buf(static_cast<size_t>(std::min<u64>(1u << 20, length)));
-  Sha256 h;
+  RangeDigester h(algo);
   for (u64 done = 0; done < length;) {
     auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), length - done)));
     KK_TRY(read(offset + done, chunk));
@@ -54,7 +54,7 @@ std::string format_manifest(const Manifest& m) {
   std::string s(kHeading);
   s += "size " + std::to_string(m.size) + "\n";
   for (const RangeDigest& r : m.ranges)
-    s += "sha256 " + std::to_string(r.offset) + " " + std::to_string(r.length) + " " + r.hex + "\n";
+    s += std::string(digest_keyword(r.algo)) + " " + std::to_string(r.offset) + " " + std::to_string(r.length) + " " + r.hex + "\n";
   return s;
 }
 
@@ -73,23 +73,25 @@ Result<Manifest> parse_manifest(std::string_view text, const std::string& manife
     ++lineno;
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string_view> w = words(line);
-    if (w.empty()) return bad("expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines");
+    if (w.empty()) return bad(std::string(kExpected));
+    std::optional<DigestAlgo> algo = digest_from_keyword(w[0]);
     if (w[0] == "size" && w.size() == 2 && !have_size) {
       std::optional<u64> v = parse_unsigned(w[1], 10);
       if (!v) return bad("size is not a number");
       m.size = *v;
       have_size = true;
-    } else if (w[0] == "sha256" && w.size() == 4 && have_size) {
+    } else if (algo && w.size() == 4 && have_size) {
       std::optional<u64> off = parse_unsigned(w[1], 10), len = parse_unsigned(w[2], 10);
-      if (!off || !len || !is_hex_digest(w[3])) return bad("is not 'sha256 OFFSET LENGTH DIGEST'");
+      if (!off || !len || !is_hex_digest(w[3], *algo))
+        return bad("is not '" + std::string(w[0]) + " OFFSET LENGTH DIGEST'");
       // The ranges must tile the file: a manifest that leaves bytes unchecked checks nothing.
       if (*off != covered || *len > m.size - covered)
         return bad("range " + std::to_string(*off) + "+" + std::to_string(*len) +
                    " does not follow the previous one inside the file's size");
       covered += *len;
-      m.ranges.push_back({*off, *len, std::string(w[3])});
+      m.ranges.push_back({*off, *len, std::string(w[3]), *algo});
     } else {
-      return bad("expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines");
+      return bad(std::string(kExpected));
     }
   }
   if (!have_size) return make_error(Errc::corrupt, manifest_name + ": no 'size' line");
@@ -122,12 +124,13 @@ Result<void> verify_manifest(const std::string& dump_path) {
                                          ": the dump was cut short or has grown");
   auto read = [&](u64 off, std::span<std::byte> out) { return in->read_at(off, out); };
   for (const RangeDigest& r : m->ranges) {
-    Result<std::string> got = sha256_of_range(read, r.offset, r.length);
+    Result<std::string> got = digest_of_range(read, r.algo, r.offset, r.length);
     if (!got) return std::move(got).error();
     if (*got != r.hex)
       return make_error(Errc::corrupt,
                         dump_path + ": bytes " + std::to_string(r.offset) + "-" +
-                            std::to_string(r.offset + r.length - 1) + " have SHA-256 " + *got + ", " +
+                            std::to_string(r.offset + r.length - 1) + " have " +
+                            std::string(digest_title(r.algo)) + " " + *got + ", " +
                             mpath + " says " + r.hex + ": the dump has changed or is damaged");
   }
   return {};

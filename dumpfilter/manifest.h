@@ -1,17 +1,21 @@
-// manifest.h: the SHA-256 manifest beside each dump, "<dump>.sha256". It gives the file's size
-// and the SHA-256 of consecutive byte ranges that tile it:
+// manifest.h: the manifest beside each dump, "<dump>.sha256" (the name older tools and kdumpctl
+// know; each line names its digest). It gives the file's size and a digest of each of
+// consecutive byte ranges that tile it:
 //
-//   # dumpfilter manifest: SHA-256 of byte ranges of the dump; check: dumpfilter --verify DUMP
+//   # dumpfilter manifest: digests of byte ranges of the dump; check: dumpfilter --verify DUMP
 //   size 1440492372
-//   sha256 0 16035840 <64 hex digits>
-//   sha256 16035840 1424456532 <64 hex digits>
+//   xxh3-128 0 16035840 <32 hex digits>
+//   xxh3-128 16035840 1424456532 <32 hex digits>
 //
-// Ranges rather than one digest of the whole file because a whole-file digest can only be taken
-// after the dump is finished (the writers put page descriptors before the data and rewrite the
-// header last), by reading it all back: on a -l -d 1 dump that cost more than the dump itself.
-// The data region is written in order, so it is hashed as it streams out (digest_sink.h); only
-// the small head is read back. Any one range can be checked by hand:
-//   tail -c +$((OFFSET + 1)) DUMP | head -c LENGTH | sha256sum
+// The digest is XXH3-128 (range_digest.h: it guards against accidental damage, at a few percent
+// of SHA-256's cost); manifests written before with "sha256 OFFSET LENGTH <64 hex digits>" lines
+// still verify. Ranges rather than one digest of the whole file because a whole-file digest can
+// only be taken after the dump is finished (the writers put page descriptors before the data and
+// rewrite the header last), by reading it all back: on a -l -d 1 dump that cost more than the
+// dump itself. The data region is written in order, so it is hashed as it streams out
+// (digest_sink.h); only the small head is read back. Any one range can be checked by hand
+// (xxhsum from Debian's xxhash package; sha256sum for old lines):
+//   tail -c +$((OFFSET + 1)) DUMP | head -c LENGTH | xxh128sum
 #pragma once
 
 #include <functional>
@@ -20,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dumpfilter/range_digest.h"
 #include "io/result.h"
 #include "io/types.h"
 
@@ -28,7 +33,8 @@ namespace kk {
 struct RangeDigest {
   u64 offset = 0;
   u64 length = 0;
-  std::string hex;  // 64 lower-case digits
+  std::string hex;  // lower-case digits, digest_hex_size(algo) of them
+  DigestAlgo algo = DigestAlgo::xxh3_128;
   bool operator==(const RangeDigest&) const = default;
 };
 
@@ -40,10 +46,10 @@ struct Manifest {
 
 std::string manifest_path(const std::string& dump_path);
 
-// The SHA-256 of bytes [offset, offset + length) of a file, read through `read` a MiB at a time
+// The digest of bytes [offset, offset + length) of a file, read through `read` a MiB at a time
 // (the bound on memory whatever the dump's size).
 using ReadAt = std::function<Result<void>(u64 offset, std::span<std::byte> out)>;
-Result<std::string> sha256_of_range(const ReadAt& read, u64 offset, u64 length);
+Result<std::string> digest_of_range(const ReadAt& read, DigestAlgo algo, u64 offset, u64 length);
 // Pure: the manifest's text, and back. parse_manifest checks that the ranges tile [0, size).
 std::string format_manifest(const Manifest& m);
 Result<Manifest> parse_manifest(std::string_view text, const std::string& manifest_name);

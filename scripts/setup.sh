@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Build dependencies.
 PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev libdeflate-dev liblzo2-dev libzstd-dev
-            libssl-dev libsnappy-dev catch2 libfdt-dev libdw-dev)
+            libxxhash-dev libssl-dev libsnappy-dev catch2 libfdt-dev libdw-dev)
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
-PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
+PKGS_TEST=(qemu-system-x86 xxhash busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
            python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
            initramfs-tools systemd openssh-client groff-base
            clang libclang-rt-14-dev   # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
@@ -20,7 +20,7 @@ PKGS_TEST=(qemu-system-x86 busybox-static cpio xz-utils kmod libc6-dev gcc maked
 # scripts/cross-arm64.sh builds arm64 binaries; the arm64 tests run Debian's arm64 makedumpfile
 # under qemu-user and boot qemu-system-aarch64. Target libraries come from multiarch (:arm64).
 PKGS_ARM64=(g++-aarch64-linux-gnu qemu-user-static qemu-system-arm zlib1g-dev:arm64
-            libdeflate-dev:arm64 liblzo2-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 libelf-dev:arm64
+            libdeflate-dev:arm64 libxxhash-dev:arm64 liblzo2-dev:arm64 libzstd-dev:arm64 libssl-dev:arm64 libelf-dev:arm64
             libsnappy-dev:arm64 libfdt1:arm64 libdw1:arm64 libdw-dev:arm64)
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -3,8 +3,8 @@
 # disk (EIO) and SIGTERM / SIGKILL mid-dump (both injected by tests/tools/write_fault_shim.cpp).
 # Each time: nothing at the final name, the partial file is DUMPFILE-incomplete with the header's
 # incomplete flag, the descriptors of pages never written read as lost (all zero), the pages it
-# does hold are the vmcore's, and crash opens it. Then the SHA-256 manifest (a flipped byte is
-# found by --verify and by checking its ranges with sha256sum), and outputs never written through a symbolic link.
+# does hold are the vmcore's, and crash opens it. Then the XXH3-128 manifest (a flipped byte is
+# found by --verify and by checking its ranges with xxh128sum), and outputs never written through a symbolic link.
 source "$(dirname "$0")/lib.sh"
 : "${KK_FAULT_SHIM:?meson sets KK_FAULT_SHIM}"
 it_tmpdir
@@ -135,16 +135,16 @@ echo "ok: -E stopped by EIO: core-incomplete flagged (e_flags 0x1)"
 # The manifest: its ranges check with coreutils alone and with --verify; a flipped byte is found,
 # in one line naming the range.
 [ "$(stat -c %a "$T/whole.sha256")" = 600 ] || it_fail "manifest not 0600"
-check_by_hand() {  # the manifest's documented by-hand check: each range through sha256sum
+check_by_hand() {  # the manifest's documented by-hand check: each range through xxh128sum
   local f=$1 size off len want got
   size=$(sed -n 's/^size //p' "$f.sha256")
   [ "$size" = "$(stat -c %s "$f")" ] || return 1
   while read -r _ off len want; do
-    got=$(tail -c +$((off + 1)) "$f" | head -c "$len" | sha256sum | cut -d' ' -f1)
+    got=$(tail -c +$((off + 1)) "$f" | head -c "$len" | xxh128sum | cut -d' ' -f1)
     [ "$got" = "$want" ] || return 1
-  done < <(grep '^sha256 ' "$f.sha256")
+  done < <(grep '^xxh3-128 ' "$f.sha256")
 }
-check_by_hand "$T/whole" || it_fail "the manifest's ranges do not check with sha256sum"
+check_by_hand "$T/whole" || it_fail "the manifest's ranges do not check with xxh128sum"
 "$DUMPFILTER" --verify "$T/whole" || it_fail "--verify on an intact dump"
 cp "$T/whole" "$T/flipped"
 cp "$T/whole.sha256" "$T/flipped.sha256"
@@ -155,7 +155,7 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0x10]))
 PY
 out=$("$DUMPFILTER" --verify "$T/flipped" 2>&1) && it_fail "--verify missed a flipped byte"
-[ "$(wc -l <<<"$out")" = 1 ] && grep -q "$T/flipped: bytes [0-9]*-[0-9]* have SHA-256" <<<"$out" || { echo "$out" >&2; it_fail "--verify message"; }
+[ "$(wc -l <<<"$out")" = 1 ] && grep -q "$T/flipped: bytes [0-9]*-[0-9]* have XXH3-128" <<<"$out" || { echo "$out" >&2; it_fail "--verify message"; }
 check_by_hand "$T/flipped" && it_fail "the by-hand check missed the flipped byte"
 echo "ok: manifest: by-hand ranges and --verify pass, a flipped byte is found ($out)"
 

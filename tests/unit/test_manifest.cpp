@@ -1,5 +1,5 @@
-// test_manifest.cpp: SHA-256 (both engines agree with FIPS 180-4's examples and each other), the
-// manifest's text, the streamed run of a dump file (what is hashed as written and what is read
+// test_manifest.cpp: SHA-256 (both engines agree with FIPS 180-4's examples and each other),
+// XXH3-128 (xxh128sum's answers), the manifest's text (new XXH3-128 lines, old SHA-256 ones), the streamed run of a dump file (what is hashed as written and what is read
 // back), and --verify finding a flipped byte, a cut file and a bad manifest.
 #include <sys/stat.h>
 
@@ -13,6 +13,7 @@
 #include "temp_dir.h"
 #include "dumpfilter/digest_sink.h"
 #include "dumpfilter/manifest.h"
+#include "dumpfilter/range_digest.h"
 #include "dumpfilter/sha256.h"
 #include "io/file.h"
 
@@ -23,6 +24,13 @@ namespace {
 
 std::string sha(std::string_view s, Sha256::Engine e = Sha256::Engine::best) {
   Sha256 h(e);
+  h.update(std::as_bytes(std::span(s.data(), s.size())));
+  return h.hex();
+}
+
+// XXH3-128 in the canonical hex xxh128sum prints: what new manifests hold.
+std::string xxh(std::string_view s) {
+  RangeDigester h;
   h.update(std::as_bytes(std::span(s.data(), s.size())));
   return h.hex();
 }
@@ -82,9 +90,11 @@ TEST_CASE("SHA-256: engines agree at every length and split", "[manifest][sha256
 TEST_CASE("manifest text round-trips and must tile the file", "[manifest]") {
   Manifest m;
   m.size = 300;
-  m.ranges = {{0, 100, std::string(64, 'a')}, {100, 200, std::string(64, 'b')}};
+  m.ranges = {{0, 100, std::string(32, 'a'), DigestAlgo::xxh3_128},
+              {100, 200, std::string(64, 'b'), DigestAlgo::sha256}};
   std::string text = format_manifest(m);
-  CHECK(text.find("size 300\nsha256 0 100 " + std::string(64, 'a') + "\n") != std::string::npos);
+  CHECK(text.find("size 300\nxxh3-128 0 100 " + std::string(32, 'a') + "\nsha256 100 200 " +
+                  std::string(64, 'b') + "\n") != std::string::npos);
   Result<Manifest> back = parse_manifest(text, "m.sha256");
   REQUIRE(back);
   CHECK(*back == m);
@@ -97,10 +107,14 @@ TEST_CASE("manifest text round-trips and must tile the file", "[manifest]") {
            {"size 10\nsha256 0 11 " + d + "\n",
             "m.sha256: line 2: range 0+11 does not follow the previous one inside the file's size"},
            {"size 10\nsha256 0 10 XYZ\n", "m.sha256: line 2: is not 'sha256 OFFSET LENGTH DIGEST'"},
+           {"size 10\nxxh3-128 0 10 " + d + "\n",  // a SHA-256's length on an XXH3-128 line
+            "m.sha256: line 2: is not 'xxh3-128 OFFSET LENGTH DIGEST'"},
+           {"size 10\nmd5 0 10 " + d.substr(0, 32) + "\n",
+            "m.sha256: line 2: expected 'size BYTES' then 'xxh3-128 OFFSET LENGTH DIGEST' lines"},
            {"sha256 0 10 " + d + "\n",
-            "m.sha256: line 1: expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines"},
+            "m.sha256: line 1: expected 'size BYTES' then 'xxh3-128 OFFSET LENGTH DIGEST' lines"},
            {d + "  vmcore\n",
-            "m.sha256: line 1: expected 'size BYTES' then 'sha256 OFFSET LENGTH DIGEST' lines"},
+            "m.sha256: line 1: expected 'size BYTES' then 'xxh3-128 OFFSET LENGTH DIGEST' lines"},
            {"", "m.sha256: no 'size' line"},
        }) {
     Result<Manifest> r = parse_manifest(t, "m.sha256");
@@ -119,7 +133,7 @@ TEST_CASE("streamed run: appends are hashed, rewrites and head writes are not", 
   r.wrote(120, bytes(head));    // the head, rewritten: before the run, no effect
   CHECK(r.start() == 300);
   CHECK(r.end() == 420);
-  CHECK(r.hex() == sha(data1 + data2));
+  CHECK(r.hex() == xxh(data1 + data2));
 
   StreamedRun rewrite;
   rewrite.wrote(0, bytes(data1));
@@ -129,7 +143,7 @@ TEST_CASE("streamed run: appends are hashed, rewrites and head writes are not", 
   rewrite.wrote(50, bytes(data2));  // a new run from there
   CHECK(rewrite.start() == 50);
   CHECK(rewrite.end() == 120);
-  CHECK(rewrite.hex() == sha(data2));
+  CHECK(rewrite.hex() == xxh(data2));
 }
 
 TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
@@ -156,8 +170,9 @@ TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
   REQUIRE(m->ranges.size() == 2);
   CHECK(m->ranges[0].offset == 0);
   CHECK(m->ranges[0].length == 16384);
-  CHECK(m->ranges[0].hex == sha(std::string_view(whole).substr(0, 16384)));
-  CHECK(m->ranges[1].hex == sha(data));
+  CHECK(m->ranges[0].hex == xxh(std::string_view(whole).substr(0, 16384)));
+  CHECK(m->ranges[1].hex == xxh(data));
+  CHECK(m->ranges[1].algo == DigestAlgo::xxh3_128);
   struct stat st;
   REQUIRE(::stat(manifest_path(path).c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
@@ -171,7 +186,7 @@ TEST_CASE("a dump file's manifest and --verify", "[manifest][faults]") {
   std::fclose(f);
   Result<void> v = verify_manifest(path);
   REQUIRE_FALSE(v);
-  CHECK(v.error().msg.find(path + ": bytes 16384-" + std::to_string(whole.size() - 1) + " have SHA-256 ") == 0);
+  CHECK(v.error().msg.find(path + ": bytes 16384-" + std::to_string(whole.size() - 1) + " have XXH3-128 ") == 0);
   CHECK(v.error().msg.find('\n') == std::string::npos);
 
   // A cut file is named as such before any hashing.
@@ -196,7 +211,7 @@ TEST_CASE("a file written out of order is read back whole", "[manifest]") {
   REQUIRE(sink.finish());
   REQUIRE(m->ranges.size() == 1);
   CHECK(m->ranges[0].length == 5000);
-  CHECK(m->ranges[0].hex == sha(read_file(path)));
+  CHECK(m->ranges[0].hex == xxh(read_file(path)));
 }
 
 // Issue 18: --verify read w[0] of a line of spaces, an empty word list (undefined behaviour; a
@@ -211,4 +226,48 @@ TEST_CASE("manifest: a line of spaces is an error, not a crash", "[manifest]") {
     CHECK(r.error().msg.find("m.sha256: line ") == 0);
     CHECK(r.error().msg.find("expected 'size BYTES'") != std::string::npos);
   }
+}
+
+TEST_CASE("XXH3-128: xxh128sum's answers, in pieces as whole", "[manifest]") {
+  CHECK(xxh("") == "99aa06d3014798d86001c324468d497f");
+  CHECK(xxh("abc") == "06b05ab6733a618578af5f94892f3950");
+  std::string big(1u << 20, 'q');
+  for (size_t i = 0; i < big.size(); i += 131) big[i] = static_cast<char>(i);
+  RangeDigester parts;
+  for (size_t off = 0; off < big.size(); off += 77777)
+    parts.update(std::as_bytes(std::span(big.data() + off, std::min<size_t>(77777, big.size() - off))));
+  CHECK(parts.hex() == xxh(big));
+  CHECK(digest_from_keyword("xxh3-128") == std::optional<DigestAlgo>(DigestAlgo::xxh3_128));
+  CHECK(digest_from_keyword("sha256") == std::optional<DigestAlgo>(DigestAlgo::sha256));
+  CHECK(digest_from_keyword("sha1") == std::nullopt);
+}
+
+// Manifests written before XXH3-128 hold SHA-256 lines: --verify still reads them, checks each
+// range with SHA-256 and names a damaged one.
+TEST_CASE("an old SHA-256 manifest still verifies and names the damaged range", "[manifest]") {
+  TempDir t;
+  std::string path = t.file("old");
+  std::string a(6000, 'a'), b(9000, 'b');
+  {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite((a + b).data(), 1, a.size() + b.size(), f);
+    std::fclose(f);
+    FILE* m = std::fopen(manifest_path(path).c_str(), "wb");
+    REQUIRE(m);
+    std::string text = "# dumpfilter manifest: SHA-256 of byte ranges of the dump; check: dumpfilter --verify DUMP\n"
+                       "size 15000\nsha256 0 6000 " + sha(a) + "\nsha256 6000 9000 " + sha(b) + "\n";
+    std::fwrite(text.data(), 1, text.size(), m);
+    std::fclose(m);
+  }
+  REQUIRE(verify_manifest(path));
+  FILE* f = std::fopen(path.c_str(), "r+b");
+  REQUIRE(f);
+  std::fseek(f, 7000, SEEK_SET);
+  std::fputc('x', f);
+  std::fclose(f);
+  Result<void> v = verify_manifest(path);
+  REQUIRE_FALSE(v);
+  CHECK(v.error().msg.find(path + ": bytes 6000-14999 have SHA-256 ") == 0);
+  CHECK(v.error().msg.find(", " + manifest_path(path) + " says " + sha(b) + ": ") != std::string::npos);
 }
