@@ -230,7 +230,7 @@ run_system() {
     qemu=$!
     trap 'kill '$qemu' 2>/dev/null || true' EXIT
     # systemd prints no status on a console that has a getty: the guest's units say when.
-    t_loaded=$(wait_for "$log" 'real-system: capture kernel loaded' 1 $LIMIT_LOADED $qemu)
+    t_loaded=$(wait_for "$log" 'real-system: boot1 recorded' 1 $LIMIT_LOADED $qemu)
     t_crash=$(wait_for "$log" 'sysrq: Trigger a crash' 1 $LIMIT_PANIC $qemu)
     t_saved=$(wait_for "$log" 'kdumpctl: (saved the dump to|saving the dump failed)' 1 $LIMIT_SAVED $qemu)
     t_login=$(wait_for "$log" 'login:' 2 $LIMIT_LOGIN $qemu)
