@@ -60,7 +60,7 @@ Result<std::string> remove_params(std::string_view cmdline, std::span<const std:
 }
 
 Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_view remove,
-                                    std::string_view append) {
+                                    std::string_view append, unsigned nr_cpus) {
   Result<std::vector<std::string>> extra = split_cmdline(remove);
   if (!extra) return std::move(extra).error().context("names to remove");
   std::vector<std::string_view> names(std::begin(capture_removals), std::end(capture_removals));
@@ -69,9 +69,30 @@ Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_
   if (!out) return std::move(out).error().context("first kernel's command line");
   Result<std::vector<std::string>> app = split_cmdline(append);
   if (!app) return std::move(app).error().context("words to append");
-  for (std::string_view w : capture_additions) *out += (out->empty() ? "" : " ") + std::string(w);
+  bool cpus_given = std::any_of(app->begin(), app->end(), [](const std::string& w) {
+    std::string n = param_name(w);
+    return n == "nr_cpus" || n == "maxcpus";
+  });
+  for (std::string_view w : capture_additions) {
+    std::string word(w);
+    if (param_name(w) == "nr_cpus") {
+      if (cpus_given) continue;
+      word = "nr_cpus=" + std::to_string(std::max(1u, nr_cpus));
+    }
+    *out += (out->empty() ? "" : " ") + word;
+  }
   for (const std::string& w : *app) *out += " " + w;
   return out;
+}
+
+unsigned pick_capture_cpus(unsigned online, u64 reserved, u64 base_need) {
+  u64 extra = reserved > base_need ? (reserved - base_need) / kCaptureCpuCost : 0;
+  u64 n = std::min<u64>({1 + extra, std::max(1u, online), kMaxCaptureCpus});
+  return static_cast<unsigned>(n);
+}
+
+u64 capture_cpus_need(u64 base_need, unsigned cpus) {
+  return base_need + u64(std::max(1u, cpus) - 1) * kCaptureCpuCost;
 }
 
 namespace {

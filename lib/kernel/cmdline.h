@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "io/result.h"
+#include "io/types.h"
 
 namespace kk {
 
@@ -40,10 +41,24 @@ inline constexpr std::string_view capture_removals[] = {
     "acpi_no_memhotplug"};
 
 // The capture kernel's command line: first_cmdline minus capture_removals and minus the names
-// in `remove`, then capture_additions, then `append` (last, so its values win: the kernel takes
-// the last of repeated parameters such as panic=).
+// in `remove`, then capture_additions with nr_cpus=`nr_cpus` (at least 1) in place of nr_cpus=1,
+// then `append` (last, so its values win: the kernel takes the last of repeated parameters such
+// as panic=). An nr_cpus= or maxcpus= in `append` is the administrator's choice: ours is left out.
 Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_view remove,
-                                    std::string_view append);
+                                    std::string_view append, unsigned nr_cpus = 1);
+
+// How many CPUs the capture kernel boots with (nr_cpus=N). One CPU runs the dump; each further
+// one costs kCaptureCpuCost of the reservation (the kernel's per-CPU areas, idle task and stacks,
+// per-CPU slab and page lists, and one dumpfilter worker's job buffers) and lets dumpfilter
+// compress on one more thread. An estimate to be replaced by QEMU measurements (bench/README.md).
+inline constexpr u64 kCaptureCpuCost = 8ull << 20;
+// Past 4 threads dumpfilter waits on the disk, not on the CPUs (bench/README.md).
+inline constexpr unsigned kMaxCaptureCpus = 4;
+// N = 1 + what the reservation holds beyond `base_need` (kernel, initramfs, one CPU's runtime),
+// in kCaptureCpuCost steps, at most `online` (0: unknown, taken as 1) and kMaxCaptureCpus.
+unsigned pick_capture_cpus(unsigned online, u64 reserved, u64 base_need);
+// The reservation that affords `cpus` CPUs: base_need plus kCaptureCpuCost per CPU past the first.
+u64 capture_cpus_need(u64 base_need, unsigned cpus);
 
 // Sets NAME=VALUE in the GRUB_CMDLINE_LINUX="..." line of /etc/default/grub text (replacing
 // any NAME= word there; adding the line when there is none). Errors: a line that cannot be

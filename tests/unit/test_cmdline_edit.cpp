@@ -46,6 +46,41 @@ TEST_CASE("cmdline: the capture kernel's command line", "[cmdline]") {
   REQUIRE(!capture_cmdline("root=x", "", "a=\"b"));
 }
 
+TEST_CASE("cmdline: the capture kernel gets nr_cpus=N, and the administrator's append wins", "[cmdline]") {
+  Result<std::string> s = capture_cmdline("root=/dev/vda nr_cpus=8", "", "", 2);
+  REQUIRE(s);
+  REQUIRE(s->find(" nr_cpus=2 ") != std::string::npos);
+  REQUIRE(s->find("nr_cpus=1") == std::string::npos);
+  REQUIRE(s->find("nr_cpus=8") == std::string::npos);
+  // An explicit nr_cpus= or maxcpus= (either spelling) in the append: ours is left out.
+  for (std::string_view app : {"nr_cpus=3", "nr-cpus=3", "maxcpus=3"}) {
+    s = capture_cmdline("root=/dev/vda", "", app, 2);
+    REQUIRE(s);
+    REQUIRE(s->find("nr_cpus=2") == std::string::npos);
+    REQUIRE(s->ends_with(std::string(" ") + std::string(app)));
+  }
+  REQUIRE(capture_cmdline("root=/dev/vda", "", "", 0)->find(" nr_cpus=1 ") != std::string::npos);  // never 0
+}
+
+TEST_CASE("cmdline: capture CPUs from the online CPUs and what the reservation affords", "[cmdline]") {
+  constexpr u64 MiB = 1ull << 20;
+  const u64 per = kCaptureCpuCost;
+  // Room for the base need only: one CPU, whatever the machine has.
+  REQUIRE(pick_capture_cpus(16, 200 * MiB, 200 * MiB) == 1);
+  REQUIRE(pick_capture_cpus(16, 100 * MiB, 200 * MiB) == 1);  // too little even for one: still 1
+  // Each further CPU costs kCaptureCpuCost of the reservation.
+  REQUIRE(pick_capture_cpus(16, 200 * MiB + per, 200 * MiB) == 2);
+  REQUIRE(pick_capture_cpus(16, 200 * MiB + 2 * per - 1, 200 * MiB) == 2);
+  // Never more than online, nor more than kMaxCaptureCpus.
+  REQUIRE(pick_capture_cpus(2, 1024 * MiB, 200 * MiB) == 2);
+  REQUIRE(pick_capture_cpus(64, 4096 * MiB, 200 * MiB) == kMaxCaptureCpus);
+  REQUIRE(pick_capture_cpus(0, 1024 * MiB, 200 * MiB) == 1);  // online unknown
+  // The reservation a given count needs, the inverse of the pick.
+  REQUIRE(capture_cpus_need(200 * MiB, 1) == 200 * MiB);
+  REQUIRE(capture_cpus_need(200 * MiB, 3) == 200 * MiB + 2 * per);
+  REQUIRE(pick_capture_cpus(8, capture_cpus_need(200 * MiB, 3), 200 * MiB) == 3);
+}
+
 TEST_CASE("cmdline: /etc/default/grub edit", "[cmdline]") {
   Result<std::string> s = grub_default_set_param(
       "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"quiet crashkernel=128M\"\nGRUB_TIMEOUT=5\n", "crashkernel",
