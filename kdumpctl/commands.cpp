@@ -12,6 +12,7 @@
 #include "io/text_file.h"
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
+#include "kdump/kdump_tools.h"
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/crypt_target.h"
 #include "kdumpctl/dirs.h"
@@ -60,6 +61,7 @@ std::string input_stamp(const Ctl& c) {
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) inputs.push_back(c.host.path(*p));
   for (const std::string& b : c.conf.extra_bins) inputs.push_back(c.host.path(b));
+  inputs.push_back(c.host.path(kKdumpToolsPath));
   if (c.conf.target == DumpTarget::ssh) inputs.push_back(c.host.path(known_hosts_path(c.conf)));
   std::string out;
   for (const std::string& p : inputs) {
@@ -135,6 +137,8 @@ std::string hostname() {
 std::string data_dir() { return env_or("KDUMPKIT_DATADIR", KK_DATADIR); }
 
 Result<Outcome> cmd_start(Ctl& c) {
+  if (!c.conf.enabled)
+    return Outcome{kExitOk, "kdump: USE_KDUMP=0 in " + std::string(kKdumpToolsPath) + ": capture kernel not loaded"};
   // 1. Memory must be reserved, or no capture kernel can be loaded at all.
   Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
   if (!size) return std::move(size).error();
@@ -155,7 +159,7 @@ Result<Outcome> cmd_start(Ctl& c) {
   // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
   Result<std::string> first = c.host.read_value("/proc/cmdline");
   if (!first) return std::move(first).error();
-  std::string append = env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + safe_host_name(hostname());
+  std::string append = c.conf.cmdline_append + " " + env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + safe_host_name(hostname());
   // Network targets: the capture initramfs brings the network up from ip= (DHCP unless the
   // administrator gave ip= in KDUMP_COMMANDLINE_APPEND).
   bool network = c.conf.target == DumpTarget::ssh || c.conf.target == DumpTarget::nfs;
@@ -304,6 +308,8 @@ Result<Outcome> cmd_hook_info(Ctl& c) {
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})
     if (!p->empty()) add("bin", *p);
   for (const std::string& b : c.conf.extra_bins) add("bin", b);
+  // The capture kernel's kdumpctl reads it too (keep_dumps, path, the collector's arguments).
+  if (c.host.exists(kKdumpToolsPath)) add("file", kKdumpToolsPath);
   if (c.conf.target == DumpTarget::ssh) {
     add("file", c.conf.sshkey);
     add("file", known_hosts_path(c.conf));

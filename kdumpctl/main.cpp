@@ -9,6 +9,7 @@
 #include <map>
 
 #include "cli/argparse.h"
+#include "kdump/kdump_tools.h"
 #include "kdumpctl/kdumpctl.h"
 
 using namespace kk;
@@ -70,11 +71,15 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
     return make_error(Errc::usage, "--conf takes an absolute path");
   Result<std::string> text = c.host.read(c.conf_path);
   if (!text) return std::move(text).error();
-  Result<KdumpConf> conf = parse_kdump_conf(*text);
-  if (!conf) return std::move(conf).error().context(c.host.path(c.conf_path));
+  // Debian's kdump-tools settings, where that file exists, under kdump.conf's (kdump.conf(5)).
+  Result<std::string> tools = c.host.read(kKdumpToolsPath);
+  if (!tools && c.host.exists(kKdumpToolsPath)) return std::move(tools).error();
+  Result<KdumpConf> conf = load_kdump_conf(*text, c.host.path(c.conf_path),
+                                           tools ? std::optional<std::string_view>(*tools) : std::nullopt);
+  if (!conf) return std::move(conf).error();
   c.conf = std::move(*conf);
-  // Directives kdumpkit does not implement (a Fedora/RHEL file): said, then ignored.
-  for (const std::string& w : c.conf.warnings) std::cerr << "kdumpctl: " << c.host.path(c.conf_path) << ": " << w << "\n";
+  // What kdumpkit does not implement (a Fedora/RHEL or kdump-tools setting): said, then ignored.
+  for (const std::string& w : c.conf.warnings) std::cerr << "kdumpctl: " << w << "\n";
   struct utsname u {};
   uname(&u);
   c.kver = u.release;

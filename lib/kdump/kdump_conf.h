@@ -44,6 +44,7 @@ struct KdumpConf {
   bool force_rebuild = false, force_no_rebuild = false;
   unsigned keep_dumps = 0;     // keep at most this many dumps of this host; 0: all
   std::string cmdline_append;  // for the capture kernel (kdump-tools' KDUMP_CMDLINE_APPEND)
+  bool enabled = true;         // false: kdump-tools' USE_KDUMP=0, start loads nothing
 
   // What reading left besides the settings:
   std::vector<std::string> warnings;  // "line N: NAME: not implemented by kdumpkit; ignored"

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "kdump/kdump_conf.h"
+#include "kdump/kdump_tools.h"
 
 using namespace kk;
 
@@ -237,4 +238,77 @@ TEST_CASE("kdump.conf: default and failure_action together are refused, a typo s
   REQUIRE(c.error().msg.starts_with("line 1: unknown directive 'dracut_arg'"));
   c = parse_kdump_conf("dracut_args\n");  // ignored, whatever its value
   REQUIRE((c && c->warnings.size() == 1));
+}
+
+// Issue 17: a Debian user's /etc/default/kdump-tools, under kdump.conf.
+TEST_CASE("kdump-tools: its settings apply where kdump.conf sets nothing", "[kdump_conf]") {
+  std::string tools = conf_fixture("kdump-tools");
+  Result<KdumpConf> c = load_kdump_conf("# only comments\n", "/etc/kdump.conf", tools);
+  if (!c) FAIL(c.error().msg);
+  REQUIRE(c->enabled);
+  REQUIRE(c->path == "/srv/crash");
+  REQUIRE(c->keep_dumps == 3);
+  REQUIRE(c->core_collector == "dumpfilter -c -d 31");
+  REQUIRE(c->sshkey == "/root/.ssh/kdump_id_rsa");
+  REQUIRE(c->target == DumpTarget::rootfs);
+  REQUIRE(c->cmdline_append == "reset_devices nr_cpus=1 irqpoll nousb");
+  std::vector<std::string> want = {
+      "/etc/default/kdump-tools line 12: KDUMP_CMDLINE_APPEND: systemd.unit=kdump-tools-dump.service is kdump-tools' own; left out",
+      "/etc/default/kdump-tools line 8: KDUMP_FAIL_CMD: not used by kdumpkit; ignored",
+      "/etc/default/kdump-tools line 6: KDUMP_INITRD: not used by kdumpkit; ignored",
+      "/etc/default/kdump-tools line 5: KDUMP_KERNEL: not used by kdumpkit; ignored"};
+  REQUIRE(c->warnings == want);
+}
+
+TEST_CASE("kdump-tools: kdump.conf wins for what it sets", "[kdump_conf]") {
+  Result<KdumpConf> c = load_kdump_conf("path /var/crash\nkeep_dumps 0\nssh root@backup\n", "/etc/kdump.conf",
+                                        "KDUMP_COREDIR=/srv/crash\nKDUMP_NUM_DUMPS=5\nNFS=nas:/x\nMAKEDUMP_ARGS='-l -d 31'\n");
+  if (!c) FAIL(c.error().msg);
+  REQUIRE(c->path == "/var/crash");
+  REQUIRE(c->keep_dumps == 0);
+  REQUIRE((c->target == DumpTarget::ssh && c->ssh == "root@backup"));
+  REQUIRE(c->core_collector == "dumpfilter -l -d 31 -F");  // kdump-tools' args, made flattened for ssh
+}
+
+TEST_CASE("kdump-tools: targets, USE_KDUMP, and bad values named with their line", "[kdump_conf]") {
+  Result<KdumpConf> c = load_kdump_conf("", "/etc/kdump.conf", "SSH=\"kdump@dumps.example.com\"\nUSE_KDUMP=0\n");
+  REQUIRE(c);
+  REQUIRE((c->target == DumpTarget::ssh && c->ssh == "kdump@dumps.example.com"));
+  REQUIRE(c->core_collector.ends_with(" -F"));
+  REQUIRE(!c->enabled);
+  c = load_kdump_conf("", "/etc/kdump.conf", "export NFS=nas.lan:/export/crash # the NAS\n");
+  REQUIRE((c && c->target == DumpTarget::nfs && c->nfs == "nas.lan:/export/crash"));
+  c = load_kdump_conf("", "/etc/kdump.conf", "\nKDUMP_COREDIR=relative/dir\n");
+  REQUIRE(!c);
+  REQUIRE(c.error().msg.starts_with("/etc/default/kdump-tools line 2 (KDUMP_COREDIR): path must be one absolute path"));
+  c = load_kdump_conf("", "/etc/kdump.conf", "KDUMP_NUM_DUMPS=many\n");
+  REQUIRE(!c);
+  REQUIRE(c.error().msg.starts_with("/etc/default/kdump-tools line 1 (KDUMP_NUM_DUMPS): keep_dumps must be a number"));
+  // The shell would expand these: not read, named.
+  c = load_kdump_conf("", "/etc/kdump.conf", "KDUMP_COREDIR=\"$HOME/crash\"\nif true; then :; fi\nUSE_KDUMP=yes\n");
+  REQUIRE(c);
+  REQUIRE(c->path == "/var/crash");
+  REQUIRE(c->warnings == std::vector<std::string>{
+      "/etc/default/kdump-tools line 1: not a plain NAME=value assignment kdumpkit can read; ignored",
+      "/etc/default/kdump-tools line 2: not a plain NAME=value assignment kdumpkit can read; ignored",
+      "/etc/default/kdump-tools line 3: USE_KDUMP must be 0 or 1; ignored"});
+  // kdump.conf's warnings name their file in load_kdump_conf.
+  c = load_kdump_conf("dracut_args --add x\n", "/etc/kdump.conf", std::nullopt);
+  REQUIRE((c && c->warnings == std::vector<std::string>{"/etc/kdump.conf: line 1: dracut_args: not implemented by kdumpkit; ignored"}));
+}
+
+TEST_CASE("kdump-tools: shell words", "[kdump_conf]") {
+  std::vector<std::string> warnings;
+  std::map<std::string, ShellVar> v = read_shell_vars(
+      "A='x y'\nB=\"a \\\"q\\\" \\$d\"\nC=plain\\ word\nD=\nE=\"open\nB=again\n", "f", &warnings);
+  REQUIRE(v["A"].value == "x y");
+  REQUIRE(v["C"].value == "plain word");
+  REQUIRE(v["D"].value.empty());
+  REQUIRE(v["B"].value == "again");  // the last assignment wins
+  REQUIRE(v["B"].line == 6);
+  REQUIRE(v.count("E") == 0);
+  REQUIRE(warnings == std::vector<std::string>{"f line 5: not a plain NAME=value assignment kdumpkit can read; ignored"});
+  warnings.clear();
+  v = read_shell_vars("B=\"a \\\"q\\\" \\$d\"\n", "f", &warnings);
+  REQUIRE(v["B"].value == "a \"q\" $d");
 }
