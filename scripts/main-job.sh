@@ -6,9 +6,12 @@
 #
 # usage: scripts/main-job.sh [--mem 1G] [--cpus 1] [--crashkernel 128M] [-d LEVEL] [-c|-l|-z|-p|-E]
 #                            [--kexec-opt -c|-s] [--kernel KVER] [--crash KIND] [--out DIR]
-#   --kernel KVER|PATH.deb  a linux-image-KVER Debian package to use, by release (fetched with
-#                   apt-get download) or as a .deb file (its -dbg .deb is taken from beside it,
-#                   else from apt); default: the newest 6.1 amd64
+#   --kernel KVER|trixie|sid|PATH.deb  the Debian kernel to boot: a release (6.1.0-N-amd64 from
+#                   Debian 12; 6.12.N+deb13-amd64, 7.N+deb14-amd64 from trixie or sid, fetched
+#                   through an apt state of their own), trixie or sid for the release pinned in
+#                   tests/qemu/pins.sh, or a linux-image (linux-binary) .deb file (its -dbg and
+#                   split packages are taken from beside it, else from apt); default: the 6.1
+#                   pinned in pins.sh
 #   --crash KIND    sysrq (default), null, bug, oops, panic or softlockup (a small test module)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,12 +31,17 @@ while [ $# -gt 0 ]; do
         [[ -f $2 ]] || { echo "main-job: --kernel $2: no such file" >&2; exit 2; }
         KDUMPKIT_KERNEL_DEB=$(realpath "$2"); export KDUMPKIT_KERNEL_DEB
       else
-        export KDUMPKIT_KVER=$2
+        . tests/qemu/pins.sh
+        case $2 in
+          trixie) export KDUMPKIT_KVER=$KK_PIN_KVER_TRIXIE ;;
+          sid) export KDUMPKIT_KVER=$KK_PIN_KVER_SID ;;
+          *) export KDUMPKIT_KVER=$2 ;;
+        esac
       fi
       shift ;;
     --crash) crash=$2; shift ;;
     --out) out=$2; shift ;;
-    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,15p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "main-job: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
