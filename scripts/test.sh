@@ -12,6 +12,17 @@ if ! { tests/qemu/fixtures.sh all && tests/qemu/fixtures.sh arm64; } >/tmp/kdump
   echo "fixture generation failed; the integration tests will fail"
 fi
 
+# The kernel matrix (issue 19): Debian 13's 6.12 and unstable's 7.x with their -dbg (pinned in
+# tests/qemu/pins.sh), a capture of each with our kexec -c and -s (fixtures.sh matrix: the kexec
+# just built in build/), and unstable's makedumpfile, crash and drgn (oracle-chroot.sh), all
+# cached by release. Cold: ~25 min (downloads ~2.5 GB, unpacking, 4 guests); warm: seconds.
+if [ $# -eq 0 ] || [[ " $* " == *kernel_matrix* ]]; then
+  if ! { tests/qemu/oracle-chroot.sh make && tests/qemu/fixtures.sh matrix; } >/tmp/kdumpkit-matrix.log 2>&1; then
+    tail -n 30 /tmp/kdumpkit-matrix.log
+    echo "kernel matrix fixtures failed; kernel_matrix_trixie and kernel_matrix_sid will fail"
+  fi
+fi
+
 # The real-system image (issue 17, tests/qemu/real-system.sh): the cached Debian 12 base, this
 # tree's .deb (dpkg-buildpackage, ~5 min, cached by the tree's contents) and the image kernel's
 # -dbg vmlinux, made here where the network is; the test real_system fails without them.
