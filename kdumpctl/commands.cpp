@@ -19,6 +19,7 @@
 #include "kdumpctl/dump_name.h"
 #include "kdumpctl/kdumpctl.h"
 #include "kdumpctl/known_hosts.h"
+#include "kdumpctl/space_check.h"
 
 namespace kk {
 
@@ -150,6 +151,7 @@ Result<Outcome> cmd_start(Ctl& c) {
   if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
   // The capture kernel cannot unlock dm-crypt: refused now rather than a lost dump later.
   if (std::optional<std::string> why = encrypted_target_reason(c.host, c.conf)) return make_error(Errc::unsupported, *why);
+  if (std::optional<std::string> low = start_space_warning(c.host, c.conf)) std::cout << "kdump: " << *low << "\n";
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
   KK_TRY(ensure_host_key(c));

@@ -1,11 +1,13 @@
 // Issue 17: keep_dumps N deletes the oldest dumps of this host beyond N, never the one just
-// written, only directories that are surely dumps, never through a symbolic link.
+// written, only directories that are surely dumps, never through a symbolic link; and start
+// warns when the target cannot hold a -d 31 dump of this machine.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
 
 #include "kdumpctl/keep_dumps.h"
+#include "kdumpctl/space_check.h"
 #include "temp_dir.h"
 #include "test_files.h"
 
@@ -106,4 +108,51 @@ TEST_CASE("keep_dumps: keep 1 leaves only the new dump", "[kdumpctl_keep]") {
   REQUIRE(gone->size() == 2);
   REQUIRE(slurp(crash + "/h-2026-12-01-00:00:00-1/vmcore") == "h-2026-12-01-00:00:00-1");
   REQUIRE(!exists(crash + "/h-2026-12-02-00:00:00"));
+}
+
+namespace {
+
+// A 4 GiB machine: 3.2 GiB free, cache and user memory, 300 MiB the kernel's.
+constexpr const char* kMeminfo =
+    "MemTotal:        4194304 kB\n"
+    "MemFree:         2097152 kB\n"
+    "MemAvailable:    3000000 kB\n"
+    "Buffers:          102400 kB\n"
+    "Cached:           819200 kB\n"
+    "SwapCached:            0 kB\n"
+    "AnonPages:        868352 kB\n"
+    "Shmem:             16384 kB\n";
+
+}  // namespace
+
+TEST_CASE("space: a -d 31 dump's size from the page counts", "[kdumpctl_keep]") {
+  Result<u64> b = d31_dump_bytes(kMeminfo);
+  REQUIRE(b);
+  // Kept: 4194304 - 2097152 - 102400 - (819200 - 16384) - 868352 = 323584 kB; bitmaps 2 x 128 KiB.
+  REQUIRE(*b == 323584ull * 1024 + 2 * 131072 + (1 << 20));
+  REQUIRE(!d31_dump_bytes("MemTotal: 1 kB\n"));
+  REQUIRE(*d31_dump_bytes("MemTotal: 100 kB\nMemFree: 90 kB\nBuffers: 0 kB\nCached: 50 kB\nAnonPages: 0 kB\n") ==
+          2 * 4 + (1 << 20));  // more counted away than there is: nothing kept, not a wrap-around
+}
+
+TEST_CASE("space: warned about when the target is too small", "[kdumpctl_keep]") {
+  REQUIRE(!space_warning(100 << 20, 200 << 20, "/var/crash"));
+  REQUIRE(space_warning(300 << 20, 200 << 20, "/var/crash") ==
+          "warning: /var/crash has 200 MiB free; a -d 31 dump of this machine can take up to 300 MiB "
+          "(uncompressed; compressed usually less): free space, or lower keep_dumps");
+  TempDir t;
+  Host h(t.file("root"));
+  put(t.file("root/var/crash/.keep"), "");
+  KdumpConf conf;
+  put(t.file("root/proc/meminfo"), "MemTotal: 8192 kB\nMemFree: 4096 kB\nBuffers: 0 kB\nCached: 0 kB\nAnonPages: 0 kB\n");
+  REQUIRE(!start_space_warning(h, conf));  // 5 MiB: the test's tmp holds that
+  // A machine of 1 PiB of kernel memory does not fit.
+  put(t.file("root/proc/meminfo"), "MemTotal: 1099511627776 kB\nMemFree: 0 kB\nBuffers: 0 kB\nCached: 0 kB\nAnonPages: 0 kB\n");
+  std::optional<std::string> w = start_space_warning(h, conf);
+  REQUIRE(w);
+  REQUIRE(w->starts_with("warning: /var/crash has "));
+  conf.path = "/var/crash/not/made/yet";  // measured at the nearest directory that exists
+  REQUIRE(start_space_warning(h, conf));
+  conf.target = DumpTarget::ssh;  // not measurable from here: nothing said
+  REQUIRE(!start_space_warning(h, conf));
 }
