@@ -12,7 +12,9 @@
 #include "io/text_file.h"
 #include "kernel/crashkernel.h"
 #include "kernel/iomem.h"
+#include "kdumpctl/capture_cpus.h"
 #include "kdumpctl/kdumpctl.h"
+#include "kernel/cmdline.h"
 
 namespace kk {
 
@@ -91,6 +93,60 @@ Result<u64> unpacked_size(const std::string& path) {
 
 }  // namespace
 
+Result<CaptureNeed> capture_need(const std::string& kernel, const std::string& initrd) {
+  CaptureNeed n;
+  // The kernel: init_size is what it needs from its load address to run (bzImage header).
+  Result<std::vector<std::byte>> image = read_binary_file(kernel, 256u << 20);
+  if (!image) return std::move(image).error();
+  Result<x86_64::BzImage> bz = x86_64::parse_bzimage(*image);
+  if (!bz) return std::move(bz).error().context(kernel);
+  n.init_size = bz->init_size;
+  // The initramfs: its compressed copy and the unpacked tmpfs are both resident at the peak.
+  struct stat st {};
+  if (stat(initrd.c_str(), &st) != 0) return sys_error(initrd + " (run kdumpctl rebuild first)");
+  n.initrd = u64(st.st_size);
+  Result<u64> unpacked = unpacked_size(initrd);
+  if (!unpacked) return std::move(unpacked).error();
+  n.unpacked = *unpacked;
+  // Runtime with one CPU: dumpfilter's working set is bounded whatever the RAM (under 8 MiB at
+  // one thread, tests/integration/rss_large.sh); 32 MiB covers it and the tools beside it, and
+  // 32 MiB more the capture kernel's own slab, page tables and per-CPU data (the 96M minimum
+  // measured with a 3 MB initramfs in shared notes leaves that much after the kernel and
+  // initramfs). Each further CPU: kCaptureCpuCost (kernel/cmdline.h).
+  n.runtime = 64 * MiB;
+  n.total = n.init_size + n.initrd + n.unpacked + n.runtime;
+  n.total += n.total / 64;  // struct page for the reservation itself: 64 bytes per 4 KiB page
+  return n;
+}
+
+unsigned count_cpu_list(std::string_view list) {
+  constexpr u64 kMaxCpus = 1u << 16;  // no kernel's NR_CPUS is larger
+  while (!list.empty() && (list.back() == '\n' || list.back() == ' ')) list.remove_suffix(1);
+  if (list.empty()) return 0;
+  u64 count = 0;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    size_t dash = item.find('-');
+    std::optional<u64> lo = parse_unsigned(item.substr(0, dash), 10);
+    std::optional<u64> hi = dash == std::string_view::npos ? lo : parse_unsigned(item.substr(dash + 1), 10);
+    if (!lo || !hi || *hi < *lo || *hi >= kMaxCpus) return 0;
+    count += *hi - *lo + 1;
+  }
+  return count <= kMaxCpus ? unsigned(count) : 0;
+}
+
+CaptureCpus capture_cpus(const Ctl& c) {
+  CaptureCpus r;
+  if (Result<std::string> on = c.host.read_value("/sys/devices/system/cpu/online")) r.online = count_cpu_list(*on);
+  if (Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size"))
+    r.reserved = parse_unsigned(*size, 10).value_or(0);
+  Result<CaptureNeed> need = capture_need(c.kernel, c.initrd);
+  if (need) r.n = pick_capture_cpus(r.online, r.reserved, need->total);
+  return r;
+}
+
 Result<Outcome> cmd_showmem(Ctl& c) {
   Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
   if (!size) return std::move(size).error();
@@ -108,37 +164,47 @@ Result<Outcome> cmd_showmem(Ctl& c) {
                   std::to_string(ram / MiB) + " MiB of RAM";
     }
   }
+  if (*bytes) {
+    CaptureCpus cpus = capture_cpus(c);
+    msg += "\nkdump: the capture kernel boots with nr_cpus=" + std::to_string(cpus.n) + " (" +
+           (cpus.online ? std::to_string(cpus.online) : std::string("?")) + " CPUs online)";
+  }
   return Outcome{*bytes ? kExitOk : kExitNoReservation, msg};
 }
 
+namespace {
+
+u64 round_up_16m(u64 bytes) { return (bytes + 16 * MiB - 1) / (16 * MiB) * (16 * MiB); }
+
+// estimate's lines for more CPUs: the crashkernel= each count needs, up to what the host has.
+std::string cpu_lines(const CaptureNeed& need, const CaptureCpus& cpus) {
+  std::string msg;
+  unsigned most = std::min(std::max(1u, cpus.online), kMaxCaptureCpus);
+  for (unsigned k = 2; k <= most; ++k)
+    msg += "\nwith nr_cpus=" + std::to_string(k) + "    crashkernel=" +
+           format_memsize(round_up_16m(capture_cpus_need(need.total, k)));
+  return msg;
+}
+
+}  // namespace
+
 Result<Outcome> cmd_estimate(Ctl& c) {
-  // The kernel: init_size is what it needs from its load address to run (bzImage header).
-  Result<std::vector<std::byte>> image = read_binary_file(c.kernel, 256u << 20);
-  if (!image) return std::move(image).error();
-  Result<x86_64::BzImage> bz = x86_64::parse_bzimage(*image);
-  if (!bz) return std::move(bz).error().context(c.kernel);
-  // The initramfs: its compressed copy and the unpacked tmpfs are both resident at the peak.
-  struct stat st {};
-  if (stat(c.initrd.c_str(), &st) != 0) return sys_error(c.initrd + " (run kdumpctl rebuild first)");
-  Result<u64> unpacked = unpacked_size(c.initrd);
-  if (!unpacked) return std::move(unpacked).error();
-  // Runtime: dumpfilter's working set is bounded whatever the RAM (28 MiB measured for a
-  // 4 GiB guest in tests/integration/kexec_crash.sh); 32 MiB covers it, and 32 MiB more the
-  // capture kernel's own slab, page tables and per-CPU data (the 96M minimum measured with a
-  // 3 MB initramfs in shared notes leaves that much after the kernel and initramfs).
-  u64 runtime = 64 * MiB;
-  u64 total = bz->init_size + u64(st.st_size) + *unpacked + runtime;
-  // struct page for the reservation itself: 64 bytes per 4 KiB page.
-  total += total / 64;
-  u64 rounded = (total + 16 * MiB - 1) / (16 * MiB) * (16 * MiB);
-  std::string msg = "kernel init_size  " + std::to_string(bz->init_size / MiB) + " MiB\n" +
-                    "initramfs         " + std::to_string(u64(st.st_size) / MiB) + " MiB (" + c.initrd + ")\n" +
-                    "unpacked          " + std::to_string(*unpacked / MiB) + " MiB\n" +
-                    "runtime           " + std::to_string(runtime / MiB) + " MiB\n" +
-                    "recommended       crashkernel=" + format_memsize(rounded);
+  Result<CaptureNeed> need = capture_need(c.kernel, c.initrd);
+  if (!need) return std::move(need).error();
+  u64 rounded = round_up_16m(need->total);
+  CaptureCpus cpus = capture_cpus(c);
+  std::string msg = "kernel init_size  " + std::to_string(need->init_size / MiB) + " MiB\n" +
+                    "initramfs         " + std::to_string(need->initrd / MiB) + " MiB (" + c.initrd + ")\n" +
+                    "unpacked          " + std::to_string(need->unpacked / MiB) + " MiB\n" +
+                    "runtime           " + std::to_string(need->runtime / MiB) + " MiB (one CPU; " +
+                    std::to_string(kCaptureCpuCost / MiB) + " MiB per further CPU)\n" +
+                    "recommended       crashkernel=" + format_memsize(rounded) + " (nr_cpus=1)" +
+                    cpu_lines(*need, cpus);
   Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
   std::optional<u64> have = size ? parse_unsigned(*size, 10) : std::nullopt;
-  if (have) msg += "\nreserved now      " + std::to_string(*have / MiB) + " MiB" + (*have < rounded ? " (too little)" : "");
+  if (have)
+    msg += "\nreserved now      " + std::to_string(*have / MiB) + " MiB" + (*have < rounded ? " (too little)" : "") +
+           ": the capture kernel boots with nr_cpus=" + std::to_string(cpus.n);
   return Outcome{kExitOk, msg};
 }
 

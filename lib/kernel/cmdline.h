@@ -52,7 +52,7 @@ Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_
 // per-CPU slab and page lists, and one dumpfilter worker's job buffers) and lets dumpfilter
 // compress on one more thread. An estimate to be replaced by QEMU measurements (bench/README.md).
 inline constexpr u64 kCaptureCpuCost = 8ull << 20;
-// Past 4 threads dumpfilter waits on the disk, not on the CPUs (bench/README.md).
+// A cap until the gain of more capture CPUs is measured (issue 20).
 inline constexpr unsigned kMaxCaptureCpus = 4;
 // N = 1 + what the reservation holds beyond `base_need` (kernel, initramfs, one CPU's runtime),
 // in kCaptureCpuCost steps, at most `online` (0: unknown, taken as 1) and kMaxCaptureCpus.
