@@ -97,7 +97,6 @@ constexpr std::array<std::pair<std::string_view, FailureAction>, 5> failure_acti
     {"dump_to_rootfs", FailureAction::dump_to_rootfs}}};
 constexpr std::array<std::pair<std::string_view, FinalAction>, 3> final_actions{{
     {"reboot", FinalAction::reboot}, {"halt", FinalAction::halt}, {"poweroff", FinalAction::poweroff}}};
-constexpr std::array<std::string_view, 4> fs_types{"ext2", "ext3", "ext4", "xfs"};
 
 using Words = std::vector<std::string>;  // the directive's arguments, its name not included
 using Problem = std::optional<std::string>;
