@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "elf/elf_core_build.h"
+
 namespace kk {
 
 namespace {
@@ -67,27 +69,8 @@ ElfWriter::ElfWriter(ByteSink& out, ElfMeta meta)
                [this](const ElfPiece& p) { return put_phdr(p); }) {}
 
 Result<void> ElfWriter::write_ehdr(u32 flags) {
-  Elf64Ehdr e{};
-  const u8 ident[16] = {0x7f, 'E', 'L', 'F', 2 /*ELFCLASS64*/, 1 /*LSB*/, 1 /*EV_CURRENT*/};
-  std::memcpy(e.ident.data(), ident, sizeof ident);
-  e.type = kEtCore;
-  e.machine = meta_.machine;
-  e.version = 1;
-  e.phoff = phoff_;
-  e.flags = flags;
-  e.ehsize = sizeof(Elf64Ehdr);
-  e.phentsize = sizeof(Elf64Phdr);
-  u64 phnum = 1 + planned_;
-  if (phnum >= kPnXnum) {
-    // More headers than e_phnum holds: the count goes in section header 0 (ELF's PN_XNUM rule).
-    e.phnum = kPnXnum;
-    e.shoff = shoff_;
-    e.shentsize = sizeof(Elf64Shdr);
-    e.shnum = 1;
-  } else {
-    e.phnum = static_cast<u16>(phnum);
-  }
-  return out_.write_at(0, bytes_of(e));
+  // More headers than e_phnum holds: the count goes in section header 0 (start_data wrote it).
+  return out_.write_at(0, bytes_of(core_ehdr(meta_.machine, 1 + planned_, phoff_, shoff_, flags)));
 }
 
 Result<void> ElfWriter::write_headers() { return write_ehdr(kElfDumpIncomplete); }
@@ -145,12 +128,7 @@ Result<void> ElfWriter::start_data(u64 dumped_pages) {
   data_off_ = align_up(note_off_ + note_size, meta_.page_size);
   data_end_ = data_off_;
   data_.restart(data_off_);
-  Elf64Phdr note{};
-  note.type = kPtNote;
-  note.offset = note_off_;
-  note.filesz = note_size;
-  note.memsz = note_size;
-  KK_TRY(out_.write_at(phoff_, bytes_of(note)));
+  KK_TRY(out_.write_at(phoff_, bytes_of(core_note_phdr(note_off_, 0, note_size))));
   phdrs_.restart(phoff_ + sizeof(Elf64Phdr));  // the PT_LOADs follow the note's header
   return write_ehdr(kElfDumpIncomplete);  // now with the header counts
 }
@@ -158,16 +136,7 @@ Result<void> ElfWriter::start_data(u64 dumped_pages) {
 Result<void> ElfWriter::put_phdr(const ElfPiece& p) {
   if (emitted_ >= planned_)
     return make_error(Errc::corrupt, "ELF writer: more memory pieces than pass 1 counted");
-  Elf64Phdr h{};
-  h.type = kPtLoad;
-  h.flags = 7;  // RWX, as kernels write vmcore headers
-  h.offset = p.offset;
-  h.vaddr = p.vaddr;
-  h.paddr = p.paddr;
-  h.filesz = p.filesz;
-  h.memsz = p.memsz;
-  h.align = 0;
-  phdrs_.append_value(h);
+  phdrs_.append_value(core_load_phdr({p.offset, p.vaddr, p.paddr, p.filesz, p.memsz}));
   ++emitted_;
   return {};
 }

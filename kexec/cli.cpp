@@ -189,4 +189,19 @@ std::string kexec_usage() {
          "  -h, --help   -v, --version\n";
 }
 
+std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline) {
+  auto trim_end = [](std::string& s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  };
+  std::string cmdline;
+  if (opt.reuse_cmdline) {
+    cmdline = remove_cmdline_param(proc_cmdline, "BOOT_IMAGE");
+    if (opt.panic) cmdline = remove_cmdline_param(cmdline, "crashkernel");
+    trim_end(cmdline);  // /proc/cmdline's final '\n' must not end up before --append's words
+  }
+  if (opt.append_given && !opt.append.empty()) cmdline += (cmdline.empty() ? "" : " ") + opt.append;
+  trim_end(cmdline);
+  return cmdline;
+}
+
 }  // namespace kk

@@ -40,4 +40,8 @@ std::string kexec_usage();
 // Removes every "name=..." (or bare "name") word from a kernel command line.
 std::string remove_cmdline_param(const std::string& cmdline, std::string_view name);
 
+// The command line the new kernel gets: --reuse-cmdline's /proc/cmdline (minus BOOT_IMAGE, and
+// crashkernel= for a crash kernel) followed by --append.
+std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline);
+
 }  // namespace kk

@@ -4,28 +4,18 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
-#include <span>
 
 #include "io/file.h"
 #include "io/text_file.h"
 #include "kexec/capabilities.h"
 #include "kexec/crash_ranges.h"
-#include "kexec/crash_x86_64.h"
 #include "kexec/load_arm64.h"
-#include "kexec/plan_x86_64.h"
-#include "kexec/purgatory_image.h"
+#include "kexec/load_x86_64.h"
 #include "kexec/syscalls.h"
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
 
 namespace kk {
 
 namespace {
-
-constexpr u64 kLowMemEnd = 1ull << 20;
-constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map without KASLR
-constexpr u64 kConsolePort = 0x3f8;
 
 bool wants_fallback(int err) {
   // kexec_file_load cannot take this image or does not exist: kexec_load may. Signature failures
@@ -63,56 +53,13 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
   return e;
 }
 
+// The loader loads kernels for where it runs.
 Result<void> load_classic(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
 #if defined(__aarch64__)
-  return load_classic_arm64(opt, cmdline, p);  // the loader loads kernels for where it runs
+  return load_classic_arm64(opt, cmdline, p);
+#else
+  return load_classic_x86_64(opt, cmdline, p);
 #endif
-  Result<LoadFiles> files = read_load_files(opt.kernel, opt.initrd);
-  if (!files) return std::move(files).error();
-  Result<std::vector<IomemRange>> iomem = read_iomem(p);
-  if (!iomem) return std::move(iomem).error();
-  Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
-  if (!firmware) return std::move(firmware).error();
-
-  X86LoadInput in;
-  in.kernel = files->kernel;
-  in.initrd = files->initrd;
-  in.cmdline = cmdline;
-  in.panic = opt.panic;
-  in.acpi_rsdp = read_acpi_rsdp(p);
-  // Unreadable EFI facts cost the next kernel its EFI runtime services, not the load.
-  if (Result<std::optional<x86_64::EfiFirmware>> efi = read_efi_firmware(p))
-    in.efi = std::move(*efi);
-  else
-    std::fprintf(stderr, "kexec: warning: EFI: %s; the kernel boots without EFI runtime services\n",
-                 efi.error().msg.c_str());
-  if (opt.panic) {
-    Result<std::vector<PhysRange>> crash = crash_ranges(*iomem);
-    if (!crash) return std::move(crash).error();
-    Result<CrashMemory> mem = gather_crash_memory(p, *iomem, *crash);
-    if (!mem) return std::move(mem).error();
-    in.crash = std::move(*mem);
-    in.placement = {crash_segment_range(*crash)};
-    in.e820 = capture_memory_map(*firmware, *iomem, *crash);
-  } else {
-    in.placement = subtract_ranges(system_ram(*iomem), {{0, kLowMemEnd}});
-    in.e820 = *firmware;
-  }
-  PurgatoryBuilder purgatory = [&](u64 entry, u64 bp, const BackupCopy& backup,
-                                   const std::vector<Segment>& checked,
-                                   Allocator& alloc) -> Result<Segment> {
-    PurgatoryRequest req{entry, bp, kConsolePort, opt.no_checks, /*allow_above_4g=*/true};
-    req.spoil_digest = opt.test_spoil_digest;
-    req.backup = backup;
-    Result<Segment> seg = make_purgatory_segment(purgatory_x86_64(), req, checked, alloc);
-    if (seg && opt.debug) print_purgatory_digest(*seg, checked, opt.test_spoil_digest);
-    return seg;
-  };
-  Result<X86Plan> plan = plan_x86_64_load(in, purgatory);
-  if (!plan) return std::move(plan).error().context(opt.kernel);
-  for (const std::string& w : plan->warnings) std::fprintf(stderr, "kexec: warning: %s\n", w.c_str());
-  if (opt.debug) print_segments(plan->plan, plan->cmdline);
-  return sys_kexec_load(plan->plan, kKexecArchX86_64 | (opt.panic ? kKexecOnCrash : 0));
 }
 
 Result<void> load_file(const KexecOptions& opt, const std::string& cmdline) {
@@ -169,33 +116,6 @@ Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
 }
 
 }  // namespace
-
-Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
-                                        const std::vector<PhysRange>& crash) {
-  // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
-  // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
-  // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
-  Result<CrashMemory> m = read_crash_memory(p, kEmX86_64, subtract_ranges(system_ram(iomem), crash),
-                                            KcoreLayout::x86_64, kDefaultPageOffset);
-  if (!m) return m;
-  m->backup_src = x86_backup_source(iomem);
-  return m;
-}
-
-std::string compose_cmdline(const KexecOptions& opt, const std::string& proc_cmdline) {
-  auto trim_end = [](std::string& s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  };
-  std::string cmdline;
-  if (opt.reuse_cmdline) {
-    cmdline = remove_cmdline_param(proc_cmdline, "BOOT_IMAGE");
-    if (opt.panic) cmdline = remove_cmdline_param(cmdline, "crashkernel");
-    trim_end(cmdline);  // /proc/cmdline's final '\n' must not end up before --append's words
-  }
-  if (opt.append_given && !opt.append.empty()) cmdline += (cmdline.empty() ? "" : " ") + opt.append;
-  trim_end(cmdline);
-  return cmdline;
-}
 
 Result<int> run_kexec(const KexecOptions& opt, const SysPaths& p) {
   switch (opt.action) {

@@ -1,7 +1,8 @@
 // load_arm64.h: kexec_load of an arm64 kernel with kdumpkit's purgatory (-c, and -a when
 // kexec_file_load is missing, as on Debian's arm64 kernels): reads the files and the machine's
 // facts (/proc/iomem, /sys/firmware/fdt or --dtb; for -p crash_notes, vmcoreinfo, /proc/kcore),
-// plans with plan_arm64 and loads. The x86_64 counterpart is load_classic in commands.cpp.
+// plans with plan_arm64 and loads through the frame in load_frame.h, as load_x86_64.h does on
+// x86_64.
 #pragma once
 
 #include <string>

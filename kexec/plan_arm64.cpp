@@ -25,7 +25,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   //    flag the base should be as close as possible to the start of DRAM), the Image at
   //    base + text_offset with image_size bytes (BSS included) from there.
   u64 span = align_up(img->text_offset + img->image_size, kPageSize);
-  Result<u64> base = alloc.take("kernel", span, arm64::kKernelAlign, 0, ~0ull, false);
+  Result<u64> base = alloc.take("kernel", span, {.align = arm64::kKernelAlign});
   if (!base) return std::move(base).error();
   out.kernel_addr = *base + img->text_offset;
   segs.push_back(make_segment("kernel", std::vector<std::byte>(img->bytes.begin(), img->bytes.end()),
@@ -36,7 +36,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   arm64::ChosenEdits edits;
   edits.bootargs = in.cmdline;
   if (!in.initrd.empty()) {
-    Result<u64> a = alloc.take("initrd", align_up(in.initrd.size(), kPageSize), kPageSize, 0, ~0ull, false);
+    Result<u64> a = alloc.take("initrd", align_up(in.initrd.size(), kPageSize), {});
     if (!a) return std::move(a).error();
     out.initrd_addr = *a;
     segs.push_back(make_segment("initrd", std::vector<std::byte>(in.initrd.begin(), in.initrd.end()),
@@ -50,7 +50,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
     if (in.elfcorehdr.empty()) return make_error(Errc::missing, "panic load without an ELF core header");
     if (!in.usable_memory) return make_error(Errc::missing, "panic load without the crash range");
     u64 size = align_up(in.elfcorehdr.size(), kPageSize);
-    Result<u64> a = alloc.take("ELF core header", size, kPageSize, 0, ~0ull, true);
+    Result<u64> a = alloc.take("ELF core header", size, {.top_down = true});
     if (!a) return std::move(a).error();
     out.elfcorehdr_addr = *a;
     segs.push_back(make_segment("elfcorehdr", in.elfcorehdr, *a, size));
@@ -65,7 +65,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
     return make_error(Errc::unsupported, "device tree is " + std::to_string(dtb->size()) +
                                              " bytes; arm64 kernels take at most 2 MiB");
   u64 dtb_block = std::bit_ceil(align_up(dtb->size(), kPageSize));
-  Result<u64> d = alloc.take("device tree", dtb_block, dtb_block, 0, ~0ull, false);
+  Result<u64> d = alloc.take("device tree", dtb_block, {.align = dtb_block});
   if (!d) return std::move(d).error();
   out.dtb_addr = *d;
   segs.push_back(make_segment("device tree", std::move(*dtb), *d, dtb_block));

@@ -54,13 +54,13 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   std::memcpy(p.digest, digest->data(), sizeof p.digest);
   if (req.spoil_digest) p.digest[0] ^= 0x01;  // --test-spoil-digest: one bit, after hashing
 
-  Result<u64> at = alloc.take("purgatory", align_up(p.image_mem_size, kPageSize), kPageSize, 0,
-                              1ull << 32, true);
+  const u64 size = align_up(p.image_mem_size, kPageSize);
+  Result<u64> at = alloc.take("purgatory", size, {.hi = k4G, .top_down = true});
   // The x86_64 purgatory is position-independent and runs in the kexec identity map with a
   // 64-bit GDT base, so it may sit above 4 GiB: needed when the crash reservation is entirely
   // there (crashkernel=X,high; kexec_load wants every segment inside crashk_res).
   if (!at && req.allow_above_4g)
-    at = alloc.take("purgatory", align_up(p.image_mem_size, kPageSize), kPageSize, 0, ~0ull, true);
+    at = alloc.take("purgatory", size, {.top_down = true});
   if (!at) return std::move(at).error();
   Segment seg;
   seg.what = "purgatory";
@@ -68,7 +68,7 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   std::memcpy(seg.data.data(), blob.data(), blob.size());
   std::memcpy(seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, &p, sizeof p);
   seg.mem = *at;
-  seg.memsz = align_up(p.image_mem_size, kPageSize);
+  seg.memsz = size;
   return seg;
 }
 

@@ -17,29 +17,31 @@ Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64
   return s;
 }
 
-Result<u64> Allocator::take(const std::string& what, u64 size, u64 align, u64 lo, u64 hi,
-                            bool top_down) {
-  if (align == 0) align = 1;
+namespace {
+
+// The best address for `size` bytes inside one free range under `at`, if it fits.
+std::optional<u64> fit(const PhysRange& r, u64 size, const Placement& at, u64 align) {
+  u64 start = std::max(r.start, at.lo);
+  u64 end = std::min(r.end, at.hi);
+  if (end <= start || end - start < size) return std::nullopt;
+  u64 cand = at.top_down ? (end - size) / align * align : align_up(start, align);
+  if (at.top_down ? cand < start : cand + size > end) return std::nullopt;
+  return cand;
+}
+
+}  // namespace
+
+Result<u64> Allocator::take(const std::string& what, u64 size, const Placement& at) {
+  const u64 align = at.align == 0 ? 1 : at.align;
   std::optional<u64> best;
   for (const PhysRange& r : free_) {
-    u64 start = std::max(r.start, lo);
-    u64 end = std::min(r.end, hi);
-    if (end <= start || end - start < size) continue;
-    u64 cand;
-    if (top_down) {
-      cand = (end - size) / align * align;
-      if (cand < start) continue;
-      if (!best || cand > *best) best = cand;
-    } else {
-      cand = align_up(start, align);
-      if (cand + size > end) continue;
-      if (!best || cand < *best) best = cand;
-    }
+    std::optional<u64> cand = fit(r, size, at, align);
+    if (cand && (!best || (at.top_down ? *cand > *best : *cand < *best))) best = cand;
   }
   if (!best)
     return make_error(Errc::no_space, "no room for the " + what + " (" + std::to_string(size >> 10) +
-                                          " KiB, aligned to " + hex(align) + ") between " + hex(lo) +
-                                          " and " + hex(hi));
+                                          " KiB, aligned to " + hex(align) + ") between " + hex(at.lo) +
+                                          " and " + hex(at.hi));
   free_ = subtract_ranges(free_, {{*best, *best + size}});
   return *best;
 }

@@ -32,13 +32,24 @@ Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64
 // -d: one line per segment (what, where, bytes of memsz), then the entry and command line.
 void print_segments(const SegmentPlan& plan, const std::string& cmdline);
 
+inline constexpr u64 k4G = 1ull << 32;
+
+// Where a segment may go: `align`-aligned inside [lo, hi), the highest fit when top_down, else
+// the lowest. Align 0 means 1.
+struct Placement {
+  u64 align = kPageSize;
+  u64 lo = 0;
+  u64 hi = ~0ull;
+  bool top_down = false;
+};
+
 class Allocator {
  public:
   explicit Allocator(std::vector<PhysRange> free) : free_(merge_ranges(std::move(free))) {}
 
-  // Finds size bytes aligned to align inside [lo, hi), highest address first when top_down, and
-  // takes them out of the free ranges. Errors say what did not fit.
-  Result<u64> take(const std::string& what, u64 size, u64 align, u64 lo, u64 hi, bool top_down);
+  // Finds size bytes where `at` allows and takes them out of the free ranges. Errors say what
+  // did not fit.
+  Result<u64> take(const std::string& what, u64 size, const Placement& at);
   const std::vector<PhysRange>& free() const { return free_; }
 
  private:

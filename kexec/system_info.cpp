@@ -1,26 +1,19 @@
 #include "kexec/system_info.h"
 
-#include <cstdio>
-
-#include <dirent.h>
-
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
+#include "io/dir_list.h"
 #include "io/file.h"
+#include "io/lines.h"
 #include "io/number.h"
 #include "io/text_file.h"
 
 namespace kk {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  return s;
-}
 
 std::optional<u64> parse_u64(std::string_view s, int base) { return parse_unsigned(trim(s), base); }
 
@@ -56,25 +49,28 @@ std::optional<x86_64::E820Entry> parse_memmap_entry(std::string_view start, std:
   return x86_64::E820Entry{*s, *e - *s + 1, t.value_or(x86_64::kE820Reserved)};
 }
 
-Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
+namespace {
+
+// /sys/firmware/memmap/N/{start,end,type}; entries that do not read or parse are skipped.
+std::vector<x86_64::E820Entry> read_sysfs_memmap(const std::string& dir) {
   std::vector<x86_64::E820Entry> out;
-  std::string dir = p.at(p.memmap);
-  DIR* d = ::opendir(dir.c_str());
-  if (d) {
-    std::vector<std::string> names;
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-    ::closedir(d);
-    for (const std::string& n : names) {
-      Result<std::string> start = read_text_file(dir + "/" + n + "/start", 64);
-      Result<std::string> end = read_text_file(dir + "/" + n + "/end", 64);
-      Result<std::string> type = read_text_file(dir + "/" + n + "/type", 4096);
-      if (!start || !end || !type) continue;
-      if (std::optional<x86_64::E820Entry> e = parse_memmap_entry(*start, *end, *type))
-        out.push_back(*e);
-    }
-    if (!out.empty()) return out;
+  Result<std::vector<std::string>> names = list_dir(dir);
+  if (!names) return out;
+  for (const std::string& n : *names) {
+    Result<std::string> start = read_text_file(dir + "/" + n + "/start", 64);
+    Result<std::string> end = read_text_file(dir + "/" + n + "/end", 64);
+    Result<std::string> type = read_text_file(dir + "/" + n + "/type", 4096);
+    if (!start || !end || !type) continue;
+    if (std::optional<x86_64::E820Entry> e = parse_memmap_entry(*start, *end, *type)) out.push_back(*e);
   }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
+  std::vector<x86_64::E820Entry> out = read_sysfs_memmap(p.at(p.memmap));
+  if (!out.empty()) return out;
   Result<std::vector<IomemRange>> io = read_iomem(p);
   if (!io) return std::move(io).error();
   for (const IomemRange& r : *io) {
@@ -139,44 +135,28 @@ Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p) {
   return n;
 }
 
-Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout) {
-  Result<InputFile> f = InputFile::open(p.at(p.kcore));
+Result<std::vector<Elf64Phdr>> read_kcore_phdrs(const std::string& path) {
+  Result<InputFile> f = InputFile::open(path);
   if (!f) return std::move(f).error();
   std::byte eh[sizeof(Elf64Ehdr)];
   KK_TRY(f->read_at(0, eh));
   Result<ElfCoreHead> head = parse_elf_core_head(eh);
-  if (!head) return std::move(head).error().context(p.at(p.kcore));
-  if (head->phnum > 65536) return make_error(Errc::corrupt, p.at(p.kcore) + ": too many program headers");
-  std::vector<std::byte> ph(head->phnum * sizeof(Elf64Phdr));
-  KK_TRY(f->read_at(head->phoff, ph));
-  // The program headers are read here, not with parse_program_headers(): that one checks a
+  if (!head) return std::move(head).error().context(path);
+  if (head->phnum > 65536) return make_error(Errc::corrupt, path + ": too many program headers");
+  // The program headers are read raw, not with parse_program_headers(): that one checks a
   // vmcore and refuses /proc/kcore, whose vmalloc, module and vmemmap PT_LOADs have
   // p_paddr = -1 ("physical range wraps around"). Refusing them lost the kernel text PT_LOAD
   // and, worse, left the direct map at its non-KASLR default in the ELF core header, while
   // Debian's kernels randomise it (CONFIG_RANDOMIZE_MEMORY): every PT_LOAD vaddr was wrong.
-  KcoreFacts facts;
-  constexpr u64 kTextStart = 0xffffffff80000000ull, kTextEnd = 0xffffffffc0000000ull;
-  for (u32 i = 0; i < head->phnum; ++i) {
-    Elf64Phdr s;
-    std::memcpy(&s, ph.data() + i * sizeof(Elf64Phdr), sizeof s);
-    u64 vaddr = s.vaddr, paddr = s.paddr, memsz = s.memsz;
-    if (u32(s.type) != kPtLoad || paddr == ~0ull) continue;  // vmalloc, vmemmap, modules
-    if (layout == KcoreLayout::arm64) {
-      if (!facts.text || vaddr > facts.text->vaddr) {
-        if (facts.text && !facts.page_offset) facts.page_offset = facts.text->vaddr - facts.text->paddr;
-        facts.text = KernelText{vaddr, paddr, memsz};
-      } else if (!facts.page_offset) {
-        facts.page_offset = vaddr - paddr;
-      }
-      continue;
-    }
-    if (vaddr >= kTextStart && vaddr < kTextEnd) {
-      if (!facts.text) facts.text = KernelText{vaddr, paddr, memsz};
-    } else if (!facts.page_offset && vaddr >= 0xffff800000000000ull && vaddr >= paddr) {
-      facts.page_offset = vaddr - paddr;
-    }
-  }
-  return facts;
+  std::vector<Elf64Phdr> ph(head->phnum);
+  KK_TRY(f->read_at(head->phoff, std::as_writable_bytes(std::span(ph))));
+  return ph;
+}
+
+Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout) {
+  Result<std::vector<Elf64Phdr>> ph = read_kcore_phdrs(p.at(p.kcore));
+  if (!ph) return std::move(ph).error();
+  return kcore_facts(*ph, layout);
 }
 
 u64 read_acpi_rsdp(const SysPaths& p) {
@@ -191,10 +171,56 @@ u64 read_acpi_rsdp(const SysPaths& p) {
     }
   }
   if (Result<std::vector<std::byte>> bp = read_binary_file(p.at(p.boot_params), 65536);
-      bp && bp->size() >= 0x78)
-    return load_le<u64>(bp->data() + 0x70);
+      bp && bp->size() >= x86_64::params::kAcpiRsdpAddr + sizeof(u64))
+    return load_le<u64>(bp->data() + x86_64::params::kAcpiRsdpAddr);
   return 0;
 }
+
+namespace {
+
+// "0x7fbee018\n" as /sys/firmware/efi's files hold their numbers.
+Result<u64> read_efi_hex(const std::string& path) {
+  Result<std::string> t = read_text_file(path, 4096);
+  if (!t) return std::move(t).error();
+  std::optional<u64> v = x86_64::parse_efi_hex(*t);
+  if (!v) return make_error(Errc::corrupt, path + ": not a 0x... number: '" + std::string(trim(*t)) + "'");
+  return *v;
+}
+
+Result<x86_64::EfiMemDesc> read_efi_mem_desc(const std::string& dir) {
+  x86_64::EfiMemDesc md;
+  Result<u64> type = read_efi_hex(dir + "type"), phys = read_efi_hex(dir + "phys_addr"),
+              virt = read_efi_hex(dir + "virt_addr"), pages = read_efi_hex(dir + "num_pages"),
+              attr = read_efi_hex(dir + "attribute");
+  for (Result<u64>* r : {&type, &phys, &virt, &pages, &attr})
+    if (!*r) return std::move(*r).error();
+  md.type = static_cast<u32>(*type);
+  md.phys_addr = *phys;
+  md.virt_addr = *virt;
+  md.num_pages = *pages;
+  md.attribute = *attr;
+  return md;
+}
+
+// runtime-map/0, 1, ...: read in numeric order, the order the first kernel listed them. No
+// directory: no runtime map.
+Result<std::vector<x86_64::EfiMemDesc>> read_efi_runtime_map(const std::string& dir) {
+  std::vector<u64> ids;
+  if (Result<std::vector<std::string>> names = list_dir(dir))
+    for (const std::string& n : *names)
+      if (std::optional<u64> id = parse_u64(n, 10)) ids.push_back(*id);
+  std::sort(ids.begin(), ids.end());
+  if (ids.size() > 4096) return make_error(Errc::corrupt, dir + ": more than 4096 entries");
+  std::vector<x86_64::EfiMemDesc> map;
+  for (u64 id : ids) {
+    Result<x86_64::EfiMemDesc> md = read_efi_mem_desc(dir + "/" + std::to_string(id) + "/");
+    if (!md) return std::move(md).error();
+    map.push_back(*md);
+  }
+  return map;
+}
+
+}  // namespace
 
 Result<std::optional<x86_64::EfiFirmware>> read_efi_firmware(const SysPaths& p) {
   using Fw = std::optional<x86_64::EfiFirmware>;
@@ -210,43 +236,16 @@ Result<std::optional<x86_64::EfiFirmware>> read_efi_firmware(const SysPaths& p) 
   fw.boot_info = x86_64::parse_efi_info(
       std::span<const std::byte, x86_64::kEfiInfoSize>(bp->data() + x86_64::kEfiInfoOffset, x86_64::kEfiInfoSize));
   fw.smbios = x86_64::parse_systab_value(*systab, "SMBIOS").value_or(0);
-  auto hex_file = [&](const std::string& path) -> Result<u64> {
-    Result<std::string> t = read_text_file(path, 4096);
-    if (!t) return std::move(t).error();
-    std::optional<u64> v = x86_64::parse_efi_hex(*t);
-    if (!v) return make_error(Errc::corrupt, path + ": not a 0x... number: '" + std::string(trim(*t)) + "'");
-    return *v;
-  };
   struct Table { const char* name; u64* to; };
   for (Table t : {Table{"fw_vendor", &fw.fw_vendor}, Table{"runtime", &fw.runtime},
                   Table{"config_table", &fw.config_table}}) {
-    Result<u64> v = hex_file(dir + "/" + t.name);
+    Result<u64> v = read_efi_hex(dir + "/" + t.name);
     if (!v) return std::move(v).error();
     *t.to = *v;
   }
-  // runtime-map/0, 1, ...: read in numeric order, the order the first kernel listed them.
-  std::vector<u64> ids;
-  if (DIR* d = ::opendir((dir + "/runtime-map").c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (std::optional<u64> n = parse_u64(e->d_name, 10)) ids.push_back(*n);
-    ::closedir(d);
-  }
-  std::sort(ids.begin(), ids.end());
-  if (ids.size() > 4096) return make_error(Errc::corrupt, dir + "/runtime-map: more than 4096 entries");
-  for (u64 id : ids) {
-    std::string e = dir + "/runtime-map/" + std::to_string(id) + "/";
-    x86_64::EfiMemDesc md;
-    Result<u64> type = hex_file(e + "type"), phys = hex_file(e + "phys_addr"), virt = hex_file(e + "virt_addr"),
-                pages = hex_file(e + "num_pages"), attr = hex_file(e + "attribute");
-    for (Result<u64>* r : {&type, &phys, &virt, &pages, &attr})
-      if (!*r) return std::move(*r).error();
-    md.type = static_cast<u32>(*type);
-    md.phys_addr = *phys;
-    md.virt_addr = *virt;
-    md.num_pages = *pages;
-    md.attribute = *attr;
-    fw.runtime_map.push_back(md);
-  }
+  Result<std::vector<x86_64::EfiMemDesc>> map = read_efi_runtime_map(dir + "/runtime-map");
+  if (!map) return std::move(map).error();
+  fw.runtime_map = std::move(*map);
   return Fw{std::move(fw)};
 }
 

@@ -10,6 +10,7 @@
 #include "arch/x86_64/boot_params.h"
 #include "arch/x86_64/efi.h"
 #include "kexec/elfcorehdr.h"
+#include "kexec/kcore_facts.h"
 #include "kernel/iomem.h"
 
 namespace kk {
@@ -47,15 +48,8 @@ Result<std::vector<NoteBuffer>> read_crash_notes(const SysPaths& p);
 // /sys/kernel/vmcoreinfo: "<hex addr> <hex size>".
 Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p);
 Result<NoteBuffer> parse_vmcoreinfo_location(std::string_view text);
-// Kernel text mapping and direct-map base from /proc/kcore's program headers.
-struct KcoreFacts {
-  std::optional<KernelText> text;
-  std::optional<u64> page_offset;
-};
-// x86_64: the text is the PT_LOAD in [-2 GiB, -1 GiB). arm64: the kernel image lies above the
-// linear map (Linux 5.4+ layout, any VA size), so it is the highest PT_LOAD with a physical
-// address (kcore gives one to KCORE_TEXT and KCORE_RAM only); the others are the linear map.
-enum class KcoreLayout { x86_64, arm64 };
+// /proc/kcore's program headers (any type, p_paddr -1 kept), and the facts kcore_facts() finds in them.
+Result<std::vector<Elf64Phdr>> read_kcore_phdrs(const std::string& path);
 Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout = KcoreLayout::x86_64);
 // The facts a capture kernel's ELF core header is made of, for either architecture: per-CPU
 // crash_notes, vmcoreinfo, and from /proc/kcore (read with `layout`) the kernel text mapping and

@@ -6,18 +6,15 @@
 namespace kk::x86_64 {
 
 namespace {
-// boot_params fields outside the setup header (arch/x86/include/uapi/asm/bootparam.h layout).
-constexpr size_t kAcpiRsdpAddr = 0x070;
-constexpr size_t kExtRamdiskImage = 0x0c0;
-constexpr size_t kExtRamdiskSize = 0x0c4;
-constexpr size_t kExtCmdLinePtr = 0x0c8;
-constexpr size_t kE820Entries = 0x1e8;
-constexpr size_t kE820Table = 0x2d0;
-constexpr size_t kE820EntrySize = 20;
-
 template <class T>
 void put(std::vector<std::byte>& b, size_t off, T v) {
   std::memcpy(b.data() + off, &v, sizeof v);  // x86 is little-endian, as is the layout
+}
+
+void put_e820(std::vector<std::byte>& b, size_t off, const E820Entry& e) {
+  put<u64>(b, off, e.addr);
+  put<u64>(b, off + kE820SizeOffset, e.size);
+  put<u32>(b, off + kE820TypeOffset, e.type);
 }
 }  // namespace
 
@@ -61,12 +58,8 @@ std::optional<SetupData> e820_ext(const std::vector<E820Entry>& normalized) {
   SetupData sd;
   sd.type = kSetupE820Ext;
   sd.payload.resize((normalized.size() - kE820Max) * kE820EntrySize);
-  for (size_t i = kE820Max; i < normalized.size(); ++i) {
-    size_t off = (i - kE820Max) * kE820EntrySize;
-    put<u64>(sd.payload, off, normalized[i].addr);
-    put<u64>(sd.payload, off + 8, normalized[i].size);
-    put<u32>(sd.payload, off + 16, normalized[i].type);
-  }
+  for (size_t i = kE820Max; i < normalized.size(); ++i)
+    put_e820(sd.payload, (i - kE820Max) * kE820EntrySize, normalized[i]);
   return sd;
 }
 
@@ -83,8 +76,8 @@ std::vector<std::byte> link_setup_data(const std::vector<SetupData>& items, u64 
     out.resize(align_up(out.size(), 8), std::byte{0});
     starts.push_back(out.size());
     out.resize(out.size() + kSetupDataHeader, std::byte{0});
-    put<u32>(out, starts.back() + 8, sd.type);
-    put<u32>(out, starts.back() + 12, static_cast<u32>(sd.payload.size()));
+    put<u32>(out, starts.back() + kSetupDataType, sd.type);
+    put<u32>(out, starts.back() + kSetupDataLen, static_cast<u32>(sd.payload.size()));
     out.insert(out.end(), sd.payload.begin(), sd.payload.end());
   }
   for (size_t i = 0; i + 1 < starts.size(); ++i) put<u64>(out, starts[i], addr + starts[i + 1]);
@@ -93,20 +86,20 @@ std::vector<std::byte> link_setup_data(const std::vector<SetupData>& items, u64 
 
 Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const BootParamsInput& in) {
   std::vector<std::byte> bp(kBootParamsSize, std::byte{0});
-  // The setup header runs from 0x1f1 to 0x202 + the byte at 0x201 (the jump's displacement).
-  size_t hdr_end = 0x202 + std::to_integer<size_t>(image.setup[0x201]);
-  if (hdr_end > image.setup.size() || hdr_end > kE820Table)
+  // The setup header runs from setup_sects to the jump's target: "HdrS" + its displacement.
+  size_t hdr_end = hdr::kHeader + std::to_integer<size_t>(image.setup[hdr::kJumpLength]);
+  if (hdr_end > image.setup.size() || hdr_end > params::kE820Table)
     return make_error(Errc::corrupt, "setup header length runs past the setup sectors");
   std::memcpy(bp.data() + hdr::kSetupSects, image.setup.data() + hdr::kSetupSects,
               hdr_end - hdr::kSetupSects);
 
   bp[hdr::kTypeOfLoader] = std::byte{kLoaderTypeKexec};
   put<u32>(bp, hdr::kCmdLinePtr, static_cast<u32>(in.cmdline_addr));
-  put<u32>(bp, kExtCmdLinePtr, static_cast<u32>(in.cmdline_addr >> 32));
+  put<u32>(bp, params::kExtCmdLinePtr, static_cast<u32>(in.cmdline_addr >> 32));
   put<u32>(bp, hdr::kRamdiskImage, static_cast<u32>(in.initrd_addr));
-  put<u32>(bp, kExtRamdiskImage, static_cast<u32>(in.initrd_addr >> 32));
+  put<u32>(bp, params::kExtRamdiskImage, static_cast<u32>(in.initrd_addr >> 32));
   put<u32>(bp, hdr::kRamdiskSize, static_cast<u32>(in.initrd_size));
-  put<u32>(bp, kExtRamdiskSize, static_cast<u32>(in.initrd_size >> 32));
+  put<u32>(bp, params::kExtRamdiskSize, static_cast<u32>(in.initrd_size >> 32));
   if (image.version < kProtoXloadflags &&
       ((in.cmdline_addr | (in.initrd_addr + in.initrd_size) | in.setup_data) >> 32) != 0)
     return make_error(Errc::unsupported, "boot protocol before 2.12 takes no address above 4 GiB");
@@ -115,7 +108,7 @@ Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const Boo
       return make_error(Errc::unsupported, "boot protocol before 2.09 has no setup_data");
     put<u64>(bp, hdr::kSetupData, in.setup_data);
   }
-  if (image.version >= kProtoAcpiRsdp) put<u64>(bp, kAcpiRsdpAddr, in.acpi_rsdp);
+  if (image.version >= kProtoAcpiRsdp) put<u64>(bp, params::kAcpiRsdpAddr, in.acpi_rsdp);
   if (in.efi_info) {
     std::array<std::byte, kEfiInfoSize> ei = encode_efi_info(*in.efi_info);
     std::memcpy(bp.data() + kEfiInfoOffset, ei.data(), ei.size());
@@ -125,13 +118,8 @@ Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const Boo
   if (!e820) return std::move(e820).error();
   // The rest, if any, is the caller's SETUP_E820_EXT (e820_ext()).
   if (e820->size() > kE820Max) e820->resize(kE820Max);
-  bp[kE820Entries] = std::byte(static_cast<u8>(e820->size()));
-  for (size_t i = 0; i < e820->size(); ++i) {
-    size_t off = kE820Table + i * kE820EntrySize;
-    put<u64>(bp, off, (*e820)[i].addr);
-    put<u64>(bp, off + 8, (*e820)[i].size);
-    put<u32>(bp, off + 16, (*e820)[i].type);
-  }
+  bp[params::kE820Entries] = std::byte(static_cast<u8>(e820->size()));
+  for (size_t i = 0; i < e820->size(); ++i) put_e820(bp, params::kE820Table + i * kE820EntrySize, (*e820)[i]);
   return bp;
 }
 

@@ -12,6 +12,21 @@
 namespace kk::x86_64 {
 
 inline constexpr size_t kBootParamsSize = 4096;
+
+// boot_params fields outside the setup header (arch/x86/include/uapi/asm/bootparam.h layout);
+// the setup header's own fields sit at hdr:: offsets (bzimage.h).
+namespace params {
+inline constexpr size_t kAcpiRsdpAddr = 0x070;  // u64, protocol 2.14+
+inline constexpr size_t kExtRamdiskImage = 0x0c0;
+inline constexpr size_t kExtRamdiskSize = 0x0c4;
+inline constexpr size_t kExtCmdLinePtr = 0x0c8;
+inline constexpr size_t kE820Entries = 0x1e8;
+inline constexpr size_t kE820Table = 0x2d0;
+}  // namespace params
+// One e820 entry as boot_params and SETUP_E820_EXT hold it: u64 addr, u64 size, u32 type.
+inline constexpr size_t kE820EntrySize = 20;
+inline constexpr size_t kE820SizeOffset = 8;
+inline constexpr size_t kE820TypeOffset = 16;
 inline constexpr size_t kE820Max = 128;  // entries in boot_params itself
 // Entries a kernel keeps at all (E820_MAX_ENTRIES: 128 + 3 * MAX_NUMNODES, 1024 nodes in
 // Debian's kernels); the ones past kE820Max travel in a SETUP_E820_EXT setup_data.
@@ -44,6 +59,8 @@ Result<std::vector<E820Entry>> normalize_e820(std::vector<E820Entry> entries);
 inline constexpr u32 kSetupE820Ext = 1;
 inline constexpr u32 kSetupEfi = 4;
 inline constexpr size_t kSetupDataHeader = 16;  // u64 next, u32 type, u32 len
+inline constexpr size_t kSetupDataType = 8;
+inline constexpr size_t kSetupDataLen = 12;
 struct SetupData {
   u32 type = 0;
   std::vector<std::byte> payload;

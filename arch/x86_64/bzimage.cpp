@@ -13,9 +13,9 @@ T at(std::span<const std::byte> b, size_t off) {
 }  // namespace
 
 Result<BzImage> parse_bzimage(std::span<const std::byte> image) {
-  if (image.size() < 0x268)
+  if (image.size() < hdr::kEnd)
     return make_error(Errc::corrupt, "too small for a bzImage (" + std::to_string(image.size()) + " bytes)");
-  if (at<u16>(image, hdr::kBootFlag) != 0xaa55 || at<u32>(image, hdr::kHeader) != 0x53726448)
+  if (at<u16>(image, hdr::kBootFlag) != kBootFlagValue || at<u32>(image, hdr::kHeader) != kHeaderMagic)
     return make_error(Errc::corrupt, "not a bzImage (no boot flag 0xaa55 / \"HdrS\" signature)");
   BzImage b;
   b.version = at<u16>(image, hdr::kVersion);

@@ -14,7 +14,8 @@ namespace kk::x86_64 {
 namespace hdr {
 inline constexpr size_t kSetupSects = 0x1f1;
 inline constexpr size_t kBootFlag = 0x1fe;    // 0xaa55
-inline constexpr size_t kJump = 0x200;
+inline constexpr size_t kJump = 0x200;        // a short jump over the header...
+inline constexpr size_t kJumpLength = 0x201;  // ...whose displacement says where the header ends
 inline constexpr size_t kHeader = 0x202;      // "HdrS"
 inline constexpr size_t kVersion = 0x206;
 inline constexpr size_t kTypeOfLoader = 0x210;
@@ -30,7 +31,14 @@ inline constexpr size_t kCmdlineSize = 0x238;
 inline constexpr size_t kSetupData = 0x250;
 inline constexpr size_t kPrefAddress = 0x258;
 inline constexpr size_t kInitSize = 0x260;
+inline constexpr size_t kHandoverOffset = 0x264;
+inline constexpr size_t kEnd = 0x268;  // a bzImage is at least this long: through handover_offset
 }  // namespace hdr
+
+inline constexpr u16 kBootFlagValue = 0xaa55;
+inline constexpr u32 kHeaderMagic = 0x53726448;  // "HdrS", little-endian
+// startup_64, the 64-bit entry, sits this far into the protected-mode kernel.
+inline constexpr u64 kStartup64Offset = 0x200;
 
 // Boot protocol versions whose fields the loader depends on (boot.rst, "THE REAL-MODE KERNEL
 // HEADER"). 2.06 is Linux 2.6.22, the first relocatable x86_64 bzImage with cmdline_size.

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "kexec/cli.h"
-#include "kexec/commands.h"
 
 using namespace kk;
 

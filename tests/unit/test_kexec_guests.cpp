@@ -19,7 +19,7 @@
 #include "elf/elf_core.h"
 #include "fake_bzimage.h"
 #include "fake_root.h"
-#include "kexec/commands.h"
+#include "kexec/load_x86_64.h"
 #include "kexec/crash_x86_64.h"
 #include "kexec/elfcorehdr.h"
 #include "kexec/plan_x86_64.h"

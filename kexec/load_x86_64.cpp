@@ -1,0 +1,84 @@
+#include "kexec/load_x86_64.h"
+
+#include <cstdio>
+
+#include "kexec/crash_x86_64.h"
+#include "kexec/load_frame.h"
+#include "kexec/plan_x86_64.h"
+#include "kexec/syscalls.h"
+#include "purgatory_blob.h"
+
+namespace kk {
+
+namespace {
+
+constexpr u64 kLowMemEnd = 1ull << 20;
+constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map without KASLR
+constexpr u64 kConsolePort = 0x3f8;
+
+// -p: the crash memory facts, the reservation to place into and the capture kernel's map.
+Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& iomem,
+                             const std::vector<x86_64::E820Entry>& firmware, const SysPaths& p) {
+  Result<std::vector<PhysRange>> crash = crash_ranges(iomem);
+  if (!crash) return std::move(crash).error();
+  Result<CrashMemory> mem = gather_crash_memory(p, iomem, *crash);
+  if (!mem) return std::move(mem).error();
+  in.crash = std::move(*mem);
+  in.placement = {crash_segment_range(*crash)};
+  in.e820 = capture_memory_map(firmware, iomem, *crash);
+  return {};
+}
+
+// Unreadable EFI facts cost the next kernel its EFI runtime services, not the load.
+void add_efi_facts(X86LoadInput& in, const SysPaths& p) {
+  if (Result<std::optional<x86_64::EfiFirmware>> efi = read_efi_firmware(p))
+    in.efi = std::move(*efi);
+  else
+    std::fprintf(stderr, "kexec: warning: EFI: %s; the kernel boots without EFI runtime services\n",
+                 efi.error().msg.c_str());
+}
+
+Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p,
+                                const LoadFiles& files) {
+  Result<std::vector<IomemRange>> iomem = read_iomem(p);
+  if (!iomem) return std::move(iomem).error();
+  Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
+  if (!firmware) return std::move(firmware).error();
+  X86LoadInput in;
+  in.kernel = files.kernel;
+  in.initrd = files.initrd;
+  in.cmdline = cmdline;
+  in.panic = opt.panic;
+  in.acpi_rsdp = read_acpi_rsdp(p);
+  add_efi_facts(in, p);
+  if (opt.panic) {
+    KK_TRY(add_crash_facts(in, *iomem, *firmware, p));
+  } else {
+    in.placement = subtract_ranges(system_ram(*iomem), {{0, kLowMemEnd}});
+    in.e820 = *firmware;
+  }
+  Result<X86Plan> plan = plan_x86_64_load(in, purgatory_builder(purgatory_x86_64(), kConsolePort, opt));
+  if (!plan) return std::move(plan).error().context(opt.kernel);
+  return PlannedLoad{std::move(plan->plan), std::move(plan->cmdline), std::move(plan->warnings)};
+}
+
+}  // namespace
+
+Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
+                                        const std::vector<PhysRange>& crash) {
+  // The capture kernel boots through the low memory too (capture_memory_map gives it that RAM):
+  // the purgatory saves the first 640 KiB into the reservation first, and the header reads the
+  // copy, as with kexec-tools' kexec_load (kexec_file_load leaves the low 1 MiB out instead).
+  Result<CrashMemory> m = read_crash_memory(p, kEmX86_64, subtract_ranges(system_ram(iomem), crash),
+                                            KcoreLayout::x86_64, kDefaultPageOffset);
+  if (!m) return m;
+  m->backup_src = x86_backup_source(iomem);
+  return m;
+}
+
+Result<void> load_classic_x86_64(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p) {
+  return classic_load(opt, kKexecArchX86_64,
+                      [&](const LoadFiles& files) { return plan_x86_64(opt, cmdline, p, files); });
+}
+
+}  // namespace kk
