@@ -198,7 +198,7 @@ Result<Outcome> cmd_estimate(Ctl& c) {
                     "unpacked          " + std::to_string(need->unpacked / MiB) + " MiB\n" +
                     "runtime           " + std::to_string(need->runtime / MiB) + " MiB (one CPU; " +
                     std::to_string(kCaptureCpuCost / MiB) + " MiB per further CPU)\n" +
-                    "recommended       crashkernel=" + format_memsize(rounded) + " (nr_cpus=1)" +
+                    "recommended       crashkernel=" + format_memsize(rounded) +
                     cpu_lines(*need, cpus);
   Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
   std::optional<u64> have = size ? parse_unsigned(*size, 10) : std::nullopt;

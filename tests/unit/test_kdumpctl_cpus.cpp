@@ -84,6 +84,8 @@ TEST_CASE("kdumpctl cpus: estimate and showmem name the capture kernel's CPUs", 
   INFO(e->message);
   REQUIRE(e->message.find("nr_cpus=4") != std::string::npos);  // what 1 GiB affords, 4 online
   REQUIRE(e->message.find("with nr_cpus=2") != std::string::npos);
+  // The one-CPU line stays as scripts read it (tests/integration/capture_initramfs.sh).
+  REQUIRE(e->message.find("\nrecommended       crashkernel=80M\n") != std::string::npos);
   put(t.file("root/proc/cmdline"), "root=/dev/vda crashkernel=1G\n");
   Result<Outcome> s = cmd_showmem(c);
   REQUIRE(s);
