@@ -86,7 +86,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::level: {
       // makedumpfile accepts a comma list for retries with -L; one level is all we take now.
       if (value.find(',') != std::string_view::npos)
-        return make_error(Errc::unsupported, "not supported yet: -d with a list of levels");
+        return make_error(Errc::usage, "not supported yet: -d with a list of levels");
       Result<int> v = parse_int("-d", value, 0, kDlMax);
       if (!v) return std::move(v).error();
       c.dump.dump_level = *v;
@@ -147,7 +147,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::mem_usage: c.command = Command::mem_usage; break;
     case Opt::show_stats: c.message_level |= 16; c.message_level_given = true; break;
     case Opt::later:
-      return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
+      return make_error(Errc::usage, "not supported yet: " + o.spelled);
   }
   return {};
 }
@@ -187,7 +187,7 @@ Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   if (!c.dump.filter_config.empty() && c.command != Command::dump)
     return make_error(Errc::usage, "--config goes with a dump");
   if (!c.dump.filter_config.empty() && c.split)  // each part would need its own eraseinfo
-    return make_error(Errc::unsupported, "not supported yet: --config with --split");
+    return make_error(Errc::usage, "not supported yet: --config with --split");
   if (!c.dump.report.empty()) {
     if (c.command == Command::dump_dmesg)
       return make_error(Errc::usage, "--report goes with a dump or alone, not with --dump-dmesg");

@@ -23,7 +23,7 @@
 #include "dumpfilter/stop_signal.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_split.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 
@@ -50,7 +50,7 @@ const char* signal_name(int sig) {
 // A stop asked for by SIGTERM/SIGINT/SIGHUP (stop_signal.h) becomes an error, checked between
 // windows in pass 1 and between batches of pages in pass 2.
 Result<void> check_stop() {
-  if (int sig = stop_signal()) return make_error(Errc::io, std::string("stopped by ") + signal_name(sig));
+  if (int sig = stop_signal()) return make_error(Errc::stopped, std::string("stopped by ") + signal_name(sig));
   return {};
 }
 
@@ -170,12 +170,8 @@ class Dumper {
   }
 
   void count_blocks(std::span<const std::byte> bm2) {
-    for (size_t i = 0; i < bm2.size(); i += kSplitBlock / 8) {
-      u32 n = 0;
-      for (size_t k = i; k < std::min(bm2.size(), i + kSplitBlock / 8); ++k)
-        n += static_cast<u32>(std::popcount(std::to_integer<unsigned>(bm2[k])));
-      block_kept_.push_back(n);
-    }
+    for (size_t i = 0; i < bm2.size(); i += kSplitBlock / 8)
+      block_kept_.push_back(static_cast<u32>(popcount_bytes(bm2.subspan(i, std::min<size_t>(kSplitBlock / 8, bm2.size() - i)))));
   }
 
   // The window's kept bits: from pass 1's copy, or classified again.

@@ -11,7 +11,7 @@
 
 #include "debuginfo/dwarf_index.h"
 #include "dumpfilter/dump_input.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 
@@ -74,6 +74,7 @@ class Planner {
   Error err(int line, const std::string& msg) const {
     return make_error(Errc::corrupt, "line " + std::to_string(line) + ": " + msg);
   }
+  Error err(int line, Error e) const { return std::move(e).context("line " + std::to_string(line)); }
 
   Result<TypeDesc> describe(TypeId t) const {
     Result<TypeDesc> d = t_.types.describe(t);
@@ -96,14 +97,14 @@ class Planner {
 
   Result<u64> read_pointer(int line, u64 vaddr) const {
     Result<u64> v = t_.memory.read_u64(vaddr);
-    if (!v) return err(line, v.error().msg);
+    if (!v) return err(line, std::move(v).error());
     return *v;
   }
 
   // The global a symbol expression starts from, at its address in the crashed kernel.
   Result<LValue> global(int line, const std::string& name) const {
     Result<std::optional<debuginfo::Variable>> v = t_.types.variable(name);
-    if (!v) return err(line, v.error().msg);
+    if (!v) return err(line, std::move(v).error());
     if (!*v) return err(line, "no global variable '" + name + "' in the vmlinux");
     if ((*v)->address < kKernelImageStart)
       return err(line, "'" + name + "' is a per-CPU variable, which erase does not handle");
@@ -114,15 +115,15 @@ class Planner {
   Result<std::optional<LValue>> index(int line, const std::string& what, LValue lv, const std::vector<u64>& idx) const {
     for (u64 i : idx) {
       Result<TypeDesc> d = describe(lv.type);
-      if (!d) return err(line, d.error().msg);
+      if (!d) return err(line, std::move(d).error());
       if (d->kind == TypeKind::array) {
         if (i >= d->count) return err(line, what + "[" + std::to_string(i) + "] is past its " + std::to_string(d->count) + " elements");
         Result<TypeDesc> e = describe(d->target);
-        if (!e) return err(line, e.error().msg);
+        if (!e) return err(line, std::move(e).error());
         lv = LValue{lv.addr + i * e->size, d->target};
       } else if (d->kind == TypeKind::pointer) {
         Result<TypeDesc> e = describe(d->target);
-        if (!e) return err(line, e.error().msg);
+        if (!e) return err(line, std::move(e).error());
         if (e->size == 0) return err(line, what + " points at something of unknown size and cannot be indexed");
         Result<u64> p = read_pointer(line, lv.addr);
         if (!p) return std::move(p).error();
@@ -144,7 +145,7 @@ class Planner {
     for (size_t i = 1; i < e.parts.size(); ++i) {
       const ExprPart& part = e.parts[i];
       Result<TypeDesc> d = describe(lv.type);
-      if (!d) return err(line, d.error().msg);
+      if (!d) return err(line, std::move(d).error());
       TypeId agg = lv.type;
       if (d->kind == TypeKind::pointer) {
         Result<u64> p = read_pointer(line, lv.addr);
@@ -153,12 +154,12 @@ class Planner {
         agg = d->target;
         lv = LValue{*p, d->target};
         d = describe(d->target);
-        if (!d) return err(line, d.error().msg);
+        if (!d) return err(line, std::move(d).error());
       }
       if (d->kind != TypeKind::structure && d->kind != TypeKind::union_type)
         return err(line, "'" + so_far + "' is " + kind_name(d->kind) + ", it has no member '" + part.name + "'");
       Result<std::optional<Member>> m = member(agg, *d, part.name);
-      if (!m) return err(line, m.error().msg);
+      if (!m) return err(line, std::move(m).error());
       if (!*m)
         return err(line, (d->name.empty() ? std::string("'") + so_far + "'" : "struct " + d->name) +
                              " has no member '" + part.name + "'");
@@ -187,7 +188,7 @@ class Planner {
     while (n < kMaxEraseString) {
       u64 chunk = std::min<u64>({sizeof buf, kMaxEraseString - n, t_.page_size - (vaddr + n) % t_.page_size});
       Result<void> r = t_.memory.read_virt(vaddr + n, std::span(buf, chunk));
-      if (!r) return err(line, r.error().msg);
+      if (!r) return err(line, std::move(r).error());
       for (u64 i = 0; i < chunk; ++i)
         if (buf[i] == std::byte{0}) return n + i;
       n += chunk;
@@ -200,12 +201,12 @@ class Planner {
     if (!lv) return std::move(lv).error();
     if (!*lv) return u64{0};
     Result<TypeDesc> d = describe((*lv)->type);
-    if (!d) return err(e.line, d.error().msg);
+    if (!d) return err(e.line, std::move(d).error());
     if ((d->kind != TypeKind::base && d->kind != TypeKind::enumeration) || d->size == 0 || d->size > 8)
       return err(e.line, "size '" + e.size_expr.text + "' is " + kind_name(d->kind) + ", not an integer");
     std::byte raw[8] = {};
     Result<void> r = t_.memory.read_virt((*lv)->addr, std::span(raw, d->size));
-    if (!r) return err(e.line, r.error().msg);
+    if (!r) return err(e.line, std::move(r).error());
     return load_le<u64>(raw);
   }
 
@@ -214,7 +215,7 @@ class Planner {
     while (size > 0) {
       u64 chunk = std::min(size, t_.page_size - vaddr % t_.page_size);
       Result<std::optional<u64>> pa = t_.memory.virt_to_phys(vaddr);
-      if (!pa) return err(line, pa.error().msg);
+      if (!pa) return err(line, std::move(pa).error());
       if (!*pa) return err(line, "kernel address " + hex(vaddr) + " is not mapped");
       if (pieces_.size() >= kMaxErasePieces)
         return err(line, "more than " + std::to_string(kMaxErasePieces) + " page pieces to erase");
@@ -231,7 +232,7 @@ class Planner {
     if (!*target) return {};
     LValue lv = **target;
     Result<TypeDesc> d = describe(lv.type);
-    if (!d) return err(e.line, d.error().msg);
+    if (!d) return err(e.line, std::move(d).error());
     bool pointer = d->kind == TypeKind::pointer;
     u64 start = lv.addr, size = 0;
     if (e.size == EraseSize::nullify) {
@@ -252,7 +253,7 @@ class Planner {
         start = *p;
         if (e.size == EraseSize::natural) {
           Result<TypeDesc> pt = describe(d->target);
-          if (!pt) return err(e.line, pt.error().msg);
+          if (!pt) return err(e.line, std::move(pt).error());
           if (pt->kind == TypeKind::void_type || pt->kind == TypeKind::function)
             return err(e.line, "'" + e.target.text + "' points at " + kind_name(pt->kind) + ": give a size or nullify");
           if (pt->kind == TypeKind::base && pt->size == 1) {
@@ -292,11 +293,11 @@ class Planner {
     if (!*list) return {};
     LValue lv = **list;
     Result<TypeDesc> d = describe(lv.type);
-    if (!d) return err(line, d.error().msg);
+    if (!d) return err(line, std::move(d).error());
     if (loop.kind == LoopKind::within) return run_within(c, lv, *d, first);
     if (loop.kind == LoopKind::plain && d->kind == TypeKind::array) {
       Result<TypeDesc> e = describe(d->target);
-      if (!e) return err(line, e.error().msg);
+      if (!e) return err(line, std::move(e).error());
       u64 n = 0;
       for (u64 i = 0; i < d->count; ++i) {
         LValue el{lv.addr + i * e->size, d->target};
@@ -320,17 +321,17 @@ class Planner {
       node = *p;
       st = d->target;
       d = describe(st);
-      if (!d) return err(line, d.error().msg);
+      if (!d) return err(line, std::move(d).error());
     }
     if (d->kind != TypeKind::structure)
       return err(line, "'" + loop.list.text + "' is " + kind_name(d->kind) + ": loop over an array or a struct list");
     if (d->name == "list_head") return err(line, "'" + loop.list.text + "' is a list_head: use 'within STRUCT:MEMBER'");
     std::string via = loop.kind == LoopKind::via ? loop.next_member : "next";
     Result<std::optional<Member>> m = member(st, *d, via);
-    if (!m) return err(line, m.error().msg);
+    if (!m) return err(line, std::move(m).error());
     if (!*m) return err(line, "struct " + d->name + " has no member '" + via + "'");
     Result<TypeDesc> md = describe((*m)->type);
-    if (!md) return err(line, md.error().msg);
+    if (!md) return err(line, std::move(md).error());
     if (md->kind != TypeKind::pointer) return err(line, "member '" + via + "' of struct " + d->name + " is not a pointer");
     u64 first_node = node;
     for (u64 n = 0; node != 0; ++n) {
@@ -353,15 +354,15 @@ class Planner {
       return err(line, "'" + loop.list.text + "' is not a struct list_head");
     u64 head = lv.addr;  // HEAD.next sits at offset 0 of HEAD
     Result<std::optional<TypeId>> st = t_.types.structure(loop.struct_name);
-    if (!st) return err(line, st.error().msg);
+    if (!st) return err(line, std::move(st).error());
     if (!*st) return err(line, "no struct " + loop.struct_name + " in the vmlinux");
     Result<TypeDesc> sd = describe(**st);
-    if (!sd) return err(line, sd.error().msg);
+    if (!sd) return err(line, std::move(sd).error());
     Result<std::optional<Member>> m = member(**st, *sd, loop.list_member);
-    if (!m) return err(line, m.error().msg);
+    if (!m) return err(line, std::move(m).error());
     if (!*m) return err(line, "struct " + loop.struct_name + " has no member '" + loop.list_member + "'");
     Result<TypeDesc> md = describe((*m)->type);
-    if (!md) return err(line, md.error().msg);
+    if (!md) return err(line, std::move(md).error());
     if (md->kind != TypeKind::structure || md->name != "list_head")
       return err(line, "member '" + loop.list_member + "' of struct " + loop.struct_name + " is not a list_head");
     Result<std::optional<Member>> next_m = member((*m)->type, *md, "next");

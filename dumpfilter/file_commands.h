@@ -1,11 +1,11 @@
 // file_commands.h: the commands that work on dump files as files, not on memory: -R (rearrange.h)
-// and --reassemble (reassemble.h). Returns main()'s exit status; prints its one line on error.
+// and --reassemble (reassemble.h). Errors go back to main(), which prints them.
 #pragma once
 
 #include "dumpfilter/cli.h"
 
 namespace kk {
 
-int run_file_command(const CliOptions& c);
+Result<void> run_file_command(const CliOptions& c);
 
 }  // namespace kk

@@ -10,8 +10,9 @@
 
 #include "dumpfilter/vmcore_input.h"
 #include "elf/elf_core.h"
-#include "io/byte_cursor.h"
+#include "io/bitmap.h"
 #include "io/escape.h"
+#include "io/hex.h"
 
 namespace kk {
 
@@ -52,29 +53,6 @@ Result<void> check_region(const std::string& path, const char* what, u64 off, u6
                                            std::to_string(size) + " bytes) runs past end of file (size " +
                                            hex(file_size) + ")");
   return {};
-}
-
-u64 popcount_bytes(std::span<const std::byte> b) {
-  u64 n = 0;
-  size_t i = 0;
-  for (; i + 8 <= b.size(); i += 8) n += std::popcount(load_le<u64>(b.data() + i));
-  for (; i < b.size(); ++i) n += std::popcount(std::to_integer<unsigned>(b[i]));
-  return n;
-}
-
-bool bit(std::span<const std::byte> bm, u64 i) { return (std::to_integer<unsigned>(bm[i / 8]) >> (i % 8)) & 1; }
-
-// Counts set bits [from, to) of a bitmap chunk that starts at bit 0.
-u64 count_bits(std::span<const std::byte> bm, u64 from, u64 to) {
-  u64 n = 0;
-  while (from < to && from % 8) n += bit(bm, from++);
-  u64 whole_end = to / 8 * 8;
-  if (from < whole_end) {
-    n += popcount_bytes(bm.subspan(from / 8, (whole_end - from) / 8));
-    from = whole_end;
-  }
-  while (from < to) n += bit(bm, from++);
-  return n;
 }
 
 // The VMCOREINFO note a version-3 dump lacks, built around the text it has, so the output carries
@@ -337,7 +315,7 @@ Result<void> KdumpInput::find_usable_end() {
   KK_TRY(read_bitmap2(w0, std::span(bm).first(div_round_up(hi_pfn - w0, 8))));
   u64 n = *it;
   for (u64 pfn = std::max(w0, layout_.start_pfn); pfn < hi_pfn; ++pfn) {
-    if (!bit(bm, pfn - w0)) continue;
+    if (!test_bit(bm, pfn - w0)) continue;
     if (n++ == lo) {
       usable_end_pfn_ = pfn;
       return {};
@@ -372,7 +350,7 @@ std::vector<PfnRun> KdumpInput::present_runs(u64 lo, u64 hi) const {
           continue;
         }
       }
-      if (bit(bm, i)) add(pfn, pfn + 1);
+      if (test_bit(bm, i)) add(pfn, pfn + 1);
       ++pfn;
     }
   }
@@ -418,7 +396,7 @@ Result<void> KdumpInput::decode_page(u64 pfn, const PageDesc& d, std::span<std::
 Result<void> KdumpInput::read_pages(u64 pfn, u64 count, std::span<std::byte> out) const {
   const u64 ps = layout_.block_size;
   if (out.size() != count * ps)
-    return make_error(Errc::usage, path() + ": read_pages buffer size mismatch");
+    return make_error(Errc::internal, path() + ": read_pages buffer size mismatch");
   // Room for one compressed page, filled before it is read: not zeroed (blocks go up to 256 KiB,
   // and a zeroed buffer per call was a third of a small read's time).
   std::unique_ptr<std::byte[]> scratch_buf(new std::byte[ps]);
@@ -444,7 +422,7 @@ Result<void> KdumpInput::read_pages(u64 pfn, u64 count, std::span<std::byte> out
                                              hex(src_->size()) + ")");
     KK_TRY(src_->read_at(doff, std::span(reinterpret_cast<std::byte*>(descs.data()), n * sizeof(PageDesc))));
     for (u64 i = 0; i < n; ++i) {
-      if (!bit(bm, pfn + i - w0))
+      if (!test_bit(bm, pfn + i - w0))
         return make_error(Errc::missing, path() + ": pfn " + hex(pfn + i) + " is not in the dump");
       // A page the dumper could not read is an all-zero descriptor in a dump flagged incomplete;
       // it stays lost (a read error, so a re-filter marks it lost again and goes on).

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "dumpfilter/dump_input.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "io/number.h"
 
 namespace kk {

@@ -11,6 +11,7 @@
 #include "dumpfilter/memory_plan.h"
 #include "dumpfilter/stop_signal.h"
 #include "io/escape.h"
+#include "io/exit_status.h"
 #include "io/text_file.h"
 #include "kk_config.h"
 
@@ -22,28 +23,18 @@ kk::u64 mem_available() {
   return text ? kk::parse_mem_available(*text) : 0;
 }
 
-// The one line of an error. Messages quote the dump (vmcoreinfo lines, uts strings, log text):
-// control bytes are escaped so none reaches the terminal, and the line stays one line.
-void print_error(const std::string& msg, const char* hint = "") {
-  std::fprintf(stderr, "dumpfilter: %s%s\n", kk::escape_for_terminal(msg).c_str(), hint);
-}
-
 int run(int argc, char** argv) {
   using namespace kk;
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<CliOptions> cli = parse_cli(args);
   if (!cli) {
-    const Error& e = cli.error();
-    print_error(e.msg, e.code == Errc::usage ? " (see dumpfilter --help)" : "");
-    return 2;
+    return report_error("dumpfilter", cli.error());
   }
   CliOptions& c = *cli;
   if (!c.work_dir.empty()) {
     struct stat sb;
-    if (::stat(c.work_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-      std::fprintf(stderr, "dumpfilter: --work-dir %s: not a directory\n", c.work_dir.c_str());
-      return 2;
-    }
+    if (::stat(c.work_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode))
+      return report_error("dumpfilter", make_error(Errc::usage, "--work-dir " + c.work_dir + ": not a directory"));
   }
   if (c.check_params) return 0;
   if (!c.threads_given) c.dump.threads = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
@@ -54,10 +45,7 @@ int run(int argc, char** argv) {
     case Command::version: std::printf("dumpfilter (kdumpkit) %s\n", KK_VERSION); return 0;
     case Command::dump_dmesg: {
       Result<u64> n = run_dump_dmesg(c.dump.input, c.dump.output, c.dump.force);
-      if (!n) {
-        print_error(n.error().msg);
-        return 1;
-      }
+      if (!n) return report_error("dumpfilter", n.error());
       if (c.message_level_given && (c.message_level & 2))
         std::fprintf(stderr, "dumpfilter: kernel log saved to %s (%llu bytes)\n", c.dump.output.c_str(),
                      static_cast<unsigned long long>(*n));
@@ -65,10 +53,7 @@ int run(int argc, char** argv) {
     }
     case Command::report: {
       Result<void> r = run_report(c.dump);
-      if (!r) {
-        print_error(r.error().msg);
-        return 1;
-      }
+      if (!r) return report_error("dumpfilter", r.error());
       if (c.message_level_given && (c.message_level & 2))
         std::fprintf(stderr, "dumpfilter: report saved to %s\n", c.dump.report.c_str());
       return 0;
@@ -76,16 +61,16 @@ int run(int argc, char** argv) {
     case Command::mem_usage: {
       Progress quiet(Progress::Mode::off, stderr);
       Result<DumpStats> st = run_dump(c.dump, quiet);
-      if (!st) {
-        print_error(st.error().msg);
-        return 1;
-      }
+      if (!st) return report_error("dumpfilter", st.error());
       std::fputs(format_mem_usage(*st).c_str(), stdout);
       return 0;
     }
     case Command::rearrange:
     case Command::reassemble:
-    case Command::verify: return run_file_command(c);
+    case Command::verify: {
+      Result<void> r = run_file_command(c);
+      return r ? 0 : report_error("dumpfilter", r.error());
+    }
     case Command::dump: break;
   }
   // Off a terminal (a capture script's log) progress is printed only when asked for; a serial
@@ -96,10 +81,7 @@ int run(int argc, char** argv) {
   Progress progress(mode, stderr);
   install_stop_handlers();  // SIGTERM/SIGINT/SIGHUP: keep the partial dump, flagged, and fail
   Result<DumpStats> st = run_dump(c.dump, progress);
-  if (!st) {
-    print_error(st.error().msg);
-    return 1;
-  }
+  if (!st) return report_error("dumpfilter", st.error());
   if (st->input_incomplete)
     std::fprintf(stderr, "dumpfilter: warning: %s is an incomplete dump; the output is marked incomplete\n",
                  c.dump.input.c_str());
@@ -121,7 +103,7 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const std::bad_alloc&) {
-    print_error("out of memory: the input's sizes need more memory than is available");
-    return 1;
+    return kk::report_error("dumpfilter", kk::make_error(kk::Errc::io, "out of memory: the input's sizes need more "
+                                                                      "memory than is available"));
   }
 }

@@ -1,6 +1,6 @@
 #include "dumpfilter/mem_map.h"
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "io/byte_cursor.h"
 #include "io/escape.h"
+#include "io/hex.h"
 
 namespace kk {
 

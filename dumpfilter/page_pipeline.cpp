@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 

@@ -11,6 +11,7 @@
 #include "dumpfilter/kernel_reader.h"
 #include "dumpfilter/mem_map.h"
 #include "dumpfilter/page_classifier.h"
+#include "io/bitmap.h"
 
 namespace kk {
 
@@ -59,11 +60,5 @@ class PageSelector {
   std::vector<PageClass> verdict_;
   std::vector<std::byte> pages_;
 };
-
-inline void set_bit(std::span<std::byte> bm, u64 i) { bm[i / 8] |= std::byte(1u << (i % 8)); }
-inline void clear_bit(std::span<std::byte> bm, u64 i) { bm[i / 8] &= ~std::byte(1u << (i % 8)); }
-inline bool test_bit(std::span<const std::byte> bm, u64 i) {
-  return (std::to_integer<unsigned>(bm[i / 8]) >> (i % 8)) & 1;
-}
 
 }  // namespace kk

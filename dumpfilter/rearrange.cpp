@@ -8,7 +8,8 @@
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/input_flattened.h"
-#include "io/byte_cursor.h"
+#include "io/file.h"
+#include "io/hex.h"
 
 namespace kk {
 
@@ -23,18 +24,10 @@ class StreamReader {
 
   // Fills out unless the stream ends first; returns how many bytes it got.
   Result<size_t> read_up_to(std::span<std::byte> out) {
-    size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::read(fd_, out.data() + done, out.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return sys_error(name_ + ": read at " + hex(pos_ + done));
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    pos_ += done;
-    return done;
+    Transfer t = transfer_all(out.size(), [&](size_t done) { return ::read(fd_, out.data() + done, out.size() - done); });
+    if (t.err) return sys_error(name_ + ": read at " + hex(pos_ + t.done), t.err);
+    pos_ += t.done;
+    return t.done;
   }
 
   Result<void> read_exact(std::span<std::byte> out, const char* what) {

@@ -7,7 +7,7 @@
 
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/input_flattened.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 

@@ -20,6 +20,7 @@
 
 #include "elf/elf_core.h"
 #include "io/byte_cursor.h"
+#include "io/lines.h"
 
 namespace kk {
 
@@ -34,13 +35,6 @@ struct Line {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
-
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(" \t\r");
-  return s.substr(b, e - b + 1);
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

@@ -31,8 +31,8 @@
 #include <utility>
 
 #include "dumpfilter/report.h"
-#include "io/byte_cursor.h"
 #include "io/escape.h"
+#include "io/hex.h"
 
 namespace kk {
 

@@ -5,7 +5,7 @@
 
 #include "dumpfilter/input_flattened.h"
 #include "dumpfilter/input_kdump.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 

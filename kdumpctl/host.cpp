@@ -46,7 +46,7 @@ std::string find_program(std::string_view name) {
 namespace {
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, RunIo io) {
-  if (argv.empty()) return make_error(Errc::usage, "empty command");
+  if (argv.empty()) return make_error(Errc::internal, "empty command");
   std::string prog = find_program(argv[0]);
   if (prog.empty()) return make_error(Errc::missing, argv[0] + ": not found in PATH");
   std::vector<char*> args;

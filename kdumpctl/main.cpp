@@ -1,6 +1,7 @@
 // kdumpctl: the kdump service's command (kdumpctl(8)): loads the capture kernel with our kexec
 // in the first kernel, and saves the dump with our dumpfilter in the capture kernel. Errors
-// are one line on stderr, "kdumpctl: FILE: problem", and an exit status from ExitCode.
+// are one line on stderr, "kdumpctl: FILE: problem", with the exit status of io/exit_status.h;
+// outcomes that are not errors have theirs from ExitCode.
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <map>
 
 #include "cli/argparse.h"
+#include "io/exit_status.h"
 #include "kdump/kdump_tools.h"
 #include "kdumpctl/kdumpctl.h"
 
@@ -58,10 +60,10 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
       case Opt::help: return Outcome{kExitOk, usage};
     }
   }
-  if (parsed->positional.size() != 1) return make_error(Errc::usage, "one command expected\n" + std::string(usage));
+  if (parsed->positional.size() != 1) return make_error(Errc::usage, "one command expected");
   const std::string& name = parsed->positional[0];
   auto cmd = commands.find(name);
-  if (cmd == commands.end()) return make_error(Errc::usage, "unknown command '" + name + "'\n" + usage);
+  if (cmd == commands.end()) return make_error(Errc::usage, "unknown command '" + name + "'");
   // Everything but reading status needs root; a fixture root (--root) is for tests.
   bool read_only = name == "status" || name == "showmem" || name == "estimate" || name == "hook-info";
   if (!read_only && root.empty() && geteuid() != 0)
@@ -97,10 +99,7 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<Outcome> r = run_main(args);
-  if (!r) {
-    std::cerr << "kdumpctl: " << r.error().msg << "\n";
-    return r.error().code == Errc::usage ? kExitUsage : kExitError;
-  }
+  if (!r) return report_error("kdumpctl", r.error());
   if (!r->message.empty()) (r->code == kExitOk ? std::cout : std::cerr) << r->message << "\n";
   return r->code;
 }

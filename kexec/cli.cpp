@@ -89,7 +89,7 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
       case Opt::status: status = true; break;
       case Opt::type:
         if (o.value != "bzImage" && o.value != "bzImage64")
-          return make_error(Errc::unsupported, "--type=" + o.value + ": only bzImage kernels are supported");
+          return make_error(Errc::usage, "--type=" + o.value + ": only bzImage kernels are supported");
         k.type = o.value;
         break;
       case Opt::initrd: k.initrd = o.value; break;
@@ -103,7 +103,7 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
       case Opt::mem_bound: break;  // accepted: placement stays within RAM / the crash range anyway
       case Opt::elf64_headers: break;  // what we always build
       case Opt::test_spoil_digest: k.test_spoil_digest = true; break;
-      case Opt::later: return make_error(Errc::unsupported, "not supported yet: " + o.spelled);
+      case Opt::later: return make_error(Errc::usage, "not supported yet: " + o.spelled);
     }
   }
   if (help) { k.action = KexecAction::help; return k; }

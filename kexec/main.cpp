@@ -1,6 +1,7 @@
 // main.cpp: kexec's entry point. Parses, runs one action, prints one line on error.
 #include <cstdio>
 
+#include "io/exit_status.h"
 #include "kexec/capabilities.h"
 #include "kexec/commands.h"
 #include "kk_config.h"
@@ -9,11 +10,7 @@ int main(int argc, char** argv) {
   using namespace kk;
   std::vector<std::string> args(argv + 1, argv + argc);
   Result<KexecOptions> opt = parse_kexec_cli(args);
-  if (!opt) {
-    const Error& e = opt.error();
-    std::fprintf(stderr, "kexec: %s%s\n", e.msg.c_str(), e.code == Errc::usage ? " (see kexec --help)" : "");
-    return 2;
-  }
+  if (!opt) return report_error("kexec", opt.error());
   if (opt->action == KexecAction::help) {
     std::fputs(kexec_usage().c_str(), stdout);
     return 0;
@@ -25,11 +22,8 @@ int main(int argc, char** argv) {
   const SysPaths paths;
   if (needs_cap_sys_boot(opt->action)) {
     Result<bool> may = may_boot(paths);
-    if (!may) {
-      std::fprintf(stderr, "kexec: cannot tell whether this process holds CAP_SYS_BOOT: %s\n",
-                   may.error().msg.c_str());
-      return 1;
-    }
+    if (!may)
+      return report_error("kexec", std::move(may).error().context("cannot tell whether this process holds CAP_SYS_BOOT"));
     if (!*may) {
       std::fprintf(stderr, "kexec: this process lacks CAP_SYS_BOOT, which loading, unloading and "
                            "executing kernels need (run it as root, outside a container that drops it)\n");
@@ -37,9 +31,6 @@ int main(int argc, char** argv) {
     }
   }
   Result<int> rc = run_kexec(*opt, paths);
-  if (!rc) {
-    std::fprintf(stderr, "kexec: %s\n", rc.error().msg.c_str());
-    return rc.error().code == Errc::usage || rc.error().code == Errc::unsupported ? 2 : 1;
-  }
+  if (!rc) return report_error("kexec", rc.error());
   return *rc;
 }

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk {
 

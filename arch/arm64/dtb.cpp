@@ -6,7 +6,7 @@ extern "C" {
 
 #include <cstring>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk::arm64 {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <optional>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk::arm64 {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 namespace kk::arm64 {
 

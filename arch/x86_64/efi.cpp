@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "io/lines.h"
 #include "io/number.h"
 
 namespace kk::x86_64 {
@@ -34,12 +35,6 @@ void append(std::vector<std::byte>& out, const T& v) {
   size_t at = out.size();
   out.resize(at + sizeof v);
   std::memcpy(out.data() + at, &v, sizeof v);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\0')) s.remove_suffix(1);
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  return s;
 }
 
 }  // namespace

@@ -2,10 +2,11 @@
 // the file go into every error, so a short note says where it is short.
 #pragma once
 
-#include <cstdio>
+#include <cstring>
 #include <span>
 #include <string>
 
+#include "io/hex.h"
 #include "io/result.h"
 #include "io/types.h"
 
@@ -45,9 +46,7 @@ class ByteCursor {
 
  private:
   Error truncated(size_t want) const {
-    char off[32];
-    std::snprintf(off, sizeof off, "0x%llx", static_cast<unsigned long long>(base_ + pos_));
-    return make_error(Errc::truncated, name_ + ": truncated at offset " + off + " (need " +
+    return make_error(Errc::truncated, name_ + ": truncated at offset " + hex(base_ + pos_) + " (need " +
                                            std::to_string(want) + " bytes, have " +
                                            std::to_string(remaining()) + ")");
   }
@@ -57,7 +56,5 @@ class ByteCursor {
   u64 base_;
   size_t pos_ = 0;
 };
-
-std::string hex(u64 v);  // "0x1f4"
 
 }  // namespace kk

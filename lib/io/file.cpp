@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "io/sink.h"
 
 namespace kk {
@@ -23,12 +23,6 @@ Fd& Fd::operator=(Fd&& o) noexcept {
 
 Fd::~Fd() {
   if (fd_ >= 0) ::close(fd_);
-}
-
-std::string hex(u64 v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
 }
 
 Result<InputFile> InputFile::open(const std::string& path) {
@@ -53,18 +47,11 @@ InputFile InputFile::adopt(Fd fd, std::string path, u64 size) {
 }
 
 Result<size_t> InputFile::read_some_at(u64 offset, std::span<std::byte> out) const {
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(path_ + ": read at " + hex(offset + done));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
+  Transfer t = transfer_all(out.size(), [&](size_t done) {
+    return ::pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+  });
+  if (t.err) return sys_error(path_ + ": read at " + hex(offset + t.done), t.err);
+  return t.done;
 }
 
 Result<void> InputFile::read_at(u64 offset, std::span<std::byte> out) const {
@@ -77,15 +64,11 @@ Result<void> InputFile::read_at(u64 offset, std::span<std::byte> out) const {
 }
 
 Result<void> write_all(int fd, std::span<const std::byte> data, const std::string& what) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(what);
-    }
-    done += static_cast<size_t>(n);
-  }
+  Transfer t = transfer_all(data.size(), [&](size_t done) {
+    return ::write(fd, data.data() + done, data.size() - done);
+  });
+  if (t.err) return sys_error(what, t.err);
+  if (t.done < data.size()) return make_error(Errc::no_space, what + ": No space left on device");
   return {};
 }
 
@@ -187,19 +170,13 @@ OutputFile::~OutputFile() {
 }
 
 Result<void> OutputFile::write_at(u64 offset, std::span<const std::byte> data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(fd_.get(), data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(final_path_ + ": write at " + hex(offset + done));
-    }
-    if (n == 0)  // the end of a block device: no room, never a busy loop
-      return make_error(Errc::no_space, final_path_ + ": write at " + hex(offset + done) +
-                                            ": No space left on device");
-    done += static_cast<size_t>(n);
-  }
+  Transfer t = transfer_all(data.size(), [&](size_t done) {
+    return ::pwrite(fd_.get(), data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+  });
+  if (t.err) return sys_error(final_path_ + ": write at " + hex(offset + t.done), t.err);
+  if (t.done < data.size())  // the end of a block device: no room, never a busy loop
+    return make_error(Errc::no_space, final_path_ + ": write at " + hex(offset + t.done) +
+                                          ": No space left on device");
   not_started_ += data.size();
   if (not_started_ >= kWritebackEvery) {
     // Start writing what there is to the disk now, while pages are still being compressed: the
@@ -217,17 +194,11 @@ Result<void> OutputFile::write_at(u64 offset, std::span<const std::byte> data) {
 }
 
 Result<void> OutputFile::read_back(u64 offset, std::span<std::byte> out) const {
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd_.get(), out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(final_path_ + ": read back at " + hex(offset + done));
-    }
-    if (n == 0) return make_error(Errc::truncated, final_path_ + ": read back past end");
-    done += static_cast<size_t>(n);
-  }
+  Transfer t = transfer_all(out.size(), [&](size_t done) {
+    return ::pread(fd_.get(), out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+  });
+  if (t.err) return sys_error(final_path_ + ": read back at " + hex(offset + t.done), t.err);
+  if (t.done < out.size()) return make_error(Errc::truncated, final_path_ + ": read back past end");
   return {};
 }
 

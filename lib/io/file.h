@@ -4,9 +4,12 @@
 // named as the output is written in place instead (it cannot be replaced by a file).
 #pragma once
 
+#include <cerrno>
 #include <optional>
 #include <span>
 #include <string>
+
+#include <sys/types.h>
 
 #include "io/result.h"
 #include "io/types.h"
@@ -33,6 +36,26 @@ class Fd {
  private:
   int fd_ = -1;
 };
+
+// A read or write may move fewer bytes than asked, or be interrupted by a signal: repeats
+// op(done) (it moves bytes [done, total) and returns what read(2)/write(2) return) until all
+// moved, a call returns 0 (end of file or device) or fails with anything but EINTR.
+struct Transfer {
+  size_t done = 0;
+  int err = 0;  // errno of the call that failed, 0 when none did
+};
+template <class Op>
+Transfer transfer_all(size_t total, Op op) {
+  Transfer t;
+  while (t.done < total) {
+    ssize_t n = op(t.done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) t.err = errno;
+    if (n <= 0) break;
+    t.done += static_cast<size_t>(n);
+  }
+  return t;
+}
 
 class InputFile {
  public:

@@ -1,10 +1,19 @@
 // lines.h: walks text line by line without copying, counting lines for error messages
 // ("iomem: line 12 is not ..."). A final line without '\n' counts; empty lines are returned too.
+// trim() takes the blanks off both ends of a line or of a sysfs value.
 #pragma once
 
 #include <string_view>
 
 namespace kk {
+
+// Blanks: spaces, tabs, line ends, and the NUL some sysfs and firmware files end with.
+inline std::string_view trim(std::string_view s) {
+  constexpr std::string_view kBlanks(" \t\r\n\0", 5);
+  size_t b = s.find_first_not_of(kBlanks);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(kBlanks) - b + 1);
+}
 
 class Lines {
  public:

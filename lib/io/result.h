@@ -19,6 +19,8 @@ enum class Errc {
   usage,        // bad command line
   exists,       // output already there
   no_space,     // ENOSPC / EDQUOT while writing
+  stopped,      // stopped on purpose: a signal (SIGTERM, SIGINT, SIGHUP) asked the program to stop
+  internal,     // the program broke a promise to itself (a bug): callers disagree on a size
 };
 
 struct Error {

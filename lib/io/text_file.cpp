@@ -15,17 +15,13 @@ Result<std::vector<std::byte>> read_binary_file(const std::string& path, size_t 
   std::vector<std::byte> out;
   std::byte buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return sys_error(path);
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes)
+    Transfer t = transfer_all(sizeof buf, [&](size_t done) { return ::read(fd.get(), buf + done, sizeof buf - done); });
+    if (t.err) return sys_error(path, t.err);
+    if (out.size() + t.done > max_bytes)
       return make_error(Errc::unsupported, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
-    out.insert(out.end(), buf, buf + n);
+    out.insert(out.end(), buf, buf + t.done);
+    if (t.done < sizeof buf) return out;  // the end of the file
   }
-  return out;
 }
 
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "io/result.h"
 #include "kernel/phys_reader.h"
 #include "dumpfilter/kernel_reader.h"

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "dumpfilter/dump_input.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 using namespace kk;
 

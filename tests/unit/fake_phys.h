@@ -6,7 +6,7 @@
 #include <cstring>
 #include <map>
 
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "kernel/phys_reader.h"
 
 namespace kk {

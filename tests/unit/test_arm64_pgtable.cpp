@@ -8,7 +8,7 @@
 #include "arch/arm64/pgtable.h"
 #include "dumpfilter/kernel_memory.h"
 #include "fake_phys.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 using namespace kk;
 using namespace kk::arm64;

@@ -9,8 +9,8 @@
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
-#include "io/byte_cursor.h"
 #include "io/file.h"
+#include "io/hex.h"
 #include "io/sink.h"
 #include "io/text_file.h"
 

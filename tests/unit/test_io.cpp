@@ -1,5 +1,6 @@
-// test_result.cpp: the lib/io basics every other module stands on: Result and Error context,
-// sys_error, endian-typed fields, the bounds-checked cursor and the publish-on-success OutputFile.
+// test_io.cpp: lib/io, the basics every other module stands on: Result and Error context,
+// sys_error and the exit statuses, endian-typed fields, bitmaps, trim, the bounds-checked cursor,
+// the EINTR-proof transfer loop and the publish-on-success OutputFile.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,8 +14,12 @@
 #include <vector>
 
 #include "temp_dir.h"
+#include "io/bitmap.h"
 #include "io/byte_cursor.h"
+#include "io/exit_status.h"
 #include "io/file.h"
+#include "io/hex.h"
+#include "io/lines.h"
 #include "io/result.h"
 #include "io/types.h"
 
@@ -263,14 +268,88 @@ TEST_CASE("ByteCursor truncation names the buffer and the file offset", "[byte_c
   REQUIRE(e.error().msg == "ELF header: truncated at offset 0x0 (need 1 bytes, have 0)");
 }
 
-TEST_CASE("hex formats with a 0x prefix, lower case", "[byte_cursor]") {
+TEST_CASE("hex formats with a 0x prefix, lower case", "[hex]") {
   REQUIRE(hex(0) == "0x0");
   REQUIRE(hex(0x1f4) == "0x1f4");
   REQUIRE(hex(0xffffffff80000000ull) == "0xffffffff80000000");
 }
 
+TEST_CASE("trim takes blanks, line ends and NULs off both ends only", "[lines]") {
+  REQUIRE(trim(std::string_view(" \t0x1f4 \r\n\0", 11)) == "0x1f4");
+  REQUIRE(trim("a b") == "a b");
+  REQUIRE(trim(" \n\t ").empty());
+  REQUIRE(trim("").empty());
+}
+
+TEST_CASE("bitmap bits are numbered from bit 0 of byte 0", "[bitmap]") {
+  std::vector<std::byte> bm(3);
+  set_bit(bm, 0);
+  set_bit(bm, 9);
+  set_bit(bm, 23);
+  REQUIRE(bm == bytes_of({0x01, 0x02, 0x80}));
+  REQUIRE(test_bit(bm, 9));
+  REQUIRE_FALSE(test_bit(bm, 8));
+  clear_bit(bm, 9);
+  REQUIRE_FALSE(test_bit(bm, 9));
+  std::vector<std::byte> ones(11, std::byte{0xff});
+  REQUIRE(popcount_bytes(ones) == 88);
+  REQUIRE(count_bits(ones, 3, 85) == 82);  // partial bytes at both ends, a whole word between
+  REQUIRE(count_bits(bm, 0, 24) == 2);
+  REQUIRE(count_bits(bm, 1, 23) == 0);
+}
+
+TEST_CASE("exit statuses: 2 for a command line the program does not take, 1 for the rest", "[exit_status]") {
+  REQUIRE(exit_status(Errc::usage) == 2);
+  for (Errc c : {Errc::io, Errc::truncated, Errc::corrupt, Errc::unsupported, Errc::missing, Errc::exists,
+                 Errc::no_space, Errc::stopped, Errc::internal})
+    REQUIRE(exit_status(c) == 1);
+}
+
+TEST_CASE("report_error prints one escaped line and the usage hint", "[exit_status]") {
+  TempDir dir;
+  std::string path = dir.file("stderr");
+  int saved = ::dup(2);
+  FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f);
+  ::dup2(::fileno(f), 2);
+  int usage = report_error("prog", make_error(Errc::usage, "no input"));
+  int stopped = report_error("prog", make_error(Errc::stopped, "line\none\x1b"));
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fclose(f);
+  REQUIRE(usage == 2);
+  REQUIRE(stopped == 1);
+  REQUIRE(read_text(path) == "prog: no input (see prog --help)\nprog: line\\x0aone\\x1b\n");
+}
+
 // ---------------------------------------------------------------------------------------------
-// InputFile
+// The transfer loop and InputFile
+
+TEST_CASE("transfer_all retries EINTR, stops at 0 and keeps the errno of a failure", "[file]") {
+  int calls = 0;
+  Transfer t = transfer_all(10, [&](size_t done) -> ssize_t {
+    ++calls;
+    if (calls == 1) {
+      errno = EINTR;
+      return -1;
+    }
+    return done < 8 ? 4 : 0;  // 4, 4, then the end
+  });
+  REQUIRE(t.done == 8);
+  REQUIRE(t.err == 0);
+  REQUIRE(calls == 4);
+  Transfer e = transfer_all(10, [&](size_t done) -> ssize_t {
+    if (done == 3) {
+      errno = EIO;
+      return -1;
+    }
+    return 3;
+  });
+  REQUIRE(e.done == 3);
+  REQUIRE(e.err == EIO);
+  REQUIRE(transfer_all(5, [](size_t done) -> ssize_t { return static_cast<ssize_t>(5 - done); }).done == 5);
+}
 
 TEST_CASE("InputFile reads at offsets and reports a short file as truncated", "[file]") {
   TempDir dir;

@@ -170,10 +170,10 @@ TEST_CASE("kexec cli: errors", "[kexec_cli]") {
   }
   SECTION("kexec-tools options we do not offer yet") {
     Error ri = parse_err({"--reuseinitrd", "-l", "k"});
-    REQUIRE(ri.code == Errc::unsupported);
+    REQUIRE(ri.code == Errc::usage);  // exit status 2
     REQUIRE(ri.msg == "not supported yet: --reuseinitrd");
     Error hp = parse_err({"-p", "--hotplug", "k"});
-    REQUIRE(hp.code == Errc::unsupported);
+    REQUIRE(hp.code == Errc::usage);
     REQUIRE(hp.msg == "not supported yet: --hotplug");
     REQUIRE(parse_err({"--load-preserve-context", "k"}).msg == "not supported yet: --load-preserve-context");
   }
@@ -183,9 +183,9 @@ TEST_CASE("kexec cli: errors", "[kexec_cli]") {
   }
   SECTION("--type other than bzImage") {
     Error e = parse_err({"--type=elf", "-l", "k"});
-    REQUIRE(e.code == Errc::unsupported);
+    REQUIRE(e.code == Errc::usage);
     REQUIRE(e.msg == "--type=elf: only bzImage kernels are supported");
-    REQUIRE(parse_err({"-t", "multiboot-x86", "k"}).code == Errc::unsupported);
+    REQUIRE(parse_err({"-t", "multiboot-x86", "k"}).code == Errc::usage);
   }
   SECTION("-e with -p") {
     Error e = parse_err({"-p", "-e", "k"});

@@ -13,7 +13,7 @@ extern "C" {
 
 #include "arch/arm64/dtb.h"
 #include "arch/arm64/image.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "kexec/plan_arm64.h"
 #include "kexec/purgatory_image.h"
 #include "purgatory_abi.h"

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "dumpfilter/mem_map.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 
 using namespace kk;
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "arch/x86_64/pgtable.h"
-#include "io/byte_cursor.h"
+#include "io/hex.h"
 #include "fake_phys.h"
 
 using namespace kk;
