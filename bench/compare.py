@@ -81,6 +81,7 @@ def main():
     ap.add_argument("--dumpfilter", default=os.path.join(ROOT, "build/dumpfilter/dumpfilter"))
     ap.add_argument("--out", help="directory for the outputs (default: a temporary one)")
     ap.add_argument("--mdf-threads", action="store_true", help="also makedumpfile --num-threads")
+    ap.add_argument("--baseline", help="another dumpfilter binary (e.g. an older commit's) run alongside at one thread")
     args = ap.parse_args()
 
     vmcore = args.vmcore
@@ -119,6 +120,9 @@ def main():
                 if args.mdf_threads:
                     configs.append((f"makedumpfile {tm} --num-threads {args.threads}",
                                     ["makedumpfile", tm, "-d", level, "--num-threads", str(args.threads), vmcore], True))
+            if args.baseline:  # outside the identity check: its output may differ
+                configs.append((f"baseline {mode} 1 thread",
+                                [args.baseline, mode, "-d", level, "--num-threads", "1", vmcore], None))
             configs.append((f"dumpfilter {mode} 1 thread",
                             [args.dumpfilter, mode, "-d", level, "--num-threads", "1", vmcore], False))
             if args.threads > 1:
@@ -128,7 +132,7 @@ def main():
             for rep in range(args.reps):
                 for i, (name, cmd, mdf) in enumerate(configs):  # alternate tools run after run
                     path = os.path.join(out, "dump")
-                    keep = os.path.join(out, f"kept{i}") if (not mdf and rep == args.reps - 1) else None
+                    keep = os.path.join(out, f"kept{i}") if (mdf is False and rep == args.reps - 1) else None
                     r = run_timed(cmd + [path], path, keep, vmcore)
                     if name not in best or r[0] < best[name][0]:
                         best[name] = r
@@ -136,7 +140,7 @@ def main():
                 key = " ".join(cmd)
                 if mdf and (key not in mdf_best or best[name][0] < mdf_best[key][0]):
                     mdf_best[key] = best[name]
-            ours = [(i, n) for i, (n, _c, mdf) in enumerate(configs) if not mdf]
+            ours = [(i, n) for i, (n, _c, mdf) in enumerate(configs) if mdf is False]
             kept = [os.path.join(out, f"kept{i}") for i, _n in ours]
             same = all(subprocess.run(["cmp", "-s", "--ignore-initial=4096", kept[0], k]).returncode == 0
                        and os.path.getsize(k) == os.path.getsize(kept[0]) for k in kept[1:])
