@@ -148,7 +148,8 @@ kk_newer_apt() {
     KK_APT_OPTS=(-o "Dir::Etc::sourcelist=$a/sources.list" -o Dir::Etc::sourceparts=-
         -o "Dir::State::Lists=$a/lists" -o "Dir::Cache=$a/cache" -o Dir::State::status=/dev/null
         -o "APT::Architecture=$KK_DEB_ARCH" -o "APT::Architectures::=$KK_DEB_ARCH")
-    if [[ -z $(find "$a/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null) ]]; then
+    # Offline (meson's tests): no update; kk_apt_download then names what the cache lacks.
+    if [[ ${KK_OFFLINE:-0} != 1 && -z $(find "$a/lists" -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null) ]]; then
         (flock 9; apt-get "${KK_APT_OPTS[@]}" update -qq >&2) 9>"$a/.lock" ||
             kk_die "apt-get update of trixie/sid (in $a) failed"
     fi
