@@ -87,9 +87,8 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       // makedumpfile accepts a comma list for retries with -L; one level is all we take now.
       if (value.find(',') != std::string_view::npos)
         return make_error(Errc::usage, "not supported yet: -d with a list of levels");
-      Result<int> v = parse_int("-d", value, 0, kDlMax);
-      if (!v) return std::move(v).error();
-      c.dump.dump_level = *v;
+      KK_TRY_ASSIGN(int v, parse_int("-d", value, 0, kDlMax));
+      c.dump.dump_level = v;
       break;
     }
     case Opt::force: c.dump.force = true; break;
@@ -113,9 +112,8 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       c.dump.filter_config = std::string(value);
       break;
     case Opt::message_level: {
-      Result<int> v = parse_int("--message-level", value, 0, 31);
-      if (!v) return std::move(v).error();
-      c.message_level = *v;
+      KK_TRY_ASSIGN(int v, parse_int("--message-level", value, 0, 31));
+      c.message_level = v;
       c.message_level_given = true;
       break;
     }
@@ -123,17 +121,15 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
     case Opt::split: c.split = true; break;
     case Opt::flatten: c.dump.flatten = true; break;
     case Opt::threads: {
-      Result<int> v = parse_int("--num-threads", value, 0, kMaxThreads);
-      if (!v) return std::move(v).error();
-      c.dump.threads = *v;
+      KK_TRY_ASSIGN(int v, parse_int("--num-threads", value, 0, kMaxThreads));
+      c.dump.threads = v;
       c.threads_given = true;
       break;
     }
     case Opt::cyclic_buffer: {
       // makedumpfile's unit: KiB of bitmap per cycle. Ours: what pass 1 may keep for pass 2.
-      Result<int> v = parse_int("--cyclic-buffer", value, 1, 1 << 30);
-      if (!v) return std::move(v).error();
-      c.dump.memory_budget = u64(*v) << 10;
+      KK_TRY_ASSIGN(int v, parse_int("--cyclic-buffer", value, 1, 1 << 30));
+      c.dump.memory_budget = u64(v) << 10;
       break;
     }
     case Opt::work_dir:
@@ -172,10 +168,9 @@ Result<CliOptions> file_command(CliOptions c) {
 Result<CliOptions> parse_cli(const std::vector<std::string>& args) {
   CliOptions c;
   int codecs = 0;
-  Result<ParsedArgs> parsed = parse_args(kOptions, args);
-  if (!parsed) return std::move(parsed).error();
-  for (const ParsedOption& o : parsed->options) KK_TRY(apply(c, o, &codecs));
-  c.positional = std::move(parsed->positional);
+  KK_TRY_ASSIGN(ParsedArgs parsed, parse_args(kOptions, args));
+  for (const ParsedOption& o : parsed.options) KK_TRY(apply(c, o, &codecs));
+  c.positional = std::move(parsed.positional);
   if (c.command == Command::help || c.command == Command::version) return c;
   if (codecs > 1) return make_error(Errc::usage, "choose one of -c, -l, -z, -p");
   if (c.command == Command::rearrange || c.command == Command::reassemble || c.command == Command::verify)

@@ -32,10 +32,9 @@ Result<void> DigestedFileSink::write_at(u64 offset, std::span<const std::byte> d
 
 Result<void> DigestedFileSink::publish() {
   if (file_.file().in_place()) return finish();
-  Result<Manifest> m = manifest();
-  if (!m) return std::move(m).error();
+  KK_TRY_ASSIGN(Manifest m, manifest());
   KK_TRY(finish());
-  Result<void> w = write_manifest(name(), *m);
+  Result<void> w = write_manifest(name(), m);
   if (w) return {};
   Error e = std::move(w).error();
   e.msg += " (the dump itself is complete: " + name() + ")";
@@ -51,9 +50,8 @@ Result<Manifest> DigestedFileSink::manifest() {
   auto read = [&f](u64 off, std::span<std::byte> out) { return f.read_back(off, out); };
   auto read_back = [&](u64 from, u64 to) -> Result<void> {
     if (from >= to) return {};
-    Result<std::string> hex = digest_of_range(read, DigestAlgo::xxh3_128, from, to - from);
-    if (!hex) return std::move(hex).error();
-    m.ranges.push_back({from, to - from, std::move(*hex), DigestAlgo::xxh3_128});
+    KK_TRY_ASSIGN(std::string hex, digest_of_range(read, DigestAlgo::xxh3_128, from, to - from));
+    m.ranges.push_back({from, to - from, std::move(hex), DigestAlgo::xxh3_128});
     return {};
   };
   if (run_.end() > m.size || run_.start() == run_.end()) {

@@ -161,9 +161,8 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& vi, CallerColumn caller) {
       {&counter, "atomic_long_t.counter"},
   };
   for (const Want& w : offsets) {
-    Result<u64> v = vi.need_offset(w.key);
-    if (!v) return std::move(v).error();
-    *w.to = *v;
+    KK_TRY_ASSIGN(u64 v, vi.need_offset(w.key));
+    *w.to = v;
   }
   Result<u64> desc_size = vi.need_size("prb_desc");
   if (!desc_size) return std::move(desc_size).error();
@@ -202,10 +201,9 @@ struct PrbRing {
 Result<PrbRing> read_prb(u64 prb_sym, const PrbLayout& l, const KernelReader& mem) {
   // SYMBOL(prb) is the pointer variable: it points at printk_rb_static until log_buf_len= or
   // the CPU count makes setup_log_buf() switch to a bigger, memblock-allocated ring.
-  Result<u64> prb = mem.read_u64(prb_sym);
-  if (!prb) return std::move(prb).error();
-  u64 dr = *prb + l.desc_ring;
-  u64 tr = *prb + l.text_data_ring;
+  KK_TRY_ASSIGN(u64 prb, mem.read_u64(prb_sym));
+  u64 dr = prb + l.desc_ring;
+  u64 tr = prb + l.text_data_ring;
   u64 count_bits = 0, size_bits = 0;
   PrbRing r;
   struct Field {
@@ -221,13 +219,11 @@ Result<PrbRing> read_prb(u64 prb_sym, const PrbLayout& l, const KernelReader& me
   };
   for (const Field& f : fields) {
     if (f.is_u32) {
-      Result<u32> v = mem.read_u32(f.addr);
-      if (!v) return std::move(v).error();
-      *f.to = *v;
+      KK_TRY_ASSIGN(u32 v, mem.read_u32(f.addr));
+      *f.to = v;
     } else {
-      Result<u64> v = mem.read_u64(f.addr);
-      if (!v) return std::move(v).error();
-      *f.to = *v;
+      KK_TRY_ASSIGN(u64 v, mem.read_u64(f.addr));
+      *f.to = v;
     }
   }
   if (count_bits > kMaxCountBits)
@@ -302,9 +298,8 @@ Result<std::vector<Hit>> records_in_order(const PrbLayout& l, const PrbRing& r,
   ArrayWindow descs(mem, r.descs, l.desc_size, r.count, "desc_ring.descs");
   std::vector<Hit> hits;
   for (u64 i = 0; i < r.count; ++i) {
-    Result<const std::byte*> d = descs.at(i);
-    if (!d) return std::move(d).error();
-    u64 sv = load_le<u64>(*d + l.state_var);
+    KK_TRY_ASSIGN(const std::byte* d, descs.at(i));
+    u64 sv = load_le<u64>(d + l.state_var);
     u64 id = sv & kDescIdMask;
     u64 state = sv >> kDescFlagsShift;
     if ((id & (r.count - 1)) != i) continue;  // the walk never looks for this id here
@@ -369,8 +364,7 @@ Result<std::string> dump_lockless(const Vmcoreinfo& vi, u64 prb_sym, const Kerne
 
 Result<std::vector<std::byte>> read_buffer(const KernelReader& mem, u64 addr, u64 len) {
   std::vector<std::byte> buf(len);
-  Result<void> r = mem.read_virt(addr, buf);
-  if (!r) return std::move(r).error();
+  KK_TRY(mem.read_virt(addr, buf));
   return buf;
 }
 
@@ -412,9 +406,8 @@ Result<LogLayout> log_layout(const Vmcoreinfo& vi, CallerColumn caller) {
   if (!size) return std::move(size).error();
   l.size = *size;
   for (const Want& w : offsets) {
-    Result<u64> v = vi.need_offset(w.key);
-    if (!v) return std::move(v).error();
-    *w.to = *v;
+    KK_TRY_ASSIGN(u64 v, vi.need_offset(w.key));
+    *w.to = v;
   }
   KK_TRY(check_struct_size(l.size, s.c_str()));
   KK_TRY(check_field(l.len, 2, l.size, "OFFSET(.len)", s.c_str()));
@@ -466,11 +459,10 @@ Result<std::string> walk_log_buf(const std::vector<std::byte>& buf, const LogLay
 
 Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const KernelReader& mem,
                                  CallerColumn caller) {
-  Result<u64> len_sym = vi.need_symbol("log_buf_len");
-  if (!len_sym) return std::move(len_sym).error();
+  KK_TRY_ASSIGN(u64 len_sym, vi.need_symbol("log_buf_len"));
   Result<u64> buf_addr = mem.read_u64(buf_sym);  // log_buf is a pointer: static or memblock
   if (!buf_addr) return std::move(buf_addr).error().context("log_buf");
-  Result<u32> buf_len = mem.read_u32(*len_sym);
+  Result<u32> buf_len = mem.read_u32(len_sym);
   if (!buf_len) return std::move(buf_len).error().context("log_buf_len");
   if (*buf_len == 0 || *buf_len > kMaxRingBytes)
     return make_error(Errc::corrupt, "log_buf_len = " + std::to_string(*buf_len) +
@@ -479,22 +471,19 @@ Result<std::string> dump_log_buf(const Vmcoreinfo& vi, u64 buf_sym, const Kernel
     return dump_plain_log_buf(*buf_addr, *buf_len, *log_end, mem);
 
   // Linux 3.5 to 5.9: variable-length records.
-  Result<u64> first_sym = vi.need_symbol("log_first_idx");
-  if (!first_sym) return std::move(first_sym).error();
-  Result<u64> next_sym = vi.need_symbol("log_next_idx");
-  if (!next_sym) return std::move(next_sym).error();
-  Result<LogLayout> layout = log_layout(vi, caller);
-  if (!layout) return std::move(layout).error();
-  if (*buf_len < layout->size)
+  KK_TRY_ASSIGN(u64 first_sym, vi.need_symbol("log_first_idx"));
+  KK_TRY_ASSIGN(u64 next_sym, vi.need_symbol("log_next_idx"));
+  KK_TRY_ASSIGN(LogLayout layout, log_layout(vi, caller));
+  if (*buf_len < layout.size)
     return make_error(Errc::corrupt, "log_buf_len = " + std::to_string(*buf_len) +
                                          " cannot hold one record header");
-  Result<u32> first = mem.read_u32(*first_sym);
+  Result<u32> first = mem.read_u32(first_sym);
   if (!first) return std::move(first).error().context("log_first_idx");
-  Result<u32> next = mem.read_u32(*next_sym);
+  Result<u32> next = mem.read_u32(next_sym);
   if (!next) return std::move(next).error().context("log_next_idx");
   Result<std::vector<std::byte>> buf = read_buffer(mem, *buf_addr, *buf_len);
   if (!buf) return std::move(buf).error().context("log_buf");
-  return walk_log_buf(*buf, *layout, *buf_addr, *first, *next);
+  return walk_log_buf(*buf, layout, *buf_addr, *first, *next);
 }
 
 }  // namespace

@@ -7,17 +7,15 @@
 namespace kk {
 
 Result<u64> run_dump_dmesg(const std::string& input, const std::string& output, bool force) {
-  Result<std::unique_ptr<DumpInput>> in = open_dump_input(input);
-  if (!in) return std::move(in).error();
-  Result<KernelMemory> km = open_kernel_memory(**in);
+  KK_TRY_ASSIGN(std::unique_ptr<DumpInput> in, open_dump_input(input));
+  Result<KernelMemory> km = open_kernel_memory(*in);
   if (!km) return std::move(km).error().context(input);
-  const Vmcoreinfo& vi = (*in)->vmcoreinfo();
+  const Vmcoreinfo& vi = in->vmcoreinfo();
   Result<std::string> log = extract_dmesg(vi, *km->reader, makedumpfile_caller_column(vi));
   if (!log) return std::move(log).error().context(input);
-  Result<OutputFile> out = OutputFile::create(output, force);
-  if (!out) return std::move(out).error();
-  KK_TRY(out->write_at(0, as_bytes_of(*log)));
-  KK_TRY(out->publish());
+  KK_TRY_ASSIGN(OutputFile out, OutputFile::create(output, force));
+  KK_TRY(out.write_at(0, as_bytes_of(*log)));
+  KK_TRY(out.publish());
   return static_cast<u64>(log->size());
 }
 

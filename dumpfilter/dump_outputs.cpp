@@ -64,9 +64,8 @@ Result<OutputFile> create_dump_file(const std::string& path, bool force) {
 Result<Outputs> open_outputs(const DumpOptions& opt) {
   Outputs o;
   for (const std::string& path : opt.split_outputs) {
-    Result<OutputFile> out = create_dump_file(path, opt.force);
-    if (!out) return std::move(out).error();
-    o.split.push_back(std::make_unique<DigestedFileSink>(std::move(*out)));
+    KK_TRY_ASSIGN(OutputFile out, create_dump_file(path, opt.force));
+    o.split.push_back(std::make_unique<DigestedFileSink>(std::move(out)));
   }
   if (!o.split.empty() || opt.dry_run) {
     o.sink = std::make_unique<NullSink>();
@@ -76,9 +75,8 @@ Result<Outputs> open_outputs(const DumpOptions& opt) {
       return make_error(Errc::usage, "-F writes a binary stream to standard output: redirect it");
     o.sink = std::make_unique<FlattenedSink>(STDOUT_FILENO, "standard output");
   } else {
-    Result<OutputFile> out = create_dump_file(opt.output, opt.force);
-    if (!out) return std::move(out).error();
-    o.sink = std::make_unique<DigestedFileSink>(std::move(*out));
+    KK_TRY_ASSIGN(OutputFile out, create_dump_file(opt.output, opt.force));
+    o.sink = std::make_unique<DigestedFileSink>(std::move(out));
   }
   return o;
 }

@@ -247,28 +247,25 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     Result<std::unique_ptr<Codec>> c = make_codec(opt.codec);  // unavailable codec: fail first
     if (!c) return std::move(c).error();
   }
-  Result<std::unique_ptr<DumpInput>> in = open_dump_input(opt.input);
-  if (!in) return std::move(in).error();
-  const DumpInput& input = **in;
+  KK_TRY_ASSIGN(std::unique_ptr<DumpInput> in, open_dump_input(opt.input));
+  const DumpInput& input = *in;
   st.release = input.vmcoreinfo().osrelease();
   st.page_size = input.page_size();
   st.max_pfn = input.max_pfn();
   st.input_incomplete = input.incomplete();
 
-  Result<Analysis> a = analyse(input, opt.dump_level, &st.note);
-  if (!a) return std::move(a).error();
+  KK_TRY_ASSIGN(Analysis a, analyse(input, opt.dump_level, &st.note));
   // A kernel newer than the page rules were checked on: said once, before any page is chosen.
-  if (!a->warning.empty()) std::fprintf(stderr, "dumpfilter: warning: %s\n", a->warning.c_str());
-  st.classified = a->classifier != nullptr;
+  if (!a.warning.empty()) std::fprintf(stderr, "dumpfilter: warning: %s\n", a.warning.c_str());
+  st.classified = a.classifier != nullptr;
   // --config: every erase rule resolved before any file is created (erase_plan.h); the plan
   // edits each kept page in pass 1's zero scan and in the pipeline.
   std::optional<ErasePlan> erase;
   DumpOptions run_opt = opt;
   if (!opt.filter_config.empty()) {
-    if (!a->kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
-    Result<ErasePlan> plan = plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a->kmem);
-    if (!plan) return std::move(plan).error();
-    erase = std::move(*plan);
+    if (!a.kmem) return make_error(Errc::unsupported, opt.input + ": --config: " + st.note);
+    KK_TRY_ASSIGN(ErasePlan plan, plan_erase_for_dump(opt.filter_config, opt.vmlinux, input, *a.kmem));
+    erase = std::move(plan);
     st.erase_pieces = erase->pieces().size();
     run_opt.edit = [&erase](u64 pfn, std::span<std::byte> page) { erase->apply(pfn, page); };
   }
@@ -276,15 +273,13 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   std::optional<ReportFiles> report;
   if (!opt.report.empty()) {
     KK_TRY(make_private_dirs(dir_of(opt.report)));
-    Result<ReportFiles> rf = create_report_files(opt.report, opt.force);
-    if (!rf) return std::move(rf).error();
-    report = std::move(*rf);
+    KK_TRY_ASSIGN(ReportFiles rf, create_report_files(opt.report, opt.force));
+    report = std::move(rf);
   }
-  Result<Outputs> outs = open_outputs(opt);
-  if (!outs) return std::move(outs).error();
-  Writing w = make_writer(opt, input, *a, erase, *outs);
+  KK_TRY_ASSIGN(Outputs outs, open_outputs(opt));
+  Writing w = make_writer(opt, input, a, erase, outs);
 
-  Dumper d(input, run_opt, *a, *w.writer, progress, st);
+  Dumper d(input, run_opt, a, *w.writer, progress, st);
   auto write_dump = [&]() -> Result<void> {
     KK_TRY(w.writer->write_headers());
     KK_TRY(d.select_all());
@@ -309,17 +304,17 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   };
   if (Result<void> r = guarded(); !r) {
     // Bad input: the error alone; the partial file is removed with its OutputFile.
-    if (outs->nothing_written() || (!w.output_failed() && !stop_signal() && !out_of_memory))
+    if (outs.nothing_written() || (!w.output_failed() && !stop_signal() && !out_of_memory))
       return std::move(r).error();
-    return keep_partial_dump(std::move(r).error(), *w.writer, *outs);
+    return keep_partial_dump(std::move(r).error(), *w.writer, outs);
   }
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = w.writer->bytes_end();
-  KK_TRY(publish_dump(*w.writer, *outs));
+  KK_TRY(publish_dump(*w.writer, outs));
   if (report) {
     std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
     if (opt.flatten) format = "flattened " + format;
-    if (!outs->split.empty()) format += ", split in " + std::to_string(outs->split.size()) + " files";
+    if (!outs.split.empty()) format += ", split in " + std::to_string(outs.split.size()) + " files";
     KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
                                            opt.dump_level, format},
                         *report));

@@ -81,18 +81,16 @@ class Planner {
     if (!d || (d->kind != TypeKind::structure && d->kind != TypeKind::union_type)) return d;
     if (!d->declaration || d->name.empty()) return d;
     // Only declared in this compile unit: the full type lives in another one.
-    Result<std::optional<TypeId>> full = t_.types.structure(d->name);
-    if (!full) return std::move(full).error();
-    if (!*full) return d;
-    return t_.types.describe(**full);
+    KK_TRY_ASSIGN(std::optional<TypeId> full, t_.types.structure(d->name));
+    if (!full) return d;
+    return t_.types.describe(*full);
   }
 
   Result<std::optional<Member>> member(TypeId agg, const TypeDesc& d, std::string_view name) const {
     if (!d.declaration) return t_.types.member(agg, name);
-    Result<std::optional<TypeId>> full = t_.types.structure(d.name);
-    if (!full) return std::move(full).error();
-    if (!*full) return std::optional<Member>();
-    return t_.types.member(**full, name);
+    KK_TRY_ASSIGN(std::optional<TypeId> full, t_.types.structure(d.name));
+    if (!full) return std::optional<Member>();
+    return t_.types.member(*full, name);
   }
 
   Result<u64> read_pointer(int line, u64 vaddr) const {
@@ -125,10 +123,9 @@ class Planner {
         Result<TypeDesc> e = describe(d->target);
         if (!e) return err(line, std::move(e).error());
         if (e->size == 0) return err(line, what + " points at something of unknown size and cannot be indexed");
-        Result<u64> p = read_pointer(line, lv.addr);
-        if (!p) return std::move(p).error();
-        if (*p == 0) return std::optional<LValue>();
-        lv = LValue{*p + i * e->size, d->target};
+        KK_TRY_ASSIGN(u64 p, read_pointer(line, lv.addr));
+        if (p == 0) return std::optional<LValue>();
+        lv = LValue{p + i * e->size, d->target};
       } else {
         return err(line, what + " is " + kind_name(d->kind) + ", not an array");
       }
@@ -148,11 +145,10 @@ class Planner {
       if (!d) return err(line, std::move(d).error());
       TypeId agg = lv.type;
       if (d->kind == TypeKind::pointer) {
-        Result<u64> p = read_pointer(line, lv.addr);
-        if (!p) return std::move(p).error();
-        if (*p == 0) return std::optional<LValue>();
+        KK_TRY_ASSIGN(u64 p, read_pointer(line, lv.addr));
+        if (p == 0) return std::optional<LValue>();
         agg = d->target;
-        lv = LValue{*p, d->target};
+        lv = LValue{p, d->target};
         d = describe(d->target);
         if (!d) return err(line, std::move(d).error());
       }
@@ -174,9 +170,8 @@ class Planner {
   Result<std::optional<LValue>> eval(int line, const SymbolExpr& e, const std::string* var, LValue bound) const {
     LValue root = bound;
     if (!var || e.parts[0].name != *var) {
-      Result<LValue> g = global(line, e.parts[0].name);
-      if (!g) return std::move(g).error();
-      root = *g;
+      KK_TRY_ASSIGN(LValue g, global(line, e.parts[0].name));
+      root = g;
     }
     return walk(line, e, root);
   }
@@ -197,15 +192,14 @@ class Planner {
   }
 
   Result<u64> size_value(const EraseCommand& e, const std::string* var, LValue bound) const {
-    Result<std::optional<LValue>> lv = eval(e.line, e.size_expr, var, bound);
-    if (!lv) return std::move(lv).error();
-    if (!*lv) return u64{0};
-    Result<TypeDesc> d = describe((*lv)->type);
+    KK_TRY_ASSIGN(std::optional<LValue> lv, eval(e.line, e.size_expr, var, bound));
+    if (!lv) return u64{0};
+    Result<TypeDesc> d = describe(lv->type);
     if (!d) return err(e.line, std::move(d).error());
     if ((d->kind != TypeKind::base && d->kind != TypeKind::enumeration) || d->size == 0 || d->size > 8)
       return err(e.line, "size '" + e.size_expr.text + "' is " + kind_name(d->kind) + ", not an integer");
     std::byte raw[8] = {};
-    Result<void> r = t_.memory.read_virt((*lv)->addr, std::span(raw, d->size));
+    Result<void> r = t_.memory.read_virt(lv->addr, std::span(raw, d->size));
     if (!r) return err(e.line, std::move(r).error());
     return load_le<u64>(raw);
   }
@@ -242,24 +236,21 @@ class Planner {
       if (e.size == EraseSize::bytes) {
         size = e.bytes;
       } else if (e.size == EraseSize::symbol) {
-        Result<u64> v = size_value(e, var, bound);
-        if (!v) return std::move(v).error();
-        size = *v;
+        KK_TRY_ASSIGN(u64 v, size_value(e, var, bound));
+        size = v;
       }
       if (pointer) {  // the data pointed at, not the pointer
-        Result<u64> p = read_pointer(e.line, lv.addr);
-        if (!p) return std::move(p).error();
-        if (*p == 0) return {};
-        start = *p;
+        KK_TRY_ASSIGN(u64 p, read_pointer(e.line, lv.addr));
+        if (p == 0) return {};
+        start = p;
         if (e.size == EraseSize::natural) {
           Result<TypeDesc> pt = describe(d->target);
           if (!pt) return err(e.line, std::move(pt).error());
           if (pt->kind == TypeKind::void_type || pt->kind == TypeKind::function)
             return err(e.line, "'" + e.target.text + "' points at " + kind_name(pt->kind) + ": give a size or nullify");
           if (pt->kind == TypeKind::base && pt->size == 1) {
-            Result<u64> n = string_length(e.line, start);
-            if (!n) return std::move(n).error();
-            size = *n;
+            KK_TRY_ASSIGN(u64 n, string_length(e.line, start));
+            size = n;
           } else {
             size = pt->size;
           }
@@ -302,9 +293,8 @@ class Planner {
       for (u64 i = 0; i < d->count; ++i) {
         LValue el{lv.addr + i * e->size, d->target};
         if (e->kind == TypeKind::pointer) {  // arrays of pointers: NULL slots are skipped
-          Result<u64> p = read_pointer(line, el.addr);
-          if (!p) return std::move(p).error();
-          if (*p == 0) continue;
+          KK_TRY_ASSIGN(u64 p, read_pointer(line, el.addr));
+          if (p == 0) continue;
         }
         KK_TRY(run_body(c, el, first, n++));
       }
@@ -316,9 +306,8 @@ class Planner {
     TypeId st = lv.type;
     u64 node = lv.addr;
     if (d->kind == TypeKind::pointer) {
-      Result<u64> p = read_pointer(line, lv.addr);
-      if (!p) return std::move(p).error();
-      node = *p;
+      KK_TRY_ASSIGN(u64 p, read_pointer(line, lv.addr));
+      node = p;
       st = d->target;
       d = describe(st);
       if (!d) return err(line, std::move(d).error());
@@ -336,9 +325,8 @@ class Planner {
     u64 first_node = node;
     for (u64 n = 0; node != 0; ++n) {
       KK_TRY(run_body(c, LValue{node, st}, first, n));
-      Result<u64> next = read_pointer(line, node + (*m)->offset);
-      if (!next) return std::move(next).error();
-      node = *next == first_node ? 0 : *next;
+      KK_TRY_ASSIGN(u64 next, read_pointer(line, node + (*m)->offset));
+      node = next == first_node ? 0 : next;
     }
     return {};
   }
@@ -435,25 +423,23 @@ Result<ErasePlan> plan_erase(const FilterConfig& cfg, const EraseTarget& target)
 
 Result<ErasePlan> plan_erase_for_dump(const std::string& config_path, const std::string& vmlinux_path,
                                       const DumpInput& in, const KernelReader& memory) {
-  Result<FilterConfig> cfg = read_filter_config(config_path);
-  if (!cfg) return std::move(cfg).error();
-  Result<std::unique_ptr<debuginfo::DwarfIndex>> dw = debuginfo::DwarfIndex::open(vmlinux_path);
-  if (!dw) return std::move(dw).error();
-  std::vector<std::string> vars = cfg->symbols();
+  KK_TRY_ASSIGN(FilterConfig cfg, read_filter_config(config_path));
+  KK_TRY_ASSIGN(std::unique_ptr<debuginfo::DwarfIndex> dw, debuginfo::DwarfIndex::open(vmlinux_path));
+  std::vector<std::string> vars = cfg.symbols();
   vars.push_back("init_uts_ns");
-  KK_TRY((*dw)->prepare(vars, cfg->struct_names()));
+  KK_TRY(dw->prepare(vars, cfg.struct_names()));
   const Vmcoreinfo& vi = in.vmcoreinfo();
   u64 offset = vi.kernel_offset().value_or(0);
   // A vmlinux of another build would put every erase in the wrong place: refuse it.
   std::optional<u64> uts = vi.symbol("init_uts_ns");
-  Result<std::optional<debuginfo::Variable>> v = (*dw)->variable("init_uts_ns");
+  Result<std::optional<debuginfo::Variable>> v = dw->variable("init_uts_ns");
   if (!v) return std::move(v).error().context(vmlinux_path);
   if (!uts || !*v) return make_error(Errc::missing, vmlinux_path + ": cannot check it against the dump (no init_uts_ns)");
   if ((*v)->address + offset != *uts)
     return make_error(Errc::corrupt, vmlinux_path + ": not the dump's kernel (init_uts_ns at " +
                                          hex((*v)->address + offset) + ", the dump says " + hex(*uts) + ")");
-  EraseTarget t{**dw, memory, offset, in.page_size()};
-  Result<ErasePlan> plan = plan_erase(*cfg, t);
+  EraseTarget t{*dw, memory, offset, in.page_size()};
+  Result<ErasePlan> plan = plan_erase(cfg, t);
   if (!plan) return std::move(plan).error().context(config_path);
   return plan;
 }

@@ -21,19 +21,17 @@ Result<void> run_file_command(const CliOptions& c) {
     return {};
   }
   if (c.command == Command::rearrange) {
-    Result<u64> n = run_rearrange(c.dump.output, c.dump.force);
-    if (!n) return std::move(n).error();
+    KK_TRY_ASSIGN(u64 n, run_rearrange(c.dump.output, c.dump.force));
     if (chatty && (c.message_level & 2))
       std::fprintf(stderr, "dumpfilter: dump rebuilt at %s (%llu bytes)\n", c.dump.output.c_str(),
-                   static_cast<unsigned long long>(*n));
+                   static_cast<unsigned long long>(n));
     return {};
   }
   std::vector<std::string> pieces(c.positional.begin(), c.positional.end() - 1);
-  Result<ReassembleStats> st = run_reassemble(pieces, c.dump.output, c.dump.force);
-  if (!st) return std::move(st).error();
+  KK_TRY_ASSIGN(ReassembleStats st, run_reassemble(pieces, c.dump.output, c.dump.force));
   if (chatty && (c.message_level & 2))
     std::fprintf(stderr, "dumpfilter: %zu files reassembled into %s (%llu pages)\n", pieces.size(),
-                 c.dump.output.c_str(), static_cast<unsigned long long>(st->pages));
+                 c.dump.output.c_str(), static_cast<unsigned long long>(st.pages));
   return {};
 }
 

@@ -138,9 +138,8 @@ class Parser {
       FilterCommand cmd;
       cmd.line = t.line;
       if (t.text == "erase") {
-        Result<EraseCommand> e = parse_erase(t, nullptr);
-        if (!e) return std::move(e).error();
-        cmd.erases.push_back(std::move(*e));
+        KK_TRY_ASSIGN(EraseCommand e, parse_erase(t, nullptr));
+        cmd.erases.push_back(std::move(e));
       } else if (t.text == "for") {
         KK_TRY(parse_loop(t, cmd));
       } else {
@@ -165,15 +164,14 @@ class Parser {
   }
 
   Result<EraseCommand> parse_erase(const Token& kw, const LoopSpec* loop) {
-    Result<Token> sym = operand(kw, "a symbol");
-    if (!sym) return std::move(sym).error();
+    KK_TRY_ASSIGN(Token sym, operand(kw, "a symbol"));
     EraseCommand e;
     e.line = kw.line;
-    Result<SymbolExpr> target = parse_expr(*sym);
+    Result<SymbolExpr> target = parse_expr(sym);
     if (!target) return std::move(target).error();
     e.target = std::move(*target);
     if (loop && e.target.parts[0].name != loop->var)
-      return line_error(sym->line, "erase inside the loop must start with its variable '" + loop->var +
+      return line_error(sym.line, "erase inside the loop must start with its variable '" + loop->var +
                                        "', not '" + e.target.parts[0].name + "'");
     const Token* next = peek();
     if (next && next->text == "nullify") {
@@ -181,18 +179,15 @@ class Parser {
       e.size = EraseSize::nullify;
     } else if (next && next->text == "size") {
       ++pos_;
-      Result<Token> v = operand(*next, "a size");
-      if (!v) return std::move(v).error();
-      if (std::isdigit(static_cast<unsigned char>(v->text[0]))) {
-        Result<u64> n = parse_size_value(*v);
-        if (!n) return std::move(n).error();
+      KK_TRY_ASSIGN(Token v, operand(*next, "a size"));
+      if (std::isdigit(static_cast<unsigned char>(v.text[0]))) {
+        KK_TRY_ASSIGN(u64 n, parse_size_value(v));
         e.size = EraseSize::bytes;
-        e.bytes = *n;
+        e.bytes = n;
       } else {
-        Result<SymbolExpr> se = parse_expr(*v);
-        if (!se) return std::move(se).error();
+        KK_TRY_ASSIGN(SymbolExpr se, parse_expr(v));
         e.size = EraseSize::symbol;
-        e.size_expr = std::move(*se);
+        e.size_expr = std::move(se);
       }
     }
     return e;
@@ -210,30 +205,27 @@ class Parser {
     ++pos_;
     Result<Token> list = operand(*in, "an array or list");
     if (!list) return std::move(list).error();
-    Result<SymbolExpr> le = parse_expr(*list);
-    if (!le) return std::move(le).error();
-    if (le->parts[0].name == loop.var)
-      return line_error(list->line, "the list '" + le->text + "' cannot use the loop variable");
-    loop.list = std::move(*le);
+    KK_TRY_ASSIGN(SymbolExpr le, parse_expr(*list));
+    if (le.parts[0].name == loop.var)
+      return line_error(list->line, "the list '" + le.text + "' cannot use the loop variable");
+    loop.list = std::move(le);
     const Token* how = peek();
     if (how && how->text == "via") {
       ++pos_;
-      Result<Token> m = operand(*how, "a member name");
-      if (!m) return std::move(m).error();
-      if (!is_ident(m->text)) return line_error(m->line, "'" + std::string(m->text) + "' is not a member name");
+      KK_TRY_ASSIGN(Token m, operand(*how, "a member name"));
+      if (!is_ident(m.text)) return line_error(m.line, "'" + std::string(m.text) + "' is not a member name");
       loop.kind = LoopKind::via;
-      loop.next_member = std::string(m->text);
+      loop.next_member = std::string(m.text);
     } else if (how && how->text == "within") {
       ++pos_;
-      Result<Token> s = operand(*how, "STRUCT:MEMBER");
-      if (!s) return std::move(s).error();
-      std::string_view sv = s->text;
+      KK_TRY_ASSIGN(Token s, operand(*how, "STRUCT:MEMBER"));
+      std::string_view sv = s.text;
       size_t colon = sv.find(':');
       loop.kind = LoopKind::within;
       loop.struct_name = std::string(sv.substr(0, colon));
       loop.list_member = colon == std::string_view::npos ? "list" : std::string(sv.substr(colon + 1));
       if (!is_ident(loop.struct_name) || !is_ident(loop.list_member))
-        return line_error(s->line, "expected STRUCT:MEMBER after 'within', found '" + std::string(sv) + "'");
+        return line_error(s.line, "expected STRUCT:MEMBER after 'within', found '" + std::string(sv) + "'");
     }
     while (true) {
       const Token* t = peek();
@@ -244,9 +236,8 @@ class Parser {
       if (t->text == "for") return line_error(t->line, "loops cannot be nested");
       if (t->text != "erase")
         return line_error(t->line, "expected 'erase' or 'endfor' in the loop, found '" + std::string(t->text) + "'");
-      Result<EraseCommand> e = parse_erase(*t, &loop);
-      if (!e) return std::move(e).error();
-      cmd.erases.push_back(std::move(*e));
+      KK_TRY_ASSIGN(EraseCommand e, parse_erase(*t, &loop));
+      cmd.erases.push_back(std::move(e));
     }
     if (cmd.erases.empty()) return line_error(kw.line, "loop without an erase command");
     cmd.loop = std::move(loop);
@@ -285,18 +276,16 @@ std::vector<std::string> FilterConfig::struct_names() const {
 }
 
 Result<FilterConfig> parse_filter_config(std::string_view text) {
-  Result<std::vector<Token>> toks = tokenize(text);
-  if (!toks) return std::move(toks).error();
-  Result<FilterConfig> cfg = Parser(std::move(*toks)).run();
+  KK_TRY_ASSIGN(std::vector<Token> toks, tokenize(text));
+  Result<FilterConfig> cfg = Parser(std::move(toks)).run();
   if (!cfg) return cfg;
   if (cfg->commands.empty()) return make_error(Errc::corrupt, "no erase command");
   return cfg;
 }
 
 Result<FilterConfig> read_filter_config(const std::string& path) {
-  Result<std::string> text = read_text_file(path, kMaxFilterConfigBytes);
-  if (!text) return std::move(text).error();
-  Result<FilterConfig> cfg = parse_filter_config(*text);
+  KK_TRY_ASSIGN(std::string text, read_text_file(path, kMaxFilterConfigBytes));
+  Result<FilterConfig> cfg = parse_filter_config(text);
   if (!cfg) return std::move(cfg).error().context(path);
   return cfg;
 }

@@ -54,14 +54,13 @@ bool is_flattened_signature(std::span<const std::byte> first_bytes) {
 
 Result<void> check_flattened_header(std::span<const std::byte> header, const std::string& name) {
   ByteCursor cur(header, name + ": flattened header");
-  Result<flattened::Header> h = cur.read<flattened::Header>();
-  if (!h) return std::move(h).error();
-  if (std::memcmp(h->signature.data(), flattened::kSignature, sizeof flattened::kSignature) != 0)
+  KK_TRY_ASSIGN(flattened::Header h, cur.read<flattened::Header>());
+  if (std::memcmp(h.signature.data(), flattened::kSignature, sizeof flattened::kSignature) != 0)
     return make_error(Errc::corrupt, name + ": bad flattened header (no makedumpfile signature)");
-  if (h->type != flattened::kType || h->version != flattened::kVersion)
+  if (h.type != flattened::kType || h.version != flattened::kVersion)
     return make_error(Errc::unsupported, name + ": bad flattened header (type " +
-                                             std::to_string(i64(h->type)) + ", version " +
-                                             std::to_string(i64(h->version)) + "; this reader knows 1, 1)");
+                                             std::to_string(i64(h.type)) + ", version " +
+                                             std::to_string(i64(h.version)) + "; this reader knows 1, 1)");
   return {};
 }
 
@@ -150,16 +149,13 @@ Result<void> FlattenedSource::read_at(u64 offset, std::span<std::byte> out) cons
 }
 
 Result<std::unique_ptr<ByteSource>> open_dump_source(const std::string& path) {
-  Result<InputFile> f = InputFile::open(path);
-  if (!f) return std::move(f).error();
-  if (f->size() == 0) return make_error(Errc::truncated, path + ": empty file");
+  KK_TRY_ASSIGN(InputFile f, InputFile::open(path));
+  if (f.size() == 0) return make_error(Errc::truncated, path + ": empty file");
   std::byte magic[16] = {};
-  Result<size_t> got = f->read_some_at(0, magic);
-  if (!got) return std::move(got).error();
-  if (!is_flattened_signature(std::span(magic, *got))) return std::unique_ptr<ByteSource>(new FileSource(std::move(*f)));
-  Result<std::unique_ptr<FlattenedSource>> fs = FlattenedSource::open(std::move(*f));
-  if (!fs) return std::move(fs).error();
-  return std::unique_ptr<ByteSource>(std::move(*fs));
+  KK_TRY_ASSIGN(size_t got, f.read_some_at(0, magic));
+  if (!is_flattened_signature(std::span(magic, got))) return std::unique_ptr<ByteSource>(new FileSource(std::move(f)));
+  KK_TRY_ASSIGN(std::unique_ptr<FlattenedSource> fs, FlattenedSource::open(std::move(f)));
+  return std::unique_ptr<ByteSource>(std::move(fs));
 }
 
 }  // namespace kk

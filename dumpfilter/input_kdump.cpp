@@ -175,9 +175,8 @@ Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
 
 Result<std::unique_ptr<KdumpInput>> KdumpInput::open(std::unique_ptr<ByteSource> src) {
   std::unique_ptr<KdumpInput> in(new KdumpInput(std::move(src)));
-  Result<KdumpLayout> l = read_kdump_layout(*in->src_);
-  if (!l) return std::move(l).error();
-  in->layout_ = *l;
+  KK_TRY_ASSIGN(KdumpLayout l, read_kdump_layout(*in->src_));
+  in->layout_ = l;
   std::string machine = uts_field(in->layout_.utsname.machine);
   if (machine == "aarch64" || machine == "arm64") {
     in->arch_ = Arch::arm64;
@@ -299,9 +298,8 @@ Result<void> KdumpInput::find_usable_end() {
   u64 lo = 0, hi = total_descs_;  // descriptors [0, lo) usable; [hi, total) not
   while (lo < hi) {
     u64 mid = lo + (hi - lo) / 2;
-    Result<bool> ok = usable(mid);
-    if (!ok) return std::move(ok).error();
-    if (*ok) lo = mid + 1;
+    KK_TRY_ASSIGN(bool ok, usable(mid));
+    if (ok) lo = mid + 1;
     else hi = mid;
   }
   usable_descs_ = lo;

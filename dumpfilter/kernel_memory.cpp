@@ -14,9 +14,8 @@ Result<X86Paging> x86_paging_from(const Vmcoreinfo& vi) {
   if (vi.number("pgtable_l5_enabled").value_or(0) == 1) p.form = x86_64::kFiveLevel;
   p.enc_mask = static_cast<u64>(vi.number("sme_mask").value_or(0));
   // NUMBER(phys_base) is exported since Linux 4.10; nothing older is in our range (5.4+).
-  Result<i64> pb = vi.need_number("phys_base");
-  if (!pb) return std::move(pb).error();
-  p.phys_base = static_cast<u64>(*pb);
+  KK_TRY_ASSIGN(i64 pb, vi.need_number("phys_base"));
+  p.phys_base = static_cast<u64>(pb);
   std::optional<u64> top = vi.symbol("init_top_pgt");
   if (!top) top = vi.symbol("init_level4_pgt");
   if (!top) return make_error(Errc::missing, "vmcoreinfo: missing SYMBOL(init_top_pgt)");
@@ -59,9 +58,8 @@ Result<Arm64Paging> arm64_paging_from(const Vmcoreinfo& vi) {
   p.phys_offset = arm64_number(vi, "PHYS_OFFSET").value_or(0);
   p.pac_mask = arm64_number(vi, "KERNELPACMASK").value_or(0);
   // swapper_pg_dir is kernel-image data: its physical address follows from kimage_voffset.
-  Result<u64> pgd = vi.need_symbol("swapper_pg_dir");
-  if (!pgd) return std::move(pgd).error();
-  p.root = *pgd - p.kimage_voffset;
+  KK_TRY_ASSIGN(u64 pgd, vi.need_symbol("swapper_pg_dir"));
+  p.root = pgd - p.kimage_voffset;
   return p;
 }
 
@@ -86,21 +84,19 @@ Result<std::optional<Mapping>> PagedKernelMemory::translate(u64 vaddr) const {
 }
 
 Result<std::optional<u64>> PagedKernelMemory::virt_to_phys(u64 vaddr) const {
-  Result<std::optional<Mapping>> m = translate(vaddr);
-  if (!m) return std::move(m).error();
-  if (!*m) return std::optional<u64>();
-  return std::optional<u64>((*m)->paddr);
+  KK_TRY_ASSIGN(std::optional<Mapping> m, translate(vaddr));
+  if (!m) return std::optional<u64>();
+  return std::optional<u64>(m->paddr);
 }
 
 Result<void> PagedKernelMemory::read_virt(u64 vaddr, std::span<std::byte> out) const {
   while (!out.empty()) {
-    Result<std::optional<Mapping>> m = translate(vaddr);
-    if (!m) return std::move(m).error();
-    if (!*m)
+    KK_TRY_ASSIGN(std::optional<Mapping> m, translate(vaddr));
+    if (!m)
       return make_error(Errc::missing, "kernel address " + hex(vaddr) + " is not mapped");
-    u64 left_in_page = (*m)->page_size - (vaddr & ((*m)->page_size - 1));
+    u64 left_in_page = m->page_size - (vaddr & (m->page_size - 1));
     u64 n = std::min<u64>(out.size(), left_in_page);
-    Result<void> r = phys_.read_phys((*m)->paddr, out.first(n));
+    Result<void> r = phys_.read_phys(m->paddr, out.first(n));
     if (!r) return std::move(r).error().context("kernel address " + hex(vaddr));
     out = out.subspan(n);
     vaddr += n;
@@ -111,17 +107,15 @@ Result<void> PagedKernelMemory::read_virt(u64 vaddr, std::span<std::byte> out) c
 Result<KernelMemory> open_kernel_memory(const DumpInput& in) {
   KernelMemory km;
   if (in.arch() == Arch::arm64) {
-    Result<Arm64Paging> paging = arm64_paging_from(in.vmcoreinfo());
-    if (!paging) return std::move(paging).error();
+    KK_TRY_ASSIGN(Arm64Paging paging, arm64_paging_from(in.vmcoreinfo()));
     // The dump header's phys_base: makedumpfile writes PHYS_OFFSET there on arm64.
-    km.phys_base = paging->phys_offset;
-    km.reader = std::make_unique<Arm64KernelMemory>(in, *paging);
+    km.phys_base = paging.phys_offset;
+    km.reader = std::make_unique<Arm64KernelMemory>(in, paging);
     return km;
   }
-  Result<X86Paging> paging = x86_paging_from(in.vmcoreinfo());
-  if (!paging) return std::move(paging).error();
-  km.phys_base = paging->phys_base;
-  km.reader = std::make_unique<X86KernelMemory>(in, *paging);
+  KK_TRY_ASSIGN(X86Paging paging, x86_paging_from(in.vmcoreinfo()));
+  km.phys_base = paging.phys_base;
+  km.reader = std::make_unique<X86KernelMemory>(in, paging);
   return km;
 }
 

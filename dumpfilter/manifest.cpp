@@ -104,33 +104,28 @@ Result<Manifest> parse_manifest(std::string_view text, const std::string& manife
 Result<void> write_manifest(const std::string& dump_path, const Manifest& m) {
   // Always replaced: an old manifest beside a new dump (the dump was removed, the manifest not)
   // describes nothing. A symbolic link there is still refused.
-  Result<OutputFile> f = OutputFile::create(manifest_path(dump_path), true);
-  if (!f) return std::move(f).error();
-  KK_TRY(f->write_at(0, as_bytes_of(format_manifest(m))));
-  return f->publish();
+  KK_TRY_ASSIGN(OutputFile f, OutputFile::create(manifest_path(dump_path), true));
+  KK_TRY(f.write_at(0, as_bytes_of(format_manifest(m))));
+  return f.publish();
 }
 
 Result<void> verify_manifest(const std::string& dump_path) {
   std::string mpath = manifest_path(dump_path);
-  Result<std::string> text = read_text_file(mpath);
-  if (!text) return std::move(text).error();
-  Result<Manifest> m = parse_manifest(*text, mpath);
-  if (!m) return std::move(m).error();
-  Result<InputFile> in = InputFile::open(dump_path);
-  if (!in) return std::move(in).error();
-  if (in->size() != m->size)
-    return make_error(Errc::corrupt, dump_path + ": is " + std::to_string(in->size()) + " bytes, " +
-                                         mpath + " says " + std::to_string(m->size) +
+  KK_TRY_ASSIGN(std::string text, read_text_file(mpath));
+  KK_TRY_ASSIGN(Manifest m, parse_manifest(text, mpath));
+  KK_TRY_ASSIGN(InputFile in, InputFile::open(dump_path));
+  if (in.size() != m.size)
+    return make_error(Errc::corrupt, dump_path + ": is " + std::to_string(in.size()) + " bytes, " +
+                                         mpath + " says " + std::to_string(m.size) +
                                          ": the dump was cut short or has grown");
-  auto read = [&](u64 off, std::span<std::byte> out) { return in->read_at(off, out); };
-  for (const RangeDigest& r : m->ranges) {
-    Result<std::string> got = digest_of_range(read, r.algo, r.offset, r.length);
-    if (!got) return std::move(got).error();
-    if (*got != r.hex)
+  auto read = [&](u64 off, std::span<std::byte> out) { return in.read_at(off, out); };
+  for (const RangeDigest& r : m.ranges) {
+    KK_TRY_ASSIGN(std::string got, digest_of_range(read, r.algo, r.offset, r.length));
+    if (got != r.hex)
       return make_error(Errc::corrupt,
                         dump_path + ": bytes " + std::to_string(r.offset) + "-" +
                             std::to_string(r.offset + r.length - 1) + " have " +
-                            std::string(digest_title(r.algo)) + " " + *got + ", " +
+                            std::string(digest_title(r.algo)) + " " + got + ", " +
                             mpath + " says " + r.hex + ": the dump has changed or is damaged");
   }
   return {};

@@ -17,15 +17,12 @@ constexpr u64 kMinKernelAddress = 0xffff800000000000ull;
 Result<SparseLayout> sparse_layout_from(const Vmcoreinfo& vi, u64 page_size) {
   SparseLayout l;
   l.page_shift = static_cast<u64>(std::countr_zero(page_size));
-  Result<u64> sym = vi.need_symbol("mem_section");
-  if (!sym) return std::move(sym).error();
-  l.mem_section_symbol = *sym;
-  Result<u64> ps = vi.need_size("page");
-  if (!ps) return std::move(ps).error();
-  l.struct_page_size = *ps;
-  Result<u64> ms = vi.need_size("mem_section");
-  if (!ms) return std::move(ms).error();
-  l.mem_section_size = *ms;
+  KK_TRY_ASSIGN(u64 sym, vi.need_symbol("mem_section"));
+  l.mem_section_symbol = sym;
+  KK_TRY_ASSIGN(u64 ps, vi.need_size("page"));
+  l.struct_page_size = ps;
+  KK_TRY_ASSIGN(u64 ms, vi.need_size("mem_section"));
+  l.mem_section_size = ms;
   if (l.struct_page_size < 32 || l.struct_page_size > 1024 || l.mem_section_size == 0 ||
       l.mem_section_size > page_size)
     return make_error(Errc::corrupt, "vmcoreinfo: implausible SIZE(page) " +
@@ -41,18 +38,17 @@ Result<SparseLayout> sparse_layout_from(const Vmcoreinfo& vi, u64 page_size) {
                                          " / MAX_PHYSMEM_BITS " + std::to_string(l.max_physmem_bits));
   l.sections_per_root = page_size / l.mem_section_size;
   u64 extreme_roots = div_round_up(l.nr_sections(), l.sections_per_root);
-  Result<u64> len = vi.need_length("mem_section");
-  if (!len) return std::move(len).error();
+  KK_TRY_ASSIGN(u64 len, vi.need_length("mem_section"));
   // LENGTH(mem_section) is NR_SECTION_ROOTS with SPARSEMEM_EXTREME, NR_MEM_SECTIONS without.
-  if (*len == extreme_roots) {
+  if (len == extreme_roots) {
     l.extreme = true;
     l.nr_roots = extreme_roots;
-  } else if (*len == l.nr_sections()) {
+  } else if (len == l.nr_sections()) {
     l.extreme = false;
     l.sections_per_root = 1;
     l.nr_roots = l.nr_sections();
   } else {
-    return make_error(Errc::corrupt, "vmcoreinfo: LENGTH(mem_section) " + std::to_string(*len) +
+    return make_error(Errc::corrupt, "vmcoreinfo: LENGTH(mem_section) " + std::to_string(len) +
                                          " matches neither SPARSEMEM layout");
   }
   return l;
@@ -105,10 +101,9 @@ Result<std::optional<u64>> MemMap::struct_page_addr(u64 pfn) const {
 }
 
 Result<bool> MemMap::read_struct_pages(u64 pfn, u64 count, std::span<std::byte> out) const {
-  Result<std::optional<u64>> addr = struct_page_addr(pfn);
-  if (!addr) return std::move(addr).error();
-  if (!*addr) return false;
-  Result<void> r = mem_.read_virt(**addr, out.first(count * l_.struct_page_size));
+  KK_TRY_ASSIGN(std::optional<u64> addr, struct_page_addr(pfn));
+  if (!addr) return false;
+  Result<void> r = mem_.read_virt(*addr, out.first(count * l_.struct_page_size));
   if (!r) return std::move(r).error().context("struct page of pfn " + hex(pfn));
   return true;
 }

@@ -55,14 +55,12 @@ Result<PageLayout> page_layout_from(const Vmcoreinfo& vi) {
     u64* dst;
     const char* name;
   };
-  Result<u64> size = vi.need_size("page");
-  if (!size) return std::move(size).error();
-  l.struct_size = *size;
+  KK_TRY_ASSIGN(u64 size, vi.need_size("page"));
+  l.struct_size = size;
   for (Need n : {Need{&l.off_flags, "page.flags"}, Need{&l.off_mapping, "page.mapping"},
                  Need{&l.off_mapcount, "page._mapcount"}, Need{&l.off_private, "page.private"}}) {
-    Result<u64> v = vi.need_offset(n.name);
-    if (!v) return std::move(v).error();
-    *n.dst = *v;
+    KK_TRY_ASSIGN(u64 v, vi.need_offset(n.name));
+    *n.dst = v;
   }
   // Linux 7.1 renamed the field and its vmcoreinfo line to compound_info (commit d50569612c29);
   // without it every tail would be classified on its own fields, and the tails of slab and other
@@ -90,9 +88,8 @@ Result<PageLayout> page_layout_from(const Vmcoreinfo& vi) {
   }
   for (Need n : {Need{&l.pg_lru, "PG_lru"}, Need{&l.pg_private, "PG_private"},
                  Need{&l.pg_swapcache, "PG_swapcache"}, Need{&l.pg_head_mask, "PG_head_mask"}}) {
-    Result<i64> v = vi.need_number(n.name);
-    if (!v) return std::move(v).error();
-    *n.dst = static_cast<u64>(*v);
+    KK_TRY_ASSIGN(i64 v, vi.need_number(n.name));
+    *n.dst = static_cast<u64>(v);
   }
   l.pg_swapbacked = number_u(vi, "PG_swapbacked");
   l.pg_slab = number_u(vi, "PG_slab");

@@ -16,16 +16,13 @@ Result<Analysis> analyse(const DumpInput& in, int dump_level, std::string* note)
   Analysis a;
   const Vmcoreinfo& vi = in.vmcoreinfo();
   auto attempt = [&]() -> Result<void> {
-    Result<KernelMemory> km = open_kernel_memory(in);
-    if (!km) return std::move(km).error();
-    a.phys_base = km->phys_base;
-    a.kmem = std::move(km->reader);
-    Result<SparseLayout> sl = sparse_layout_from(vi, in.page_size());
-    if (!sl) return std::move(sl).error();
-    Result<PageLayout> pl = page_layout_from(vi);
-    if (!pl) return std::move(pl).error();
-    a.mem_map = std::make_unique<MemMap>(*sl, *a.kmem);
-    a.classifier = std::make_unique<PageClassifier>(*pl, dump_level);
+    KK_TRY_ASSIGN(KernelMemory km, open_kernel_memory(in));
+    a.phys_base = km.phys_base;
+    a.kmem = std::move(km.reader);
+    KK_TRY_ASSIGN(SparseLayout sl, sparse_layout_from(vi, in.page_size()));
+    KK_TRY_ASSIGN(PageLayout pl, page_layout_from(vi));
+    a.mem_map = std::make_unique<MemMap>(sl, *a.kmem);
+    a.classifier = std::make_unique<PageClassifier>(pl, dump_level);
     if (dump_level & ~kDlZero) a.warning = newer_kernel_warning(vi.osrelease()).value_or("");
     return {};
   };

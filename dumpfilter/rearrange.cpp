@@ -32,9 +32,8 @@ class StreamReader {
 
   Result<void> read_exact(std::span<std::byte> out, const char* what) {
     u64 at = pos_;
-    Result<size_t> n = read_up_to(out);
-    if (!n) return std::move(n).error();
-    if (*n != out.size())
+    KK_TRY_ASSIGN(size_t n, read_up_to(out));
+    if (n != out.size())
       return make_error(Errc::truncated, name_ + ": truncated flattened stream: " + what + " at " + hex(at) +
                                              " cut short (stream ends at " + hex(pos_) + ")");
     return {};
@@ -79,13 +78,12 @@ Result<u64> rearrange_flattened(int fd, const std::string& name, OutputFile& out
 Result<u64> run_rearrange(const std::string& output, bool force) {
   if (::isatty(STDIN_FILENO))
     return make_error(Errc::usage, "-R reads a flattened stream from standard input, which is a terminal");
-  Result<OutputFile> out = OutputFile::create(output, force);
-  if (!out) return std::move(out).error();
-  Result<u64> size = rearrange_flattened(STDIN_FILENO, "standard input", *out);
+  KK_TRY_ASSIGN(OutputFile out, OutputFile::create(output, force));
+  Result<u64> size = rearrange_flattened(STDIN_FILENO, "standard input", out);
   if (!size) return std::move(size).error();
   // A stream whose last records are holes (zeros never sent) still rebuilds to its full size.
-  if (::ftruncate(out->fd(), static_cast<off_t>(*size)) != 0) return sys_error(output + ": ftruncate");
-  KK_TRY(out->publish());
+  if (::ftruncate(out.fd(), static_cast<off_t>(*size)) != 0) return sys_error(output + ": ftruncate");
+  KK_TRY(out.publish());
   return *size;
 }
 

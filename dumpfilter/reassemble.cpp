@@ -171,52 +171,48 @@ Result<ReassembleStats> run_reassemble(const std::vector<std::string>& paths, co
   std::vector<std::unique_ptr<KdumpInput>> owned;
   std::vector<const KdumpInput*> pieces;
   for (const std::string& p : paths) {
-    Result<std::unique_ptr<KdumpInput>> in = open_piece(p);
-    if (!in) return std::move(in).error();
-    pieces.push_back(in->get());
-    owned.push_back(std::move(*in));
+    KK_TRY_ASSIGN(std::unique_ptr<KdumpInput> in, open_piece(p));
+    pieces.push_back(in.get());
+    owned.push_back(std::move(in));
   }
-  Result<std::vector<size_t>> order = order_split_set(pieces);
-  if (!order) return std::move(order).error();
+  KK_TRY_ASSIGN(std::vector<size_t> order, order_split_set(pieces));
   for (size_t i = 1; i < pieces.size(); ++i) KK_TRY(check_same_bitmaps(*pieces[0], *pieces[i]));
-  const KdumpInput& first = *pieces[(*order)[0]];
+  const KdumpInput& first = *pieces[order[0]];
   const KdumpLayout& l = first.layout();
   if (std::max(l.vmcoreinfo_offset + l.vmcoreinfo_size, l.note_offset + l.note_size) > l.bitmap1_offset)
     return make_error(Errc::unsupported, first.path() + ": notes lie outside the header blocks");
 
-  Result<OutputFile> out = OutputFile::create(output, force);
-  if (!out) return std::move(out).error();
+  KK_TRY_ASSIGN(OutputFile out, OutputFile::create(output, force));
   std::vector<std::byte> buf(kCopyBuffer);
   // Headers, vmcoreinfo, notes and both bitmaps: the first piece's, verbatim.
-  KK_TRY(copy_bytes(first.source(), 0, l.desc_offset, *out, 0, buf));
+  KK_TRY(copy_bytes(first.source(), 0, l.desc_offset, out, 0, buf));
   ReassembleStats st;
   for (const KdumpInput* p : pieces) st.pages += p->dumped_pages();
   u64 desc_out = l.desc_offset;
   u64 data_out = l.desc_offset + st.pages * sizeof(PageDesc);
   std::vector<PageDesc> descs(kDescBatch);
-  for (size_t i : *order) {
+  for (size_t i : order) {
     const KdumpInput& p = *pieces[i];
-    Result<DataBlock> block = data_block(p);
-    if (!block) return std::move(block).error();
-    KK_TRY(copy_bytes(p.source(), block->begin, block->end - block->begin, *out, data_out, buf));
-    i64 delta = static_cast<i64>(data_out) - static_cast<i64>(block->begin);
+    KK_TRY_ASSIGN(DataBlock block, data_block(p));
+    KK_TRY(copy_bytes(p.source(), block.begin, block.end - block.begin, out, data_out, buf));
+    i64 delta = static_cast<i64>(data_out) - static_cast<i64>(block.begin);
     for (u64 k = 0; k < p.dumped_pages(); k += kDescBatch) {
       u64 n = std::min(kDescBatch, p.dumped_pages() - k);
       std::span<std::byte> raw(reinterpret_cast<std::byte*>(descs.data()), n * sizeof(PageDesc));
       KK_TRY(p.source().read_at(p.layout().desc_offset + k * sizeof(PageDesc), raw));
       for (u64 j = 0; j < n; ++j) descs[j].offset = i64(descs[j].offset) + delta;
-      KK_TRY(out->write_at(desc_out, raw));
+      KK_TRY(out.write_at(desc_out, raw));
       desc_out += raw.size();
     }
-    data_out += block->end - block->begin;
+    data_out += block.end - block.begin;
   }
   u64 eraseinfo_at = data_out;
   if (l.eraseinfo_size) {
-    KK_TRY(copy_bytes(first.source(), l.eraseinfo_offset, l.eraseinfo_size, *out, data_out, buf));
+    KK_TRY(copy_bytes(first.source(), l.eraseinfo_offset, l.eraseinfo_size, out, data_out, buf));
     data_out += l.eraseinfo_size;
   }
-  KK_TRY(patch_sub_header(l, *out, eraseinfo_at));
-  KK_TRY(out->publish());
+  KK_TRY(patch_sub_header(l, out, eraseinfo_at));
+  KK_TRY(out.publish());
   st.file_size = data_out;
   return st;
 }

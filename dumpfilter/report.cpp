@@ -419,15 +419,13 @@ LogFacts analyse_log(std::string_view log) {
 }
 
 Result<std::vector<i32>> prstatus_pids(std::span<const std::byte> notes) {
-  Result<std::vector<Note>> parsed = parse_notes(notes, 0);
-  if (!parsed) return std::move(parsed).error();
+  KK_TRY_ASSIGN(std::vector<Note> parsed, parse_notes(notes, 0));
   std::vector<i32> pids;
-  for (const Note& n : *parsed) {
+  for (const Note& n : parsed) {
     if (n.type != kNtPrstatus || n.name != "CORE") continue;
     ByteCursor cur(n.desc, "NT_PRSTATUS note " + std::to_string(pids.size()), n.desc_pos);
-    Result<ElfPrstatusHead> h = cur.read<ElfPrstatusHead>();
-    if (!h) return std::move(h).error();
-    pids.push_back(h->pr_pid);
+    KK_TRY_ASSIGN(ElfPrstatusHead h, cur.read<ElfPrstatusHead>());
+    pids.push_back(h.pr_pid);
   }
   return pids;
 }

@@ -13,13 +13,11 @@ Result<ReportFiles> create_report_files(const std::string& file, bool force) {
   auto [text_path, json_path] = report_paths(file);
   std::optional<OutputFile> text;
   if (!text_path.empty()) {
-    Result<OutputFile> t = OutputFile::create(text_path, force);
-    if (!t) return std::move(t).error();
-    text = std::move(*t);
+    KK_TRY_ASSIGN(OutputFile t, OutputFile::create(text_path, force));
+    text = std::move(t);
   }
-  Result<OutputFile> j = OutputFile::create(json_path, force);
-  if (!j) return std::move(j).error();
-  return ReportFiles{std::move(text), std::move(*j)};
+  KK_TRY_ASSIGN(OutputFile j, OutputFile::create(json_path, force));
+  return ReportFiles{std::move(text), std::move(j)};
 }
 
 namespace {
@@ -74,11 +72,9 @@ Result<void> write_report(const DumpInput& in, std::optional<DumpSummary> dump, 
 }
 
 Result<void> run_report(const DumpOptions& opt) {
-  Result<std::unique_ptr<DumpInput>> in = open_dump_input(opt.input);
-  if (!in) return std::move(in).error();
-  Result<ReportFiles> files = create_report_files(opt.report, opt.force);
-  if (!files) return std::move(files).error();
-  return write_report(**in, std::nullopt, *files);
+  KK_TRY_ASSIGN(std::unique_ptr<DumpInput> in, open_dump_input(opt.input));
+  KK_TRY_ASSIGN(ReportFiles files, create_report_files(opt.report, opt.force));
+  return write_report(*in, std::nullopt, files);
 }
 
 }  // namespace kk

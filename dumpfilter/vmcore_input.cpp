@@ -218,18 +218,15 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
 
 // Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.
 Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
-  Result<std::unique_ptr<ByteSource>> src = open_dump_source(path);
-  if (!src) return std::move(src).error();
+  KK_TRY_ASSIGN(std::unique_ptr<ByteSource> src, open_dump_source(path));
   std::byte magic[8] = {};
-  KK_TRY((*src)->read_at(0, std::span(magic, std::min<u64>((*src)->size(), sizeof magic))));
+  KK_TRY(src->read_at(0, std::span(magic, std::min<u64>(src->size(), sizeof magic))));
   if (is_kdump_signature(magic)) {
-    Result<std::unique_ptr<KdumpInput>> k = KdumpInput::open(std::move(*src));
-    if (!k) return std::move(k).error();
-    return std::unique_ptr<DumpInput>(std::move(*k));
+    KK_TRY_ASSIGN(std::unique_ptr<KdumpInput> k, KdumpInput::open(std::move(src)));
+    return std::unique_ptr<DumpInput>(std::move(k));
   }
-  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*src));
-  if (!v) return std::move(v).error();
-  return std::unique_ptr<DumpInput>(std::move(*v));
+  KK_TRY_ASSIGN(std::unique_ptr<ElfVmcore> v, ElfVmcore::open(std::move(src)));
+  return std::unique_ptr<DumpInput>(std::move(v));
 }
 
 }  // namespace kk

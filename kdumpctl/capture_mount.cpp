@@ -68,16 +68,15 @@ Result<std::string> resolve_device(const std::string& spec) {
 }
 
 Result<void> mount_fs(const Host& h, const std::string& spec, const std::vector<std::string>& types) {
-  Result<std::string> dev = resolve_device(spec);
-  if (!dev) return std::move(dev).error();
+  KK_TRY_ASSIGN(std::string dev, resolve_device(spec));
   std::string mnt = mount_point(h);
   KK_TRY(make_mount_point(mnt));
   std::string tried;
   for (const std::string& t : types) {
-    if (mount(dev->c_str(), mnt.c_str(), t.c_str(), 0, nullptr) == 0) return {};
+    if (mount(dev.c_str(), mnt.c_str(), t.c_str(), 0, nullptr) == 0) return {};
     tried += (tried.empty() ? "" : ", ") + t + ": " + strerror(errno);
   }
-  return make_error(Errc::io, "mount " + *dev + " on " + mnt + " (" + tried + ")");
+  return make_error(Errc::io, "mount " + dev + " on " + mnt + " (" + tried + ")");
 }
 
 Result<void> mount_nfs(const Host& h, const std::string& export_spec) {

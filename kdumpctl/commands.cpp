@@ -121,9 +121,8 @@ Result<std::string> rebuild_if_needed(const Ctl& c) {
 // An ssh target's host key goes into the image: the capture kernel trusts no other.
 Result<void> ensure_host_key(const Ctl& c) {
   if (c.conf.target != DumpTarget::ssh) return {};
-  Result<std::string> rec = record_host_key(c.host, c.conf);
-  if (!rec) return std::move(rec).error();
-  if (!rec->empty()) std::cout << "kdump: " << *rec << "\n";
+  KK_TRY_ASSIGN(std::string rec, record_host_key(c.host, c.conf));
+  if (!rec.empty()) std::cout << "kdump: " << rec << "\n";
   return {};
 }
 
@@ -141,9 +140,8 @@ Result<Outcome> cmd_start(Ctl& c) {
   if (!c.conf.enabled)
     return Outcome{kExitOk, "kdump: USE_KDUMP=0 in " + std::string(kKdumpToolsPath) + ": capture kernel not loaded"};
   // 1. Memory must be reserved, or no capture kernel can be loaded at all.
-  Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
-  if (!size) return std::move(size).error();
-  if (*size == "0" || size->empty())
+  KK_TRY_ASSIGN(std::string size, c.host.read_value("/sys/kernel/kexec_crash_size"));
+  if (size == "0" || size.empty())
     return Outcome{kExitNoReservation, "kdump: no memory reserved for the crash kernel (no crashkernel= on the "
                                        "command line, or too little RAM for it); run kdumpctl reset-crashkernel and reboot"};
   Result<bool> loaded = crash_loaded(c.host);
@@ -155,12 +153,10 @@ Result<Outcome> cmd_start(Ctl& c) {
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
   KK_TRY(ensure_host_key(c));
-  Result<std::string> rebuilt = rebuild_if_needed(c);
-  if (!rebuilt) return std::move(rebuilt).error();
-  std::cout << "kdump: " << *rebuilt << "\n";
+  KK_TRY_ASSIGN(std::string rebuilt, rebuild_if_needed(c));
+  std::cout << "kdump: " << rebuilt << "\n";
   // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
-  Result<std::string> first = c.host.read_value("/proc/cmdline");
-  if (!first) return std::move(first).error();
+  KK_TRY_ASSIGN(std::string first, c.host.read_value("/proc/cmdline"));
   std::string append = c.conf.cmdline_append + " " + env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + safe_host_name(hostname());
   // Network targets: the capture initramfs brings the network up from ip= (DHCP unless the
   // administrator gave ip= in KDUMP_COMMANDLINE_APPEND).
@@ -168,14 +164,13 @@ Result<Outcome> cmd_start(Ctl& c) {
   std::vector<std::string> app_words = words(append);
   if (network && std::none_of(app_words.begin(), app_words.end(), [](const std::string& w) { return param_name(w) == "ip"; }))
     append += " ip=dhcp";
-  Result<std::string> cmdline = capture_cmdline(*first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append);
-  if (!cmdline) return std::move(cmdline).error();
+  KK_TRY_ASSIGN(std::string cmdline, capture_cmdline(first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append));
   // 4. Load; kexec_file_load under secure boot or lockdown.
   std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p"};
   std::vector<std::string> extra = words(env_or("KDUMP_KEXEC_ARGS", ""));
   if (needs_file_load(c.host) && std::find(extra.begin(), extra.end(), "-s") == extra.end()) argv.push_back("-s");
   argv.insert(argv.end(), extra.begin(), extra.end());
-  argv.insert(argv.end(), {"--initrd=" + c.initrd, "--command-line=" + *cmdline, c.kernel});
+  argv.insert(argv.end(), {"--initrd=" + c.initrd, "--command-line=" + cmdline, c.kernel});
   KK_TRY(run_ok(argv));
   loaded = crash_loaded(c.host);
   if (!loaded) return std::move(loaded).error();
@@ -184,9 +179,8 @@ Result<Outcome> cmd_start(Ctl& c) {
 }
 
 Result<Outcome> cmd_stop(Ctl& c) {
-  Result<bool> loaded = crash_loaded(c.host);
-  if (!loaded) return std::move(loaded).error();
-  if (!*loaded) return Outcome{kExitOk, "kdump: not loaded"};
+  KK_TRY_ASSIGN(bool loaded, crash_loaded(c.host));
+  if (!loaded) return Outcome{kExitOk, "kdump: not loaded"};
   std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p", "-u"};
   if (needs_file_load(c.host)) argv.push_back("-s");
   KK_TRY(run_ok(argv));
@@ -194,19 +188,17 @@ Result<Outcome> cmd_stop(Ctl& c) {
 }
 
 Result<Outcome> cmd_status(Ctl& c) {
-  Result<bool> loaded = crash_loaded(c.host);
-  if (!loaded) return std::move(loaded).error();
+  KK_TRY_ASSIGN(bool loaded, crash_loaded(c.host));
   std::optional<std::string> last = latest_record_line(c.host);
   std::string crash = last ? "\nkdump: " + *last : "";
-  if (*loaded) return Outcome{kExitOk, "kdump: operational (capture kernel loaded)" + crash};
+  if (loaded) return Outcome{kExitOk, "kdump: operational (capture kernel loaded)" + crash};
   return Outcome{kExitNotLoaded, "kdump: not operational (no capture kernel loaded)" + crash};
 }
 
 Result<Outcome> cmd_report_crash(Ctl& c) {
-  Result<std::vector<std::string>> lines = report_new_records(c.host);
-  if (!lines) return std::move(lines).error();
+  KK_TRY_ASSIGN(std::vector<std::string> lines, report_new_records(c.host));
   std::string out;
-  for (const std::string& l : *lines) out += (out.empty() ? "" : "\n") + l;
+  for (const std::string& l : lines) out += (out.empty() ? "" : "\n") + l;
   return Outcome{kExitOk, out};
 }
 
@@ -217,9 +209,8 @@ Result<Outcome> cmd_rebuild(Ctl& c) {
 }
 
 Result<Outcome> cmd_test(Ctl& c) {
-  Result<bool> loaded = crash_loaded(c.host);
-  if (!loaded) return std::move(loaded).error();
-  if (!*loaded) return Outcome{kExitNotLoaded, "kdump: no capture kernel loaded; run kdumpctl start first"};
+  KK_TRY_ASSIGN(bool loaded, crash_loaded(c.host));
+  if (!loaded) return Outcome{kExitNotLoaded, "kdump: no capture kernel loaded; run kdumpctl start first"};
   if (!c.force) {
     std::cout << "This panics the machine now and saves a dump. Type YES to go on: " << std::flush;
     std::string answer;
@@ -258,16 +249,14 @@ Result<Outcome> cmd_propagate(Ctl& c) {
 Result<Outcome> cmd_reset_crashkernel(Ctl& c) {
   // Fedora's x86_64 default table, extended below 2 GiB; --value overrides it.
   std::string value = c.value.empty() ? "1G-4G:192M,4G-64G:256M,64G-:512M" : c.value;
-  Result<Crashkernel> ck = parse_crashkernel(value);
-  if (!ck) return std::move(ck).error();
+  KK_TRY(parse_crashkernel(value));
   if (!c.host.prefixed() && !find_program("grubby").empty()) {
     KK_TRY(run_ok({"grubby", "--update-kernel=ALL", "--args=crashkernel=" + value}));
     return Outcome{kExitOk, "kdump: crashkernel=" + value + " set with grubby; reboot to apply"};
   }
   std::string grub = c.host.path("/etc/default/grub");
-  Result<std::string> text = read_text_file(grub, 1 << 20);
-  if (!text) return std::move(text).error();
-  Result<std::string> edited = grub_default_set_param(*text, "crashkernel", value);
+  KK_TRY_ASSIGN(std::string text, read_text_file(grub, 1 << 20));
+  Result<std::string> edited = grub_default_set_param(text, "crashkernel", value);
   if (!edited) return std::move(edited).error().context(grub);
   KK_TRY(write_file_atomic(grub, *edited));
   if (chmod(grub.c_str(), 0644) != 0) return sys_error("chmod " + grub);

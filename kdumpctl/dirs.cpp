@@ -86,9 +86,8 @@ Result<bool> make_one(int parent, const std::string& name, unsigned mode, const 
     if (errno == EEXIST) return false;
     return sys_error("mkdir " + shown);
   }
-  Result<Fd> fd = open_dir_at(parent, name, shown);
-  if (!fd) return std::move(fd).error();
-  if (fchmod(fd->get(), mode) != 0) return sys_error("chmod " + shown);
+  KK_TRY_ASSIGN(Fd fd, open_dir_at(parent, name, shown));
+  if (fchmod(fd.get(), mode) != 0) return sys_error("chmod " + shown);
   return true;
 }
 
@@ -106,13 +105,12 @@ struct Walk {
 // root when absolute.
 Result<void> follow_link(Walk& w, const std::string& name, const std::string& shown) {
   if (++w.links > kMaxLinks) return make_error(Errc::io, shown + ": too many levels of symbolic links");
-  Result<std::string> target = read_link_at(w.dirs.back().get(), name, shown);
-  if (!target) return std::move(target).error();
-  if (!target->empty() && target->front() == '/') {
+  KK_TRY_ASSIGN(std::string target, read_link_at(w.dirs.back().get(), name, shown));
+  if (!target.empty() && target.front() == '/') {
     w.dirs.resize(1);
     w.names.resize(1);
   }
-  std::deque<std::string> parts = components(*target);
+  std::deque<std::string> parts = components(target);
   w.todo.insert(w.todo.begin(), parts.begin(), parts.end());
   return {};
 }
@@ -129,15 +127,13 @@ Result<void> step(Walk& w, unsigned mode) {
   }
   std::string shown = w.shown + (w.shown.empty() || w.shown.back() != '/' ? "/" : "") + name;
   int here = w.dirs.back().get();
-  Result<bool> made = make_one(here, name, w.todo.empty() ? mode : 0755, shown);
-  if (!made) return std::move(made).error();
-  if (!*made && trusted_link(here, name)) {
+  KK_TRY_ASSIGN(bool made, make_one(here, name, w.todo.empty() ? mode : 0755, shown));
+  if (!made && trusted_link(here, name)) {
     w.shown = shown;
     return follow_link(w, name, shown);
   }
-  Result<Fd> next = open_dir_at(here, name, shown);
-  if (!next) return std::move(next).error();
-  w.dirs.push_back(std::move(*next));
+  KK_TRY_ASSIGN(Fd next, open_dir_at(here, name, shown));
+  w.dirs.push_back(std::move(next));
   w.names.push_back(name);
   w.shown = shown;
   return {};
@@ -175,15 +171,13 @@ Result<std::string> make_unique_dir(const std::string& root, const std::string& 
                                     unsigned mode) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
     return make_error(Errc::usage, "'" + name + "': not a directory name");
-  Result<MadeDir> dir = make_dirs_under(root, parent, 0755);
-  if (!dir) return std::move(dir).error();
-  std::string base = dir->path == "/" ? "" : dir->path;
+  KK_TRY_ASSIGN(MadeDir dir, make_dirs_under(root, parent, 0755));
+  std::string base = dir.path == "/" ? "" : dir.path;
   for (int n = 0; n <= kMaxSuffix; ++n) {
     std::string candidate = n == 0 ? name : name + "-" + std::to_string(n);
     std::string shown = base + "/" + candidate;
-    Result<bool> made = make_one(dir->fd.get(), candidate, mode, shown);
-    if (!made) return std::move(made).error();
-    if (*made) return shown;
+    KK_TRY_ASSIGN(bool made, make_one(dir.fd.get(), candidate, mode, shown));
+    if (made) return shown;
   }
   return make_error(Errc::io, base + "/" + name + ": " + std::to_string(kMaxSuffix + 1) + " directories of that name exist");
 }

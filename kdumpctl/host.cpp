@@ -80,9 +80,8 @@ Result<void> status_ok(const std::string& prog, const Result<int>& rc) {
 }  // namespace
 
 Result<int> run(const std::vector<std::string>& argv, RunIo io) {
-  Result<pid_t> pid = spawn(argv, io);
-  if (!pid) return std::move(pid).error();
-  return wait_child(*pid);
+  KK_TRY_ASSIGN(pid_t pid, spawn(argv, io));
+  return wait_child(pid);
 }
 
 Result<void> run_ok(const std::vector<std::string>& argv, RunIo io) { return status_ok(argv.empty() ? "" : argv[0], run(argv, io)); }
@@ -91,13 +90,12 @@ Result<void> run_pipe(const std::vector<std::string>& producer, const std::vecto
   int p[2];
   if (pipe2(p, O_CLOEXEC) != 0) return sys_error("pipe");
   Fd rd(p[0]), wr(p[1]);
-  Result<pid_t> cpid = spawn(consumer, RunIo{rd.get(), -1});
-  if (!cpid) return std::move(cpid).error();
+  KK_TRY_ASSIGN(pid_t cpid, spawn(consumer, RunIo{rd.get(), -1}));
   rd = Fd();
   Result<pid_t> ppid = spawn(producer, RunIo{-1, wr.get()});
   wr = Fd();  // the consumer sees end of file when the producer exits
   Result<void> pr = ppid ? status_ok(producer[0], wait_child(*ppid)) : Result<void>(std::move(ppid).error());
-  Result<void> cr = status_ok(consumer[0], wait_child(*cpid));
+  Result<void> cr = status_ok(consumer[0], wait_child(cpid));
   if (!pr) return pr;
   return cr;
 }
@@ -122,10 +120,9 @@ Result<void> rename_noreplace(const std::string& from, const std::string& to) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data) {
-  Result<OutputFile> out = OutputFile::create(path, true);
-  if (!out) return std::move(out).error();
-  KK_TRY(out->write_at(0, std::as_bytes(std::span(data.data(), data.size()))));
-  return out->publish();
+  KK_TRY_ASSIGN(OutputFile out, OutputFile::create(path, true));
+  KK_TRY(out.write_at(0, std::as_bytes(std::span(data.data(), data.size()))));
+  return out.publish();
 }
 
 Result<void> fsync_path(const std::string& path) {

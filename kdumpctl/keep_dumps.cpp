@@ -128,9 +128,8 @@ Result<std::vector<std::string>> prune_dumps(const std::string& parent, const st
   }
   std::vector<std::string> deleted;
   for (const std::string& n : dumps_to_delete(names, keep, just_written)) {
-    Result<bool> gone = delete_dump(pfd.get(), parent, n);
-    if (!gone) return std::move(gone).error();
-    if (*gone) deleted.push_back(n);
+    KK_TRY_ASSIGN(bool gone, delete_dump(pfd.get(), parent, n));
+    if (gone) deleted.push_back(n);
   }
   return deleted;
 }

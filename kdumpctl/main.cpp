@@ -45,11 +45,10 @@ const std::map<std::string, Command> commands = {
 };
 
 Result<Outcome> run_main(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(options, args);
-  if (!parsed) return std::move(parsed).error();
+  KK_TRY_ASSIGN(ParsedArgs parsed, parse_args(options, args));
   Ctl c;
   std::string root, kernel_arg, initrd_arg;
-  for (const ParsedOption& o : parsed->options) {
+  for (const ParsedOption& o : parsed.options) {
     switch (o.spec->id) {
       case Opt::root: root = o.value; break;
       case Opt::conf: c.conf_path = o.value; break;
@@ -60,8 +59,8 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
       case Opt::help: return Outcome{kExitOk, usage};
     }
   }
-  if (parsed->positional.size() != 1) return make_error(Errc::usage, "one command expected");
-  const std::string& name = parsed->positional[0];
+  if (parsed.positional.size() != 1) return make_error(Errc::usage, "one command expected");
+  const std::string& name = parsed.positional[0];
   auto cmd = commands.find(name);
   if (cmd == commands.end()) return make_error(Errc::usage, "unknown command '" + name + "'");
   // Everything but reading status needs root; a fixture root (--root) is for tests.
@@ -71,12 +70,11 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
   c.host = Host(root);
   if (name == "hook-info" && !c.conf_path.empty() && c.conf_path.front() != '/')
     return make_error(Errc::usage, "--conf takes an absolute path");
-  Result<std::string> text = c.host.read(c.conf_path);
-  if (!text) return std::move(text).error();
+  KK_TRY_ASSIGN(std::string text, c.host.read(c.conf_path));
   // Debian's kdump-tools settings, where that file exists, under kdump.conf's (kdump.conf(5)).
   Result<std::string> tools = c.host.read(kKdumpToolsPath);
   if (!tools && c.host.exists(kKdumpToolsPath)) return std::move(tools).error();
-  Result<KdumpConf> conf = load_kdump_conf(*text, c.host.path(c.conf_path),
+  Result<KdumpConf> conf = load_kdump_conf(text, c.host.path(c.conf_path),
                                            tools ? std::optional<std::string_view>(*tools) : std::nullopt);
   if (!conf) return std::move(conf).error();
   c.conf = std::move(*conf);

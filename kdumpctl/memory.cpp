@@ -63,11 +63,10 @@ size_t cpio_prefix(const std::string& data) {
 // Unpacked size of an initramfs: an optional uncompressed cpio prefix, then one compressed
 // archive, decompressed by the tool its magic names into an unlinked temporary file.
 Result<u64> unpacked_size(const std::string& path) {
-  Result<std::string> data = read_text_file(path, 1u << 30);
-  if (!data) return std::move(data).error();
-  size_t pre = cpio_prefix(*data);
-  if (pre == data->size()) return u64{pre};
-  std::string_view rest = std::string_view(*data).substr(pre);
+  KK_TRY_ASSIGN(std::string data, read_text_file(path, 1u << 30));
+  size_t pre = cpio_prefix(data);
+  if (pre == data.size()) return u64{pre};
+  std::string_view rest = std::string_view(data).substr(pre);
   const char* tool = rest.starts_with("\x1f\x8b") ? "gzip"
                      : rest.starts_with("\x28\xb5\x2f\xfd") ? "zstd"
                      : rest.starts_with("\xfd" "7zXZ") ? "xz"
@@ -96,9 +95,8 @@ Result<u64> unpacked_size(const std::string& path) {
 Result<CaptureNeed> capture_need(const std::string& kernel, const std::string& initrd) {
   CaptureNeed n;
   // The kernel: init_size is what it needs from its load address to run (bzImage header).
-  Result<std::vector<std::byte>> image = read_binary_file(kernel, 256u << 20);
-  if (!image) return std::move(image).error();
-  Result<x86_64::BzImage> bz = x86_64::parse_bzimage(*image);
+  KK_TRY_ASSIGN(std::vector<std::byte> image, read_binary_file(kernel, 256u << 20));
+  Result<x86_64::BzImage> bz = x86_64::parse_bzimage(image);
   if (!bz) return std::move(bz).error().context(kernel);
   n.init_size = bz->init_size;
   // The initramfs: its compressed copy and the unpacked tmpfs are both resident at the peak.
@@ -148,9 +146,8 @@ CaptureCpus capture_cpus(const Ctl& c) {
 }
 
 Result<Outcome> cmd_showmem(Ctl& c) {
-  Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
-  if (!size) return std::move(size).error();
-  std::optional<u64> bytes = parse_unsigned(*size, 10);
+  KK_TRY_ASSIGN(std::string size, c.host.read_value("/sys/kernel/kexec_crash_size"));
+  std::optional<u64> bytes = parse_unsigned(size, 10);
   if (!bytes) return make_error(Errc::corrupt, c.host.path("/sys/kernel/kexec_crash_size") + ": not a number");
   std::string msg = "kdump: reserved " + std::to_string(*bytes / MiB) + " MiB for the crash kernel";
   Result<std::string> cmdline = c.host.read_value("/proc/cmdline");
@@ -189,17 +186,16 @@ std::string cpu_lines(const CaptureNeed& need, const CaptureCpus& cpus) {
 }  // namespace
 
 Result<Outcome> cmd_estimate(Ctl& c) {
-  Result<CaptureNeed> need = capture_need(c.kernel, c.initrd);
-  if (!need) return std::move(need).error();
-  u64 rounded = round_up_16m(need->total);
+  KK_TRY_ASSIGN(CaptureNeed need, capture_need(c.kernel, c.initrd));
+  u64 rounded = round_up_16m(need.total);
   CaptureCpus cpus = capture_cpus(c);
-  std::string msg = "kernel init_size  " + std::to_string(need->init_size / MiB) + " MiB\n" +
-                    "initramfs         " + std::to_string(need->initrd / MiB) + " MiB (" + c.initrd + ")\n" +
-                    "unpacked          " + std::to_string(need->unpacked / MiB) + " MiB\n" +
-                    "runtime           " + std::to_string(need->runtime / MiB) + " MiB (one CPU; " +
+  std::string msg = "kernel init_size  " + std::to_string(need.init_size / MiB) + " MiB\n" +
+                    "initramfs         " + std::to_string(need.initrd / MiB) + " MiB (" + c.initrd + ")\n" +
+                    "unpacked          " + std::to_string(need.unpacked / MiB) + " MiB\n" +
+                    "runtime           " + std::to_string(need.runtime / MiB) + " MiB (one CPU; " +
                     std::to_string(kCaptureCpuCost / MiB) + " MiB per further CPU)\n" +
                     "recommended       crashkernel=" + format_memsize(rounded) +
-                    cpu_lines(*need, cpus);
+                    cpu_lines(need, cpus);
   Result<std::string> size = c.host.read_value("/sys/kernel/kexec_crash_size");
   std::optional<u64> have = size ? parse_unsigned(*size, 10) : std::nullopt;
   if (have)

@@ -58,9 +58,8 @@ Result<bool> may_boot(const SysPaths& p) {
   const std::string path = p.at(p.self_status);
   Result<std::string> text = read_text_file(path, 64 << 10);
   if (!text && p.root.empty() && text.error().sys_errno == ENOENT) {
-    Result<u64> eff = capget_effective();
-    if (!eff) return std::move(eff).error();
-    return has_cap_sys_boot(*eff);
+    KK_TRY_ASSIGN(u64 eff, capget_effective());
+    return has_cap_sys_boot(eff);
   }
   if (!text) return std::move(text).error();
   Result<u64> eff = parse_cap_eff(*text);

@@ -66,11 +66,10 @@ constexpr std::array<OptionSpec, 44> kOptions{{
 }  // namespace
 
 Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
-  Result<ParsedArgs> parsed = parse_args(kOptions, args);
-  if (!parsed) return std::move(parsed).error();
+  KK_TRY_ASSIGN(ParsedArgs parsed, parse_args(kOptions, args));
   KexecOptions k;
   bool exec = false, unload = false, status = false, ckr = false, help = false, version = false;
-  for (const ParsedOption& o : parsed->options) {
+  for (const ParsedOption& o : parsed.options) {
     switch (static_cast<Opt>(o.spec->id)) {
       case Opt::help: help = true; break;
       case Opt::version: version = true; break;
@@ -131,12 +130,12 @@ Result<KexecOptions> parse_kexec_cli(const std::vector<std::string>& args) {
       return make_error(Errc::usage, "--test-spoil-digest with -i tests nothing (the purgatory skips the check)");
   }
   if (loading) {
-    if (parsed->positional.size() != 1)
-      return make_error(Errc::usage, parsed->positional.empty() ? "no kernel image given"
+    if (parsed.positional.size() != 1)
+      return make_error(Errc::usage, parsed.positional.empty() ? "no kernel image given"
                                                                 : "more than one kernel image given");
-    k.kernel = parsed->positional[0];
-  } else if (!parsed->positional.empty()) {
-    return make_error(Errc::usage, "unexpected argument '" + parsed->positional[0] + "'");
+    k.kernel = parsed.positional[0];
+  } else if (!parsed.positional.empty()) {
+    return make_error(Errc::usage, "unexpected argument '" + parsed.positional[0] + "'");
   }
   return k;
 }

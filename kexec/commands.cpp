@@ -77,9 +77,8 @@ Result<void> load_file(const KexecOptions& opt, const std::string& cmdline) {
 Result<int> do_load(const KexecOptions& opt, const SysPaths& p) {
   std::string proc_cmdline;
   if (opt.reuse_cmdline) {
-    Result<std::string> c = read_text_file(p.at(p.cmdline), 65536);
-    if (!c) return std::move(c).error();
-    proc_cmdline = std::move(*c);
+    KK_TRY_ASSIGN(std::string c, read_text_file(p.at(p.cmdline), 65536));
+    proc_cmdline = std::move(c);
   }
   std::string cmdline = compose_cmdline(opt, proc_cmdline);
   if (opt.syscall != SyscallMode::classic) {
@@ -120,10 +119,9 @@ Result<int> do_exec(const KexecOptions& opt, const SysPaths& p) {
 Result<int> run_kexec(const KexecOptions& opt, const SysPaths& p) {
   switch (opt.action) {
     case KexecAction::print_ckr_size: {
-      Result<std::vector<IomemRange>> io = read_iomem(p);
-      if (!io) return std::move(io).error();
+      KK_TRY_ASSIGN(std::vector<IomemRange> io, read_iomem(p));
       u64 total = 0;
-      for (const IomemRange& r : iomem_find(*io, "Crash kernel")) total += r.size();
+      for (const IomemRange& r : iomem_find(io, "Crash kernel")) total += r.size();
       std::printf("%llu\n", static_cast<unsigned long long>(total));
       return 0;
     }

@@ -25,15 +25,13 @@ Result<std::vector<std::byte>> read_dtb(const KexecOptions& opt, const SysPaths&
 
 // -p: the ELF core header and the capture kernel's memory, from the crash reservation.
 Result<void> add_crash_facts(Arm64LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p) {
-  Result<std::vector<PhysRange>> crash = crash_ranges(iomem);
-  if (!crash) return std::move(crash).error();
+  KK_TRY_ASSIGN(std::vector<PhysRange> crash, crash_ranges(iomem));
   // p_vaddr of the RAM PT_LOADs from kcore's linear map; readers translate with VMCOREINFO.
-  Result<CrashMemory> mem = read_crash_memory(p, kEmAarch64, subtract_ranges(system_ram(iomem), *crash),
-                                              KcoreLayout::arm64, 0);
-  if (!mem) return std::move(mem).error();
-  in.elfcorehdr = build_elfcorehdr(*mem);
-  in.placement = {crash_segment_range(*crash)};
-  in.usable_memory = crash_segment_range(*crash);
+  KK_TRY_ASSIGN(CrashMemory mem, read_crash_memory(p, kEmAarch64, subtract_ranges(system_ram(iomem), crash),
+                                                   KcoreLayout::arm64, 0));
+  in.elfcorehdr = build_elfcorehdr(mem);
+  in.placement = {crash_segment_range(crash)};
+  in.usable_memory = crash_segment_range(crash);
   return {};
 }
 
@@ -41,16 +39,15 @@ Result<PlannedLoad> plan_arm64(const KexecOptions& opt, const std::string& cmdli
                                const LoadFiles& files) {
   Result<std::vector<std::byte>> dtb = read_dtb(opt, p);
   if (!dtb) return std::move(dtb).error();
-  Result<std::vector<IomemRange>> iomem = read_iomem(p);
-  if (!iomem) return std::move(iomem).error();
+  KK_TRY_ASSIGN(std::vector<IomemRange> iomem, read_iomem(p));
   Arm64LoadInput in;
   in.kernel = files.kernel;
   in.initrd = files.initrd;
   in.dtb = *dtb;
   in.cmdline = cmdline;
   in.panic = opt.panic;
-  if (opt.panic) KK_TRY(add_crash_facts(in, *iomem, p));
-  else in.placement = system_ram(*iomem);
+  if (opt.panic) KK_TRY(add_crash_facts(in, iomem, p));
+  else in.placement = system_ram(iomem);
   u64 console = arm64::stdout_pl011(*dtb).value_or(0);
   Result<Arm64Plan> plan = plan_arm64_load(in, purgatory_builder(purgatory_arm64(), console, opt));
   if (!plan) return std::move(plan).error().context(opt.kernel);

@@ -8,13 +8,11 @@
 namespace kk {
 
 Result<void> classic_load(const KexecOptions& opt, unsigned long kexec_arch, const ArchPlanStep& plan) {
-  Result<LoadFiles> files = read_load_files(opt.kernel, opt.initrd);
-  if (!files) return std::move(files).error();
-  Result<PlannedLoad> load = plan(*files);
-  if (!load) return std::move(load).error();
-  for (const std::string& w : load->warnings) std::fprintf(stderr, "kexec: warning: %s\n", w.c_str());
-  if (opt.debug) print_segments(load->plan, load->cmdline);
-  return sys_kexec_load(load->plan, kexec_arch | (opt.panic ? kKexecOnCrash : 0));
+  KK_TRY_ASSIGN(LoadFiles files, read_load_files(opt.kernel, opt.initrd));
+  KK_TRY_ASSIGN(PlannedLoad load, plan(files));
+  for (const std::string& w : load.warnings) std::fprintf(stderr, "kexec: warning: %s\n", w.c_str());
+  if (opt.debug) print_segments(load.plan, load.cmdline);
+  return sys_kexec_load(load.plan, kexec_arch | (opt.panic ? kKexecOnCrash : 0));
 }
 
 PurgatoryBuilder purgatory_builder(std::span<const unsigned char> blob, u64 console_port,

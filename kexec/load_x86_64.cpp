@@ -21,9 +21,8 @@ Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& io
                              const std::vector<x86_64::E820Entry>& firmware, const SysPaths& p) {
   Result<std::vector<PhysRange>> crash = crash_ranges(iomem);
   if (!crash) return std::move(crash).error();
-  Result<CrashMemory> mem = gather_crash_memory(p, iomem, *crash);
-  if (!mem) return std::move(mem).error();
-  in.crash = std::move(*mem);
+  KK_TRY_ASSIGN(CrashMemory mem, gather_crash_memory(p, iomem, *crash));
+  in.crash = std::move(mem);
   in.placement = {crash_segment_range(*crash)};
   in.e820 = capture_memory_map(firmware, iomem, *crash);
   return {};
@@ -40,10 +39,8 @@ void add_efi_facts(X86LoadInput& in, const SysPaths& p) {
 
 Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p,
                                 const LoadFiles& files) {
-  Result<std::vector<IomemRange>> iomem = read_iomem(p);
-  if (!iomem) return std::move(iomem).error();
-  Result<std::vector<x86_64::E820Entry>> firmware = read_firmware_map(p);
-  if (!firmware) return std::move(firmware).error();
+  KK_TRY_ASSIGN(std::vector<IomemRange> iomem, read_iomem(p));
+  KK_TRY_ASSIGN(std::vector<x86_64::E820Entry> firmware, read_firmware_map(p));
   X86LoadInput in;
   in.kernel = files.kernel;
   in.initrd = files.initrd;
@@ -52,10 +49,10 @@ Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdl
   in.acpi_rsdp = read_acpi_rsdp(p);
   add_efi_facts(in, p);
   if (opt.panic) {
-    KK_TRY(add_crash_facts(in, *iomem, *firmware, p));
+    KK_TRY(add_crash_facts(in, iomem, firmware, p));
   } else {
-    in.placement = subtract_ranges(system_ram(*iomem), {{0, kLowMemEnd}});
-    in.e820 = *firmware;
+    in.placement = subtract_ranges(system_ram(iomem), {{0, kLowMemEnd}});
+    in.e820 = firmware;
   }
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory_builder(purgatory_x86_64(), kConsolePort, opt));
   if (!plan) return std::move(plan).error().context(opt.kernel);

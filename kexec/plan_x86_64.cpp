@@ -49,10 +49,9 @@ Result<void> place_kernel(PlanState& s) {
   u64 mem = align_up(s.img.init_size, kPageSize);
   Placement at{.align = s.img.kernel_alignment, .lo = s.in.panic ? 0 : kMinKernelAddr,
                .hi = s.above_4g_ok() ? ~0ull : k4G};
-  Result<u64> addr = s.alloc.take("kernel", mem, at);
-  if (!addr) return std::move(addr).error();
-  s.out.kernel_addr = *addr;
-  s.add(make_segment("kernel", copy_of(s.img.kernel), *addr, mem));
+  KK_TRY_ASSIGN(u64 addr, s.alloc.take("kernel", mem, at));
+  s.out.kernel_addr = addr;
+  s.add(make_segment("kernel", copy_of(s.img.kernel), addr, mem));
   return {};
 }
 
@@ -71,21 +70,19 @@ Result<void> place_crash_segments(PlanState& s) {
   CrashMemory mem = *s.in.crash;
   if (mem.backup_src.size()) {
     u64 size = align_up(mem.backup_src.size(), kPageSize);
-    Result<u64> b = take_hidden(s, "backup of low memory", size);
-    if (!b) return std::move(b).error();
-    mem.backup_dst = *b;
-    s.out.backup = {mem.backup_src.start, *b, mem.backup_src.size()};
+    KK_TRY_ASSIGN(u64 b, take_hidden(s, "backup of low memory", size));
+    mem.backup_dst = b;
+    s.out.backup = {mem.backup_src.start, b, mem.backup_src.size()};
     // No data: the kernel zero-fills it at load, the purgatory fills it at the crash.
-    s.add(make_segment("backup", {}, *b, size));
+    s.add(make_segment("backup", {}, b, size));
   }
   std::vector<std::byte> hdr = build_elfcorehdr(mem);
   u64 size = align_up(hdr.size(), kPageSize);
-  Result<u64> a = take_hidden(s, "ELF core header", size);
-  if (!a) return std::move(a).error();
-  s.out.elfcorehdr_addr = *a;
-  s.add(make_segment("elfcorehdr", std::move(hdr), *a, size));
+  KK_TRY_ASSIGN(u64 a, take_hidden(s, "ELF core header", size));
+  s.out.elfcorehdr_addr = a;
+  s.add(make_segment("elfcorehdr", std::move(hdr), a, size));
   char arg[48];
-  std::snprintf(arg, sizeof arg, "elfcorehdr=0x%llx", static_cast<unsigned long long>(*a));
+  std::snprintf(arg, sizeof arg, "elfcorehdr=0x%llx", static_cast<unsigned long long>(a));
   s.cmdline += (s.cmdline.empty() ? "" : " ") + std::string(arg);
   return {};
 }
@@ -182,9 +179,8 @@ Result<std::vector<std::byte>> boot_params_bytes(PlanState& s, BootExtras& x, co
     bpi.efi_info = x.efi_info;
     s.out.efi_passed = true;
   }
-  Result<std::vector<std::byte>> bp = x86_64::build_boot_params(s.img, bpi);
-  if (!bp) return std::move(bp).error();
-  std::vector<std::byte> seg = std::move(*bp);
+  KK_TRY_ASSIGN(std::vector<std::byte> bp, x86_64::build_boot_params(s.img, bpi));
+  std::vector<std::byte> seg = std::move(bp);
   seg.resize(l.size, std::byte{0});
   std::memcpy(seg.data() + x86_64::kBootParamsSize, s.cmdline.data(), s.cmdline.size());
   std::vector<std::byte> chain = x86_64::link_setup_data(x.setup, bpi.setup_data);
@@ -200,26 +196,22 @@ Result<void> place_boot_params(PlanState& s) {
     return make_error(Errc::usage, "command line is " + std::to_string(s.cmdline.size()) +
                                        " bytes, the kernel takes at most " +
                                        std::to_string(s.img.cmdline_size));
-  Result<BootExtras> x = boot_extras(s);
-  if (!x) return std::move(x).error();
-  const BootLayout l = boot_layout(s.cmdline, *x);
-  Result<u64> addr = take_boot_params(s, l.size);
-  if (!addr) return std::move(addr).error();
-  Result<std::vector<std::byte>> bytes = boot_params_bytes(s, *x, l, *addr);
-  if (!bytes) return std::move(bytes).error();
-  s.out.boot_params_addr = *addr;
-  s.add(make_segment("boot parameters", std::move(*bytes), *addr, l.size));
+  KK_TRY_ASSIGN(BootExtras x, boot_extras(s));
+  const BootLayout l = boot_layout(s.cmdline, x);
+  KK_TRY_ASSIGN(u64 addr, take_boot_params(s, l.size));
+  KK_TRY_ASSIGN(std::vector<std::byte> bytes, boot_params_bytes(s, x, l, addr));
+  s.out.boot_params_addr = addr;
+  s.add(make_segment("boot parameters", std::move(bytes), addr, l.size));
   return {};
 }
 
 // 5. The purgatory last: it checks every segment above, then enters startup_64.
 Result<void> place_purgatory(PlanState& s, const PurgatoryBuilder& purgatory) {
   std::vector<Segment>& segs = s.out.plan.segments;
-  Result<Segment> purg = purgatory(s.out.kernel_addr + x86_64::kStartup64Offset, s.out.boot_params_addr,
-                                   s.out.backup, segs, s.alloc);
-  if (!purg) return std::move(purg).error();
-  s.out.plan.entry = purg->mem;
-  segs.push_back(std::move(*purg));
+  KK_TRY_ASSIGN(Segment purg, purgatory(s.out.kernel_addr + x86_64::kStartup64Offset, s.out.boot_params_addr,
+                                        s.out.backup, segs, s.alloc));
+  s.out.plan.entry = purg.mem;
+  segs.push_back(std::move(purg));
   if (segs.size() > kMaxSegments) return make_error(Errc::unsupported, "too many segments");
   return {};
 }
@@ -227,9 +219,8 @@ Result<void> place_purgatory(PlanState& s, const PurgatoryBuilder& purgatory) {
 }  // namespace
 
 Result<X86Plan> plan_x86_64_load(const X86LoadInput& in, const PurgatoryBuilder& purgatory) {
-  Result<x86_64::BzImage> img = x86_64::parse_bzimage(in.kernel);
-  if (!img) return std::move(img).error();
-  PlanState s{in, *img, Allocator(in.placement), {}, in.cmdline, in.e820};
+  KK_TRY_ASSIGN(x86_64::BzImage img, x86_64::parse_bzimage(in.kernel));
+  PlanState s{in, img, Allocator(in.placement), {}, in.cmdline, in.e820};
   KK_TRY(place_kernel(s));
   if (in.panic) KK_TRY(place_crash_segments(s));
   KK_TRY(place_initrd(s));

@@ -18,19 +18,17 @@ namespace {
 std::optional<u64> parse_u64(std::string_view s, int base) { return parse_unsigned(trim(s), base); }
 
 Result<u64> read_number(const std::string& path, int base) {
-  Result<std::string> t = read_text_file(path, 4096);
-  if (!t) return std::move(t).error();
-  std::optional<u64> v = parse_u64(*t, base);
-  if (!v) return make_error(Errc::corrupt, path + ": not a number: '" + std::string(trim(*t)) + "'");
+  KK_TRY_ASSIGN(std::string t, read_text_file(path, 4096));
+  std::optional<u64> v = parse_u64(t, base);
+  if (!v) return make_error(Errc::corrupt, path + ": not a number: '" + std::string(trim(t)) + "'");
   return *v;
 }
 
 }  // namespace
 
 Result<std::vector<IomemRange>> read_iomem(const SysPaths& p) {
-  Result<std::string> t = read_text_file(p.at(p.iomem));
-  if (!t) return std::move(t).error();
-  Result<std::vector<IomemRange>> r = parse_iomem(*t);
+  KK_TRY_ASSIGN(std::string t, read_text_file(p.at(p.iomem)));
+  Result<std::vector<IomemRange>> r = parse_iomem(t);
   if (!r) return std::move(r).error().context(p.at(p.iomem));
   // Without CAP_SYS_ADMIN the kernel prints every range as 0-0.
   bool all_zero = std::all_of(r->begin(), r->end(), [](const IomemRange& x) { return x.end == 0; });
@@ -71,9 +69,8 @@ std::vector<x86_64::E820Entry> read_sysfs_memmap(const std::string& dir) {
 Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
   std::vector<x86_64::E820Entry> out = read_sysfs_memmap(p.at(p.memmap));
   if (!out.empty()) return out;
-  Result<std::vector<IomemRange>> io = read_iomem(p);
-  if (!io) return std::move(io).error();
-  for (const IomemRange& r : *io) {
+  KK_TRY_ASSIGN(std::vector<IomemRange> io, read_iomem(p));
+  for (const IomemRange& r : io) {
     if (r.depth != 0) continue;
     std::optional<u32> t = r.name.rfind("System RAM", 0) == 0 ? std::optional<u32>(x86_64::kE820Ram)
                                                               : x86_64::e820_type_from_name(r.name);
@@ -128,18 +125,16 @@ Result<NoteBuffer> parse_vmcoreinfo_location(std::string_view text) {
 }
 
 Result<NoteBuffer> read_vmcoreinfo_location(const SysPaths& p) {
-  Result<std::string> t = read_text_file(p.at(p.vmcoreinfo), 4096);
-  if (!t) return std::move(t).error();
-  Result<NoteBuffer> n = parse_vmcoreinfo_location(*t);
+  KK_TRY_ASSIGN(std::string t, read_text_file(p.at(p.vmcoreinfo), 4096));
+  Result<NoteBuffer> n = parse_vmcoreinfo_location(t);
   if (!n) return std::move(n).error().context(p.at(p.vmcoreinfo));
   return n;
 }
 
 Result<std::vector<Elf64Phdr>> read_kcore_phdrs(const std::string& path) {
-  Result<InputFile> f = InputFile::open(path);
-  if (!f) return std::move(f).error();
+  KK_TRY_ASSIGN(InputFile f, InputFile::open(path));
   std::byte eh[sizeof(Elf64Ehdr)];
-  KK_TRY(f->read_at(0, eh));
+  KK_TRY(f.read_at(0, eh));
   Result<ElfCoreHead> head = parse_elf_core_head(eh);
   if (!head) return std::move(head).error().context(path);
   if (head->phnum > 65536) return make_error(Errc::corrupt, path + ": too many program headers");
@@ -149,14 +144,13 @@ Result<std::vector<Elf64Phdr>> read_kcore_phdrs(const std::string& path) {
   // and, worse, left the direct map at its non-KASLR default in the ELF core header, while
   // Debian's kernels randomise it (CONFIG_RANDOMIZE_MEMORY): every PT_LOAD vaddr was wrong.
   std::vector<Elf64Phdr> ph(head->phnum);
-  KK_TRY(f->read_at(head->phoff, std::as_writable_bytes(std::span(ph))));
+  KK_TRY(f.read_at(head->phoff, std::as_writable_bytes(std::span(ph))));
   return ph;
 }
 
 Result<KcoreFacts> read_kcore_facts(const SysPaths& p, KcoreLayout layout) {
-  Result<std::vector<Elf64Phdr>> ph = read_kcore_phdrs(p.at(p.kcore));
-  if (!ph) return std::move(ph).error();
-  return kcore_facts(*ph, layout);
+  KK_TRY_ASSIGN(std::vector<Elf64Phdr> ph, read_kcore_phdrs(p.at(p.kcore)));
+  return kcore_facts(ph, layout);
 }
 
 u64 read_acpi_rsdp(const SysPaths& p) {
@@ -180,10 +174,9 @@ namespace {
 
 // "0x7fbee018\n" as /sys/firmware/efi's files hold their numbers.
 Result<u64> read_efi_hex(const std::string& path) {
-  Result<std::string> t = read_text_file(path, 4096);
-  if (!t) return std::move(t).error();
-  std::optional<u64> v = x86_64::parse_efi_hex(*t);
-  if (!v) return make_error(Errc::corrupt, path + ": not a 0x... number: '" + std::string(trim(*t)) + "'");
+  KK_TRY_ASSIGN(std::string t, read_text_file(path, 4096));
+  std::optional<u64> v = x86_64::parse_efi_hex(t);
+  if (!v) return make_error(Errc::corrupt, path + ": not a 0x... number: '" + std::string(trim(t)) + "'");
   return *v;
 }
 
@@ -213,9 +206,8 @@ Result<std::vector<x86_64::EfiMemDesc>> read_efi_runtime_map(const std::string& 
   if (ids.size() > 4096) return make_error(Errc::corrupt, dir + ": more than 4096 entries");
   std::vector<x86_64::EfiMemDesc> map;
   for (u64 id : ids) {
-    Result<x86_64::EfiMemDesc> md = read_efi_mem_desc(dir + "/" + std::to_string(id) + "/");
-    if (!md) return std::move(md).error();
-    map.push_back(*md);
+    KK_TRY_ASSIGN(x86_64::EfiMemDesc md, read_efi_mem_desc(dir + "/" + std::to_string(id) + "/"));
+    map.push_back(md);
   }
   return map;
 }
@@ -228,24 +220,21 @@ Result<std::optional<x86_64::EfiFirmware>> read_efi_firmware(const SysPaths& p) 
   if (!systab) return Fw{};  // not an EFI boot
   std::string dir = p.at(p.efi);
   // boot_params.efi_info as the first kernel got it: signature, systab, descriptor version.
-  Result<std::vector<std::byte>> bp = read_binary_file(p.at(p.boot_params), 65536);
-  if (!bp) return std::move(bp).error();
-  if (bp->size() < x86_64::kEfiInfoOffset + x86_64::kEfiInfoSize)
+  KK_TRY_ASSIGN(std::vector<std::byte> bp, read_binary_file(p.at(p.boot_params), 65536));
+  if (bp.size() < x86_64::kEfiInfoOffset + x86_64::kEfiInfoSize)
     return make_error(Errc::corrupt, p.at(p.boot_params) + ": shorter than boot_params");
   x86_64::EfiFirmware fw;
   fw.boot_info = x86_64::parse_efi_info(
-      std::span<const std::byte, x86_64::kEfiInfoSize>(bp->data() + x86_64::kEfiInfoOffset, x86_64::kEfiInfoSize));
+      std::span<const std::byte, x86_64::kEfiInfoSize>(bp.data() + x86_64::kEfiInfoOffset, x86_64::kEfiInfoSize));
   fw.smbios = x86_64::parse_systab_value(*systab, "SMBIOS").value_or(0);
   struct Table { const char* name; u64* to; };
   for (Table t : {Table{"fw_vendor", &fw.fw_vendor}, Table{"runtime", &fw.runtime},
                   Table{"config_table", &fw.config_table}}) {
-    Result<u64> v = read_efi_hex(dir + "/" + t.name);
-    if (!v) return std::move(v).error();
-    *t.to = *v;
+    KK_TRY_ASSIGN(u64 v, read_efi_hex(dir + "/" + t.name));
+    *t.to = v;
   }
-  Result<std::vector<x86_64::EfiMemDesc>> map = read_efi_runtime_map(dir + "/runtime-map");
-  if (!map) return std::move(map).error();
-  fw.runtime_map = std::move(*map);
+  KK_TRY_ASSIGN(std::vector<x86_64::EfiMemDesc> map, read_efi_runtime_map(dir + "/runtime-map"));
+  fw.runtime_map = std::move(map);
   return Fw{std::move(fw)};
 }
 
@@ -268,12 +257,10 @@ Result<CrashMemory> read_crash_memory(const SysPaths& p, u16 machine, std::vecto
   CrashMemory m;
   m.machine = machine;
   m.ram = std::move(ram);
-  Result<std::vector<NoteBuffer>> notes = read_crash_notes(p);
-  if (!notes) return std::move(notes).error();
-  m.cpu_notes = std::move(*notes);
-  Result<NoteBuffer> vi = read_vmcoreinfo_location(p);
-  if (!vi) return std::move(vi).error();
-  m.vmcoreinfo = *vi;
+  KK_TRY_ASSIGN(std::vector<NoteBuffer> notes, read_crash_notes(p));
+  m.cpu_notes = std::move(notes);
+  KK_TRY_ASSIGN(NoteBuffer vi, read_vmcoreinfo_location(p));
+  m.vmcoreinfo = vi;
   m.page_offset = default_page_offset;
   Result<KcoreFacts> k = read_kcore_facts(p, layout);
   if (k) {
@@ -296,9 +283,8 @@ Result<LoadFiles> read_load_files(const std::string& kernel_path, const std::str
   if (!kernel) return std::move(kernel).error();
   f.kernel = std::move(*kernel);
   if (!initrd_path.empty()) {
-    Result<std::vector<std::byte>> r = read_binary_file(initrd_path, kMaxInitrdBytes);
-    if (!r) return std::move(r).error();
-    f.initrd = std::move(*r);
+    KK_TRY_ASSIGN(std::vector<std::byte> r, read_binary_file(initrd_path, kMaxInitrdBytes));
+    f.initrd = std::move(r);
   }
   return f;
 }

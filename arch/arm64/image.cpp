@@ -121,17 +121,15 @@ Result<std::optional<Zboot>> probe_zboot(std::span<const std::byte> bytes) {
 
 Result<Image> load_kernel_image(std::span<const std::byte> file, std::vector<std::byte>& storage,
                                 u64 max_image) {
-  Result<std::optional<Zboot>> z = probe_zboot(file);
-  if (!z) return std::move(z).error();
-  if (!*z) return parse_image(file);
-  std::span<const std::byte> payload = file.subspan((*z)->payload_offset, (*z)->payload_size);
-  Result<void> r = (*z)->codec == "gzip"   ? gunzip(payload, storage, max_image)
-                   : (*z)->codec == "zstd" ? unzstd(payload, storage, max_image)
-                                           : make_error(Errc::unsupported,
-                                                        "zboot: payload compressed with \"" +
-                                                            (*z)->codec +
-                                                            "\" (gzip and zstd are supported)");
-  if (!r) return std::move(r).error();
+  KK_TRY_ASSIGN(std::optional<Zboot> z, probe_zboot(file));
+  if (!z) return parse_image(file);
+  std::span<const std::byte> payload = file.subspan(z->payload_offset, z->payload_size);
+  KK_TRY(z->codec == "gzip"   ? gunzip(payload, storage, max_image)
+         : z->codec == "zstd" ? unzstd(payload, storage, max_image)
+                                 : make_error(Errc::unsupported,
+                                              "zboot: payload compressed with \"" +
+                                                  z->codec +
+                                                  "\" (gzip and zstd are supported)"));
   Result<Image> img = parse_image(storage);
   if (!img) return std::move(img).error().context("zboot payload");
   return img;

@@ -114,12 +114,11 @@ Result<std::vector<std::byte>> build_boot_params(const BzImage& image, const Boo
     std::memcpy(bp.data() + kEfiInfoOffset, ei.data(), ei.size());
   }
 
-  Result<std::vector<E820Entry>> e820 = normalize_e820(in.e820);
-  if (!e820) return std::move(e820).error();
+  KK_TRY_ASSIGN(std::vector<E820Entry> e820, normalize_e820(in.e820));
   // The rest, if any, is the caller's SETUP_E820_EXT (e820_ext()).
-  if (e820->size() > kE820Max) e820->resize(kE820Max);
-  bp[params::kE820Entries] = std::byte(static_cast<u8>(e820->size()));
-  for (size_t i = 0; i < e820->size(); ++i) put_e820(bp, params::kE820Table + i * kE820EntrySize, (*e820)[i]);
+  if (e820.size() > kE820Max) e820.resize(kE820Max);
+  bp[params::kE820Entries] = std::byte(static_cast<u8>(e820.size()));
+  for (size_t i = 0; i < e820.size(); ++i) put_e820(bp, params::kE820Table + i * kE820EntrySize, e820[i]);
   return bp;
 }
 

@@ -34,9 +34,8 @@ Result<ParsedArgs> parse_args(std::span<const OptionSpec> table, const std::vect
         if (eq != std::string_view::npos) {
           p.value = std::string(body.substr(eq + 1));
         } else {
-          Result<std::string> v = next_value(spelled);
-          if (!v) return std::move(v).error();
-          p.value = std::move(*v);
+          KK_TRY_ASSIGN(std::string v, next_value(spelled));
+          p.value = std::move(v);
         }
       } else if (eq != std::string_view::npos) {
         return make_error(Errc::usage, "option " + spelled + " takes no value");
@@ -55,9 +54,8 @@ Result<ParsedArgs> parse_args(std::span<const OptionSpec> table, const std::vect
         if (k + 1 < a.size()) {
           p.value = std::string(a.substr(k + 1));
         } else {
-          Result<std::string> v = next_value(spelled);
-          if (!v) return std::move(v).error();
-          p.value = std::move(*v);
+          KK_TRY_ASSIGN(std::string v, next_value(spelled));
+          p.value = std::move(v);
         }
         k = a.size();
       }

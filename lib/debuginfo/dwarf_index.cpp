@@ -114,9 +114,8 @@ struct DwarfIndex::Impl {
   // Follows typedefs and qualifiers; nullopt means void.
   Result<std::optional<Dwarf_Die>> strip(u64 off) const {
     if (off == 0) return std::optional<Dwarf_Die>();
-    Result<Dwarf_Die> d = die_at(off);
-    if (!d) return std::move(d).error();
-    Dwarf_Die cur = *d;
+    KK_TRY_ASSIGN(Dwarf_Die d, die_at(off));
+    Dwarf_Die cur = d;
     for (int i = 0; i < kMaxTypeChain; ++i) {
       int tag = dw().dwarf_tag(&cur);
       if (tag != DW_TAG_typedef && tag != DW_TAG_const_type && tag != DW_TAG_volatile_type &&
@@ -124,9 +123,8 @@ struct DwarfIndex::Impl {
         return std::optional(cur);
       std::optional<TypeId> next = type_of(&cur);
       if (!next) return std::optional<Dwarf_Die>();  // `const void`
-      Result<Dwarf_Die> n = die_at(next->die);
-      if (!n) return std::move(n).error();
-      cur = *n;
+      KK_TRY_ASSIGN(Dwarf_Die n, die_at(next->die));
+      cur = n;
     }
     return make_error(Errc::corrupt, "DWARF type chain longer than " + std::to_string(kMaxTypeChain));
   }
@@ -227,18 +225,16 @@ Result<TypeDesc> DwarfIndex::describe(TypeId t) const {
   TypeDesc out;
   Dwarf_Die d;
   if (t.dim == 0) {
-    Result<std::optional<Dwarf_Die>> s = impl_->strip(t.die);
-    if (!s) return std::move(s).error();
-    if (!*s) {
+    KK_TRY_ASSIGN(std::optional<Dwarf_Die> s, impl_->strip(t.die));
+    if (!s) {
       out.kind = TypeKind::void_type;
       out.name = "void";
       return out;
     }
-    d = **s;
+    d = *s;
   } else {
-    Result<Dwarf_Die> a = impl_->die_at(t.die);
-    if (!a) return std::move(a).error();
-    d = *a;
+    KK_TRY_ASSIGN(Dwarf_Die a, impl_->die_at(t.die));
+    d = a;
   }
   const char* n = dw().dwarf_diename(&d);
   out.name = n ? n : "";
@@ -294,10 +290,9 @@ Result<TypeDesc> DwarfIndex::describe(TypeId t) const {
 }
 
 Result<std::optional<Member>> DwarfIndex::member(TypeId aggregate, std::string_view name) const {
-  Result<std::optional<Dwarf_Die>> s = impl_->strip(aggregate.die);
-  if (!s) return std::move(s).error();
-  if (!*s) return std::optional<Member>();
-  Dwarf_Die d = **s;
+  KK_TRY_ASSIGN(std::optional<Dwarf_Die> s, impl_->strip(aggregate.die));
+  if (!s) return std::optional<Member>();
+  Dwarf_Die d = *s;
   Dwarf_Die m;
   if (dw().dwarf_child(&d, &m) != 0) return std::optional<Member>();
   do {

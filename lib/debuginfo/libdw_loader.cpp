@@ -24,9 +24,8 @@ Result<void*> open_handle(const char* soname, int mode) {
 }  // namespace
 
 Result<LibDw> open_libdw(const char* soname) {
-  Result<void*> opened = open_handle(soname, RTLD_NOW);
-  if (!opened) return std::move(opened).error();
-  void* h = *opened;
+  KK_TRY_ASSIGN(void* opened, open_handle(soname, RTLD_NOW));
+  void* h = opened;
   LibDw t;
   const char* missing = nullptr;
   auto resolve = [&](auto& fn, const char* name) {
@@ -52,12 +51,11 @@ Result<const LibDw*> libdw() {
 }
 
 Result<std::string> libdw_path() {
-  Result<void*> h = open_handle(kSoname, RTLD_LAZY);
-  if (!h) return std::move(h).error();
+  KK_TRY_ASSIGN(void* h, open_handle(kSoname, RTLD_LAZY));
   link_map* lm = nullptr;
   std::string path;
-  if (dlinfo(*h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name) path = lm->l_name;
-  dlclose(*h);
+  if (dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0 && lm && lm->l_name) path = lm->l_name;
+  dlclose(h);
   if (path.empty()) return make_error(Errc::missing, std::string(kSoname) + ": the dynamic linker does not say where it is");
   return path;
 }

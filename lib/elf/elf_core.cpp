@@ -27,9 +27,8 @@ Result<ElfCoreHead> parse_elf_core_head(std::span<const std::byte> first_64) {
 
 Result<u32> phnum_from_shdr0(std::span<const std::byte> shdr0) {
   ByteCursor cur(shdr0, "section header 0");
-  Result<Elf64Shdr> sh = cur.read<Elf64Shdr>();
-  if (!sh) return std::move(sh).error();
-  return u32(sh->info);
+  KK_TRY_ASSIGN(Elf64Shdr sh, cur.read<Elf64Shdr>());
+  return u32(sh.info);
 }
 
 Result<ElfCoreLayout> parse_program_headers(const ElfCoreHead& head, std::span<const std::byte> phdrs,
@@ -41,22 +40,21 @@ Result<ElfCoreLayout> parse_program_headers(const ElfCoreHead& head, std::span<c
   layout.phnum = head.phnum;
   ByteCursor cur(phdrs, "program headers", head.phoff);
   for (u32 i = 0; i < head.phnum; ++i) {
-    Result<Elf64Phdr> ph = cur.read<Elf64Phdr>();
-    if (!ph) return std::move(ph).error();
-    std::string which = (ph->type == kPtLoad ? "PT_LOAD " : "PT_NOTE ") + std::to_string(i);
-    if (ph->type != kPtLoad && ph->type != kPtNote) continue;
-    if (ph->offset > file_size || ph->filesz > file_size - ph->offset)
+    KK_TRY_ASSIGN(Elf64Phdr ph, cur.read<Elf64Phdr>());
+    std::string which = (ph.type == kPtLoad ? "PT_LOAD " : "PT_NOTE ") + std::to_string(i);
+    if (ph.type != kPtLoad && ph.type != kPtNote) continue;
+    if (ph.offset > file_size || ph.filesz > file_size - ph.offset)
       return make_error(Errc::truncated, which + " runs past end of file (offset " +
-                                             hex(ph->offset) + " + size " + hex(ph->filesz) +
+                                             hex(ph.offset) + " + size " + hex(ph.filesz) +
                                              " > file size " + hex(file_size) + ")");
-    if (ph->type == kPtNote) {
-      layout.notes.push_back({ph->offset, ph->filesz});
+    if (ph.type == kPtNote) {
+      layout.notes.push_back({ph.offset, ph.filesz});
     } else {
-      if (ph->filesz > ph->memsz)
+      if (ph.filesz > ph.memsz)
         return make_error(Errc::corrupt, which + ": p_filesz > p_memsz");
-      if (ph->paddr + ph->memsz < ph->paddr)
+      if (ph.paddr + ph.memsz < ph.paddr)
         return make_error(Errc::corrupt, which + ": physical range wraps around");
-      layout.loads.push_back({ph->offset, ph->vaddr, ph->paddr, ph->filesz, ph->memsz});
+      layout.loads.push_back({ph.offset, ph.vaddr, ph.paddr, ph.filesz, ph.memsz});
     }
   }
   return layout;
@@ -71,22 +69,21 @@ Result<u64> walk_notes(std::span<const std::byte> bytes, u64 base, F&& f) {
   u64 end = 0;
   while (cur.remaining() >= sizeof(ElfNoteHdr)) {
     size_t start = cur.pos();
-    Result<ElfNoteHdr> nh = cur.read<ElfNoteHdr>();
-    if (!nh) return std::move(nh).error();
-    if (nh->namesz == 0 && nh->descsz == 0 && nh->type == 0) break;  // zero padding
-    u64 name_len = align_up(nh->namesz, 4);
-    u64 desc_len = align_up(nh->descsz, 4);
+    KK_TRY_ASSIGN(ElfNoteHdr nh, cur.read<ElfNoteHdr>());
+    if (nh.namesz == 0 && nh.descsz == 0 && nh.type == 0) break;  // zero padding
+    u64 name_len = align_up(nh.namesz, 4);
+    u64 desc_len = align_up(nh.descsz, 4);
     if (name_len > cur.remaining() || desc_len > cur.remaining() - name_len)
       return make_error(Errc::truncated, "PT_NOTE: note at offset " + hex(base + start) +
                                              " runs past the segment (namesz " +
-                                             std::to_string(u32(nh->namesz)) + ", descsz " +
-                                             std::to_string(u32(nh->descsz)) + ")");
+                                             std::to_string(u32(nh.namesz)) + ", descsz " +
+                                             std::to_string(u32(nh.descsz)) + ")");
     std::span<const std::byte> name = *cur.bytes(name_len);
     u64 desc_pos = cur.pos();
     std::span<const std::byte> desc = *cur.bytes(desc_len);
-    std::string n(reinterpret_cast<const char*>(name.data()), nh->namesz);
+    std::string n(reinterpret_cast<const char*>(name.data()), nh.namesz);
     while (!n.empty() && n.back() == '\0') n.pop_back();
-    f(std::move(n), u32(nh->type), desc_pos, desc.first(nh->descsz));
+    f(std::move(n), u32(nh.type), desc_pos, desc.first(nh.descsz));
     end = cur.pos();
   }
   return end;

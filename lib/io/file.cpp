@@ -55,10 +55,9 @@ Result<size_t> InputFile::read_some_at(u64 offset, std::span<std::byte> out) con
 }
 
 Result<void> InputFile::read_at(u64 offset, std::span<std::byte> out) const {
-  Result<size_t> n = read_some_at(offset, out);
-  if (!n) return std::move(n).error();
-  if (*n != out.size())
-    return make_error(Errc::truncated, path_ + ": file ends at " + hex(offset + *n) +
+  KK_TRY_ASSIGN(size_t n, read_some_at(offset, out));
+  if (n != out.size())
+    return make_error(Errc::truncated, path_ + ": file ends at " + hex(offset + n) +
                                            ", expected data up to " + hex(offset + out.size()));
   return {};
 }
@@ -114,9 +113,8 @@ Result<OutputFile> OutputFile::create(const std::string& final_path, bool overwr
   struct stat st;
   std::optional<unsigned> existing;
   if (::lstat(final_path.c_str(), &st) == 0) existing = st.st_mode;
-  Result<OutputPlacement> place = plan_output_placement(final_path, existing, overwrite);
-  if (!place) return std::move(place).error();
-  if (*place == OutputPlacement::in_place) return open_in_place(final_path);
+  KK_TRY_ASSIGN(OutputPlacement place, plan_output_placement(final_path, existing, overwrite));
+  if (place == OutputPlacement::in_place) return open_in_place(final_path);
   OutputFile out;
   out.final_path_ = final_path;
   out.overwrite_ = overwrite;

@@ -86,3 +86,14 @@ inline Result<void> ok_result() { return {}; }
     auto kk_try_r_ = (expr);                           \
     if (!kk_try_r_) return std::move(kk_try_r_).error(); \
   } while (0)
+
+// Declares a variable holding the value of a Result, or returns its error:
+//   KK_TRY_ASSIGN(Elf64Ehdr eh, read_ehdr(file));  // eh is the header itself from here on
+// A declaration with a comma in its type needs an alias first.
+#define KK_TRY_ASSIGN(decl, ...) KK_TRY_ASSIGN_IMPL_(KK_TRY_CAT_(kk_try_a_, __LINE__), decl, __VA_ARGS__)
+#define KK_TRY_ASSIGN_IMPL_(tmp, decl, ...)  \
+  auto tmp = (__VA_ARGS__);                    \
+  if (!tmp) return std::move(tmp).error();     \
+  decl = std::move(*tmp)
+#define KK_TRY_CAT_(a, b) KK_TRY_CAT2_(a, b)
+#define KK_TRY_CAT2_(a, b) a##b

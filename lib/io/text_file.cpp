@@ -25,9 +25,8 @@ Result<std::vector<std::byte>> read_binary_file(const std::string& path, size_t 
 }
 
 Result<std::string> read_text_file(const std::string& path, size_t max_bytes) {
-  Result<std::vector<std::byte>> b = read_binary_file(path, max_bytes);
-  if (!b) return std::move(b).error();
-  return std::string(reinterpret_cast<const char*>(b->data()), b->size());
+  KK_TRY_ASSIGN(std::vector<std::byte> b, read_binary_file(path, max_bytes));
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
 
 }  // namespace kk

@@ -46,12 +46,11 @@ static std::string normalize(std::string_view name) {
 }
 
 Result<std::string> remove_params(std::string_view cmdline, std::span<const std::string_view> names) {
-  Result<std::vector<std::string>> words = split_cmdline(cmdline);
-  if (!words) return std::move(words).error();
+  KK_TRY_ASSIGN(std::vector<std::string> words, split_cmdline(cmdline));
   std::vector<std::string> drop;
   for (std::string_view n : names) drop.push_back(normalize(n));
   std::string out;
-  for (const std::string& w : *words) {
+  for (const std::string& w : words) {
     if (std::find(drop.begin(), drop.end(), param_name(w)) != drop.end()) continue;
     if (!out.empty()) out += ' ';
     out += w;
@@ -129,9 +128,8 @@ Result<GrubValue> parse_grub_value(std::string_view v) {
     if (g.quote == '\'') {
       g.value = inner;
     } else {
-      Result<std::string> u = unescape_double(inner);
-      if (!u) return std::move(u).error();
-      g.value = *u;
+      KK_TRY_ASSIGN(std::string u, unescape_double(inner));
+      g.value = u;
     }
     ++end;
   } else {

@@ -94,9 +94,8 @@ Result<Crashkernel> parse_crashkernel(std::string_view value) {
   if (s == "auto") {
     ck.kind = Crashkernel::Kind::auto_table;
     std::string_view t = auto_table;
-    Result<std::vector<CrashkernelRange>> r = parse_ranges(&t, auto_table);
-    if (!r) return std::move(r).error();
-    ck.ranges = std::move(*r);
+    KK_TRY_ASSIGN(std::vector<CrashkernelRange> r, parse_ranges(&t, auto_table));
+    ck.ranges = std::move(r);
     return ck;
   }
   // The zone suffix applies to the size form only (the kernel reads ",high" after a size).
@@ -110,9 +109,8 @@ Result<Crashkernel> parse_crashkernel(std::string_view value) {
   if (s.find(':') != std::string_view::npos) {
     if (ck.zone != Crashkernel::Zone::any) return bad(",high/,low go with a plain size, not ranges", value);
     ck.kind = Crashkernel::Kind::ranges;
-    Result<std::vector<CrashkernelRange>> r = parse_ranges(&s, value);
-    if (!r) return std::move(r).error();
-    ck.ranges = std::move(*r);
+    KK_TRY_ASSIGN(std::vector<CrashkernelRange> r, parse_ranges(&s, value));
+    ck.ranges = std::move(r);
   } else {
     Result<u64> size = take_memsize(&s);
     if (!size) return bad(size.error().msg, value);
