@@ -11,6 +11,7 @@
 #include "arch/x86_64/boot_params.h"
 #include "elf/elf_core.h"
 #include "fake_bzimage.h"
+#include "io/hex.h"
 #include "kexec/elfcorehdr.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
