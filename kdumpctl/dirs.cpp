@@ -171,12 +171,15 @@ Result<std::string> make_unique_dir(const std::string& root, const std::string& 
                                     unsigned mode) {
   if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
     return make_error(Errc::usage, "'" + name + "': not a directory name");
-  KK_TRY_ASSIGN(MadeDir dir, make_dirs_under(root, parent, 0755));
-  std::string base = dir.path == "/" ? "" : dir.path;
+  // Not KK_TRY_ASSIGN: g++ 12 -O2 takes the MadeDir moved out of the Result for uninitialized
+  // (-Wmaybe-uninitialized, a false positive).
+  Result<MadeDir> dir = make_dirs_under(root, parent, 0755);
+  if (!dir) return std::move(dir).error();
+  std::string base = dir->path == "/" ? "" : dir->path;
   for (int n = 0; n <= kMaxSuffix; ++n) {
     std::string candidate = n == 0 ? name : name + "-" + std::to_string(n);
     std::string shown = base + "/" + candidate;
-    KK_TRY_ASSIGN(bool made, make_one(dir.fd.get(), candidate, mode, shown));
+    KK_TRY_ASSIGN(bool made, make_one(dir->fd.get(), candidate, mode, shown));
     if (made) return shown;
   }
   return make_error(Errc::io, base + "/" + name + ": " + std::to_string(kMaxSuffix + 1) + " directories of that name exist");
