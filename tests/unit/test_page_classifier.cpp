@@ -669,22 +669,22 @@ TEST_CASE("page_classifier: slab tails are kept and anonymous tails go with thei
 }
 
 TEST_CASE("page_classifier: a kernel newer than the newest checked gets one warning naming it", "[page_classifier]") {
-  REQUIRE(std::string(kNewestCheckedKernel) == "6.12");
-  for (const char* ok : {"6.12.57+deb13-amd64", "6.1.0-18-amd64", "5.4.0-150-generic", "6.12",
-                         "6.9.0-rc1"})
+  REQUIRE(std::string(kNewestCheckedKernel) == "7.2");
+  for (const char* ok : {"7.2.13+deb14-amd64", "6.12.57+deb13-amd64", "6.1.0-18-amd64", "5.4.0-150-generic",
+                         "6.12", "6.13.0", "7.1.0-1-amd64", "6.9.0-rc1"})
     CHECK(newer_kernel_warning(ok) == std::nullopt);
-  for (const char* newer : {"7.1.0-1-amd64", "6.13.0", "7.0", "10.2.1-arm64-16k", "6.100"}) {
+  for (const char* newer : {"7.3.0-1-amd64", "8.0", "10.2.1-arm64-16k", "7.100"}) {
     std::optional<std::string> w = newer_kernel_warning(newer);
     REQUIRE(w);
     CHECK(w->find(newer) != std::string::npos);
-    CHECK(w->find("6.12") != std::string::npos);
+    CHECK(w->find("7.2") != std::string::npos);
     CHECK(w->find('\n') == std::string::npos);  // one line
   }
   // The crashed kernel wrote the release: no control byte of it reaches the terminal.
-  std::optional<std::string> esc = newer_kernel_warning("7.1\x1b]0;owned\x07\x1b[2J");
+  std::optional<std::string> esc = newer_kernel_warning("7.3\x1b]0;owned\x07\x1b[2J");
   REQUIRE(esc);
   CHECK(std::none_of(esc->begin(), esc->end(), [](char ch) { return ch >= 0 && ch < 0x20; }));
-  CHECK(esc->find("7.1\\x1b]0;owned\\x07\\x1b[2J") != std::string::npos);
+  CHECK(esc->find("7.3\\x1b]0;owned\\x07\\x1b[2J") != std::string::npos);
   // A release we cannot read is not silently taken as an old one.
   for (const char* odd : {"", "linux", "6", "x.1"}) {
     std::optional<std::string> w = newer_kernel_warning(odd);
