@@ -38,6 +38,12 @@ std::string dump_location(const SaveJob& job, DumpTarget target, const std::stri
   }
 }
 
+// Its own function so that the directory handle is closed before the caller unmounts.
+static Result<void> write_record_under(const std::string& mnt, const std::string& name, const CaptureRecord& r) {
+  KK_TRY_ASSIGN(MadeDir dir, make_dirs_under(mnt, std::string(kCaptureDir), 0700));
+  return write_file_atomic(dir.path + "/" + name + std::string(kNewSuffix), format_record(r));
+}
+
 void record_capture(const SaveJob& job, const CaptureRecord& r) {
   std::string mnt = mount_point(job.host);
   // A fixture root (tests) has the root file system at the mount point: only made, not mounted.
@@ -54,9 +60,7 @@ void record_capture(const SaveJob& job, const CaptureRecord& r) {
       return;
     }
   }
-  Result<MadeDir> dir = make_dirs_under(mnt, std::string(kCaptureDir), 0700);
-  Result<void> w = dir ? write_file_atomic(dir->path + "/" + job.name + std::string(kNewSuffix), format_record(r))
-                       : Result<void>(std::move(dir).error());
+  Result<void> w = write_record_under(mnt, job.name, r);
   say(w ? "recorded the capture for the next boot" : "no record for the next boot: " + w.error().msg);
   sync();
   if (!job.host.prefixed() && umount(mnt.c_str()) != 0) say("umount " + mnt + ": " + strerror(errno));

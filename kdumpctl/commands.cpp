@@ -13,6 +13,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/crashkernel.h"
 #include "kdump/kdump_tools.h"
+#include "kdumpctl/capture_cpus.h"
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/crypt_target.h"
 #include "kdumpctl/dirs.h"
@@ -164,7 +165,7 @@ Result<Outcome> cmd_start(Ctl& c) {
   std::vector<std::string> app_words = words(append);
   if (network && std::none_of(app_words.begin(), app_words.end(), [](const std::string& w) { return param_name(w) == "ip"; }))
     append += " ip=dhcp";
-  KK_TRY_ASSIGN(std::string cmdline, capture_cmdline(first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append));
+  KK_TRY_ASSIGN(std::string cmdline, capture_cmdline(first, env_or("KDUMP_COMMANDLINE_REMOVE", ""), append, capture_cpus(c).n));
   // 4. Load; kexec_file_load under secure boot or lockdown.
   std::vector<std::string> argv = {env_or("KDUMPKIT_KEXEC", "kexec"), "-p"};
   std::vector<std::string> extra = words(env_or("KDUMP_KEXEC_ARGS", ""));

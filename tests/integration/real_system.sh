@@ -49,6 +49,7 @@ for f in usr/sbin/kdumpctl usr/sbin/dumpfilter etc/kdump.conf scripts/init-premo
   check "the capture image holds $f (our hook)" has "$b1/lsinitramfs" "^$f\$"
 done
 check "echo c > /proc/sysrq-trigger crashed it" has "$work/console.log" 'sysrq: Trigger a crash'
+check "the capture unmounted the root file system cleanly" eval '! grep -aq "kdumpctl: umount" "$work/console.log"'
 
 # The dump: /var/crash/<host>-<date>/, vmcore-dmesg.txt first, then vmcore (+ manifest), then
 # the reports; 0600 files in a 0700 directory.
