@@ -10,6 +10,7 @@
 #include "arch/x86_64/bzimage.h"
 #include "io/number.h"
 #include "io/text_file.h"
+#include "kernel/cpu_list.h"
 #include "kernel/crashkernel.h"
 #include "kernel/iomem.h"
 #include "kdumpctl/capture_cpus.h"
@@ -118,21 +119,9 @@ Result<CaptureNeed> capture_need(const std::string& kernel, const std::string& i
 }
 
 unsigned count_cpu_list(std::string_view list) {
-  constexpr u64 kMaxCpus = 1u << 16;  // no kernel's NR_CPUS is larger
-  while (!list.empty() && (list.back() == '\n' || list.back() == ' ')) list.remove_suffix(1);
-  if (list.empty()) return 0;
-  u64 count = 0;
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-    size_t dash = item.find('-');
-    std::optional<u64> lo = parse_unsigned(item.substr(0, dash), 10);
-    std::optional<u64> hi = dash == std::string_view::npos ? lo : parse_unsigned(item.substr(dash + 1), 10);
-    if (!lo || !hi || *hi < *lo || *hi >= kMaxCpus) return 0;
-    count += *hi - *lo + 1;
-  }
-  return count <= kMaxCpus ? unsigned(count) : 0;
+  constexpr size_t kMaxCpus = 1u << 16;  // no kernel's NR_CPUS is larger
+  Result<std::vector<int>> cpus = parse_cpu_list(list);
+  return cpus && cpus->size() <= kMaxCpus ? unsigned(cpus->size()) : 0;
 }
 
 CaptureCpus capture_cpus(const Ctl& c) {

@@ -10,6 +10,7 @@
 #include "io/lines.h"
 #include "io/number.h"
 #include "io/text_file.h"
+#include "kernel/cpu_list.h"
 
 namespace kk {
 
@@ -77,23 +78,6 @@ Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p) {
     if (t) out.push_back({r.start, r.size(), *t});
   }
   return out;
-}
-
-Result<std::vector<int>> parse_cpu_list(std::string_view text) {
-  std::vector<int> cpus;
-  text = trim(text);
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view part = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    size_t dash = part.find('-');
-    std::optional<u64> a = parse_u64(part.substr(0, dash), 10);
-    std::optional<u64> b = dash == std::string_view::npos ? a : parse_u64(part.substr(dash + 1), 10);
-    if (!a || !b || *b < *a || *b > 65535)
-      return make_error(Errc::corrupt, "bad CPU list '" + std::string(part) + "'");
-    for (u64 c = *a; c <= *b; ++c) cpus.push_back(static_cast<int>(c));
-  }
-  return cpus;
 }
 
 Result<std::vector<NoteBuffer>> read_crash_notes(const SysPaths& p) {

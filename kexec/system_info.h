@@ -41,8 +41,6 @@ Result<std::vector<IomemRange>> read_iomem(const SysPaths& p);
 std::optional<x86_64::E820Entry> parse_memmap_entry(std::string_view start, std::string_view end,
                                                     std::string_view type);
 Result<std::vector<x86_64::E820Entry>> read_firmware_map(const SysPaths& p);
-// "0-3,5" -> {0,1,2,3,5}
-Result<std::vector<int>> parse_cpu_list(std::string_view text);
 // Per possible CPU: the physical address and size of its crash_notes buffer.
 Result<std::vector<NoteBuffer>> read_crash_notes(const SysPaths& p);
 // /sys/kernel/vmcoreinfo: "<hex addr> <hex size>".

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fake_root.h"
+#include "kernel/cpu_list.h"
 #include "kexec/system_info.h"
 
 using namespace kk;
