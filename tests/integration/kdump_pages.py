@@ -71,6 +71,10 @@ class Dump:
         """The bytes of the index-th dumped page (pfn is for messages)."""
         self.f.seek(self.desc_off + index * DESC.size)
         off, size, flags, _pf = DESC.unpack(self.f.read(DESC.size))
+        return self._read_page(pfn, off, size, flags)
+
+    def _read_page(self, pfn, off, size, flags):
+        """One page's bytes from its descriptor, decompressed."""
         self.f.seek(off)
         data = self.f.read(size)
         if flags & ZLIB:
@@ -87,15 +91,7 @@ class Dump:
         pfns = list(self.dumped_pfns())
         descs = [DESC.unpack(self.f.read(DESC.size)) for _ in pfns]
         for pfn, (off, size, flags, _pf) in zip(pfns, descs):
-            self.f.seek(off)
-            data = self.f.read(size)
-            if flags & ZLIB:
-                data = zlib.decompress(data)
-            elif flags & (LZO | SNAPPY | ZSTD):
-                raise SystemExit(f"pfn {pfn:#x}: codec {flags:#x} not readable here (use -c)")
-            if len(data) != self.block_size:
-                raise SystemExit(f"pfn {pfn:#x}: page is {len(data)} bytes")
-            yield pfn, data
+            yield pfn, self._read_page(pfn, off, size, flags)
 
 
 class ElfDump:
