@@ -56,16 +56,9 @@ std::vector<PfnRun> runs_of(const std::vector<LoadSegment>& segs, u64 page_size)
   return runs;
 }
 
-}  // namespace
 
-Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
-  return open(std::make_unique<FileSource>(std::move(file)));
-}
-
-Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> src) {
-  std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(src)));
-  const ByteSource& f = *v->file_;
-
+// The ELF header, and the program header count from section header 0 where e_phnum overflowed.
+Result<ElfCoreHead> read_core_head(const ByteSource& f) {
   std::byte ehdr_bytes[sizeof(Elf64Ehdr)];
   size_t got = static_cast<size_t>(std::min<u64>(f.size(), sizeof ehdr_bytes));
   KK_TRY(f.read_at(0, std::span(ehdr_bytes, got)));
@@ -78,81 +71,126 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
     if (!n) return std::move(n).error().context(f.path());
     head->phnum = *n;
   }
-  u16 machine = head->ehdr.machine;
-  // Either architecture on any host: the dump is data, read in its own (little-endian) order.
-  if (machine == kEmX86_64) {
-    v->arch_ = Arch::x86_64;
-  } else if (machine == kEmAarch64) {
-    v->arch_ = Arch::arm64;
-  } else {
-    return make_error(Errc::unsupported,
-                      f.path() + ": vmcore of another architecture (e_machine " +
-                          std::to_string(machine) + "); this dumpfilter reads x86_64 and arm64 vmcores");
-  }
-  if (head->phnum == 0 || head->phnum > kMaxProgramHeaders)
+  return head;
+}
+
+// Either architecture on any host: the dump is data, read in its own (little-endian) order.
+Result<Arch> arch_of(const ByteSource& f, u16 machine) {
+  if (machine == kEmX86_64) return Arch::x86_64;
+  if (machine == kEmAarch64) return Arch::arm64;
+  return make_error(Errc::unsupported,
+                    f.path() + ": vmcore of another architecture (e_machine " + std::to_string(machine) +
+                        "); this dumpfilter reads x86_64 and arm64 vmcores");
+}
+
+Result<ElfCoreLayout> read_core_layout(const ByteSource& f, const ElfCoreHead& head) {
+  if (head.phnum == 0 || head.phnum > kMaxProgramHeaders)
     return make_error(Errc::corrupt, f.path() + ": implausible program header count " +
-                                         std::to_string(head->phnum));
-  u64 ph_bytes = u64(head->phnum) * sizeof(Elf64Phdr);
+                                         std::to_string(head.phnum));
+  u64 ph_bytes = u64(head.phnum) * sizeof(Elf64Phdr);
   // Against the bytes held too: a flattened stream's size is free to inflate.
-  if (head->phoff > f.size() || ph_bytes > f.size() - head->phoff || ph_bytes > f.stored_size())
-    return make_error(Errc::truncated, f.path() + ": program headers at " + hex(head->phoff) +
+  if (head.phoff > f.size() || ph_bytes > f.size() - head.phoff || ph_bytes > f.stored_size())
+    return make_error(Errc::truncated, f.path() + ": program headers at " + hex(head.phoff) +
                                            " run past end of file (size " + hex(f.size()) + ")");
   std::vector<std::byte> ph(ph_bytes);
-  KK_TRY(f.read_at(head->phoff, ph));
-  Result<ElfCoreLayout> layout = parse_program_headers(*head, ph, f.size());
+  KK_TRY(f.read_at(head.phoff, ph));
+  Result<ElfCoreLayout> layout = parse_program_headers(head, ph, f.size());
   if (!layout) return std::move(layout).error().context(f.path());
   if (layout->loads.empty())
     return make_error(Errc::corrupt, f.path() + ": no PT_LOAD segments (no memory in the dump)");
+  return layout;
+}
 
-  // Notes: concatenated so the output can carry them verbatim; VMCOREINFO located inside.
+// The PT_NOTE segments concatenated, so the output can carry them verbatim.
+Result<std::vector<std::byte>> read_note_bytes(const ByteSource& f, const ElfCoreLayout& layout) {
   u64 total = 0;
-  for (const NoteSegment& n : layout->notes) total += n.size;
+  for (const NoteSegment& n : layout.notes) total += n.size;
   if (total > kMaxNoteBytes || total > f.stored_size())
     return make_error(Errc::corrupt, f.path() + ": PT_NOTE segments total " + std::to_string(total) +
                                          " bytes, more than any kernel writes");
-  for (const NoteSegment& n : layout->notes) {
+  std::vector<std::byte> out;
+  for (const NoteSegment& n : layout.notes) {
     std::vector<std::byte> buf(n.size);
     KK_TRY(f.read_at(n.offset, buf));
     // kexec pads each per-CPU note to a fixed size; only the used prefix is meaningful.
     u64 used = used_note_bytes(buf);
-    v->notes_.insert(v->notes_.end(), buf.begin(), buf.begin() + static_cast<long>(used));
+    out.insert(out.end(), buf.begin(), buf.begin() + static_cast<long>(used));
   }
-  Result<std::vector<Note>> notes = parse_notes(v->notes_, 0);
+  return out;
+}
+
+struct NoteFacts {
+  int nr_cpus = 0;  // NT_PRSTATUS notes
+  u64 vmcoreinfo_pos = 0, vmcoreinfo_size = 0;
+  Vmcoreinfo vmcoreinfo;
+};
+
+// The CPUs and VMCOREINFO (the first such note) in the concatenated notes.
+Result<NoteFacts> note_facts(const ByteSource& f, std::span<const std::byte> note_bytes) {
+  Result<std::vector<Note>> notes = parse_notes(note_bytes, 0);
   if (!notes) return std::move(notes).error().context(f.path());
+  NoteFacts r;
   bool found = false;
   for (const Note& n : *notes) {
-    if (n.type == kNtPrstatus && n.name == "CORE") ++v->nr_cpus_;
+    if (n.type == kNtPrstatus && n.name == "CORE") ++r.nr_cpus;
     if (n.name == "VMCOREINFO" && !found) {
       found = true;
-      v->vmcoreinfo_pos_ = n.desc_pos;
-      v->vmcoreinfo_size_ = n.desc.size();
+      r.vmcoreinfo_pos = n.desc_pos;
+      r.vmcoreinfo_size = n.desc.size();
       std::string_view text(reinterpret_cast<const char*>(n.desc.data()), n.desc.size());
       Result<Vmcoreinfo> vi = Vmcoreinfo::parse(text);
       if (!vi) return std::move(vi).error().context(f.path());
-      v->vmcoreinfo_ = std::move(*vi);
+      r.vmcoreinfo = std::move(*vi);
     }
   }
   if (!found)
     return make_error(Errc::missing, f.path() + ": no VMCOREINFO note (not a kdump vmcore, or "
                                                 "QEMU dump taken without -device vmcoreinfo)");
-  if (v->vmcoreinfo_.page_size() != 0) v->page_size_ = v->vmcoreinfo_.page_size();
+  return r;
+}
 
-  v->all_loads_ = layout->loads;
-  v->by_paddr_ = without_overlaps(std::move(layout->loads));
-  v->runs_ = runs_of(v->by_paddr_, v->page_size_);
-  // A PT_LOAD past the physical address space is a damaged header (a flipped high bit of p_paddr
-  // or p_memsz); taken at face value it makes max_pfn, and so the dump's bitmaps and the walk over
-  // them, astronomically large. The bound is the kernel's own MAX_PHYSMEM_BITS (52 if absent).
-  u64 phys_bits = static_cast<u64>(std::clamp<i64>(
-      v->vmcoreinfo_.number("MAX_PHYSMEM_BITS").value_or(52), 32, 52));
-  for (const LoadSegment& s : v->by_paddr_) {
+// The highest pfn + 1 of the segments. A PT_LOAD past the physical address space is a damaged
+// header (a flipped high bit of p_paddr or p_memsz); taken at face value it makes max_pfn, and so
+// the dump's bitmaps and the walk over them, astronomically large. The bound is the kernel's own
+// MAX_PHYSMEM_BITS (52 if absent).
+Result<u64> checked_max_pfn(const ByteSource& f, const std::vector<LoadSegment>& segs, const Vmcoreinfo& vi,
+                            u64 page_size) {
+  u64 phys_bits = static_cast<u64>(std::clamp<i64>(vi.number("MAX_PHYSMEM_BITS").value_or(52), 32, 52));
+  u64 max_pfn = 0;
+  for (const LoadSegment& s : segs) {
     if ((s.paddr >> phys_bits) || (s.memsz >> phys_bits) || ((s.paddr + s.memsz) >> phys_bits))
       return make_error(Errc::corrupt, f.path() + ": PT_LOAD at paddr " + hex(s.paddr) + " size " +
-                                           hex(s.memsz) + " ends past the 2^" +
-                                           std::to_string(phys_bits) +
+                                           hex(s.memsz) + " ends past the 2^" + std::to_string(phys_bits) +
                                            "-byte physical address space (MAX_PHYSMEM_BITS)");
-    v->max_pfn_ = std::max(v->max_pfn_, div_round_up(s.paddr + s.memsz, v->page_size_));
+    max_pfn = std::max(max_pfn, div_round_up(s.paddr + s.memsz, page_size));
   }
+  return max_pfn;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
+  return open(std::make_unique<FileSource>(std::move(file)));
+}
+
+Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> src) {
+  std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(src)));
+  const ByteSource& f = *v->file_;
+  KK_TRY_ASSIGN(ElfCoreHead head, read_core_head(f));
+  KK_TRY_ASSIGN(v->arch_, arch_of(f, head.ehdr.machine));
+  KK_TRY_ASSIGN(ElfCoreLayout layout, read_core_layout(f, head));
+  KK_TRY_ASSIGN(v->notes_, read_note_bytes(f, layout));
+  KK_TRY_ASSIGN(NoteFacts facts, note_facts(f, v->notes_));
+  v->nr_cpus_ = facts.nr_cpus;
+  v->vmcoreinfo_pos_ = facts.vmcoreinfo_pos;
+  v->vmcoreinfo_size_ = facts.vmcoreinfo_size;
+  v->vmcoreinfo_ = std::move(facts.vmcoreinfo);
+  if (v->vmcoreinfo_.page_size() != 0) v->page_size_ = v->vmcoreinfo_.page_size();
+
+  v->all_loads_ = layout.loads;
+  v->by_paddr_ = without_overlaps(std::move(layout.loads));
+  v->runs_ = runs_of(v->by_paddr_, v->page_size_);
+  KK_TRY_ASSIGN(v->max_pfn_, checked_max_pfn(f, v->by_paddr_, v->vmcoreinfo_, v->page_size_));
   return v;
 }
 
