@@ -239,6 +239,17 @@ class Dumper {
   std::optional<Error> gen_error_;
 };
 
+// --report: what was dumped, in which form, written after the dump is published.
+Result<void> write_dump_report(const DumpOptions& opt, const DumpInput& input, const DumpStats& st,
+                               size_t split_files, ReportFiles& report) {
+  std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
+  if (opt.flatten) format = "flattened " + format;
+  if (split_files) format += ", split in " + std::to_string(split_files) + " files";
+  return write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
+                                         opt.dump_level, format},
+                      report);
+}
+
 }  // namespace
 
 Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
@@ -311,14 +322,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
   if (opt.dump_level & kDlZero) st.excluded[PageClass::zero] = st.zero_pages;
   st.file_size = w.writer->bytes_end();
   KK_TRY(publish_dump(*w.writer, outs));
-  if (report) {
-    std::string format = opt.format == OutputFormat::elf ? "ELF" : "kdump-compressed";
-    if (opt.flatten) format = "flattened " + format;
-    if (!outs.split.empty()) format += ", split in " + std::to_string(outs.split.size()) + " files";
-    KK_TRY(write_report(input, DumpSummary{st, opt.flatten ? std::string("-") : opt.output, opt.codec,
-                                           opt.dump_level, format},
-                        *report));
-  }
+  if (report) KK_TRY(write_dump_report(opt, input, st, outs.split.size(), *report));
   if (st.lost_pages) return make_error(Errc::io, lost_pages_message(st, opt.input, opt.output));
   return st;
 }

@@ -91,7 +91,8 @@ bool is_kdump_signature(std::span<const std::byte> first_bytes) {
   return first_bytes.size() >= 8 && std::memcmp(first_bytes.data(), diskdump::kSignature, 8) == 0;
 }
 
-Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
+// The main header (block 0): signature, version, block size and the counts after it.
+static Result<KdumpLayout> read_main_header(const ByteSource& src) {
   const std::string& path = src.path();
   std::byte raw[sizeof(DiskDumpHeader)];
   if (src.size() < sizeof raw)
@@ -120,7 +121,13 @@ Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
   l.sub_hdr_blocks = static_cast<u64>(static_cast<i32>(h.sub_hdr_size));
   l.bitmap_blocks = h.bitmap_blocks;
   l.max_mapnr = h.max_mapnr;
+  return l;
+}
 
+// The sub-header (block 1): phys_base, dump level, a split file's pfn range, and where the
+// vmcoreinfo, notes and eraseinfo sit.
+static Result<void> read_sub_header(const ByteSource& src, KdumpLayout& l) {
+  const std::string& path = src.path();
   KdumpSubHeader sub{};
   u64 sub_bytes = sub_header_bytes(l.version);
   if (l.sub_hdr_blocks * l.block_size < sub_bytes)
@@ -157,7 +164,13 @@ Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
   if (l.version >= 5)
     KK_TRY(region(sub.offset_eraseinfo, sub.size_eraseinfo, "eraseinfo", &l.eraseinfo_offset,
                   &l.eraseinfo_size));
+  return {};
+}
 
+Result<KdumpLayout> read_kdump_layout(const ByteSource& src) {
+  const std::string& path = src.path();
+  KK_TRY_ASSIGN(KdumpLayout l, read_main_header(src));
+  KK_TRY(read_sub_header(src, l));
   l.bitmap_bytes = l.bitmap_blocks * l.block_size / 2;
   if (l.bitmap_bytes * 8 < l.max_mapnr)
     return make_error(Errc::corrupt, path + ": bitmaps of " + std::to_string(l.bitmap_blocks) +
