@@ -1,5 +1,7 @@
 #include "kexec/load_arm64.h"
 
+#include <unistd.h>
+
 #include "arch/arm64/dtb.h"
 #include "io/text_file.h"
 #include "kexec/crash_ranges.h"
@@ -46,6 +48,7 @@ Result<PlannedLoad> plan_arm64(const KexecOptions& opt, const std::string& cmdli
   in.dtb = *dtb;
   in.cmdline = cmdline;
   in.panic = opt.panic;
+  in.page_size = static_cast<u64>(sysconf(_SC_PAGESIZE));
   if (opt.panic) KK_TRY(add_crash_facts(in, iomem, p));
   else in.placement = system_ram(iomem);
   u64 console = arm64::stdout_pl011(*dtb).value_or(0);

@@ -17,13 +17,14 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   std::vector<std::byte> unpacked;  // a zboot payload, decompressed
   KK_TRY_ASSIGN(arm64::Image img, arm64::load_kernel_image(in.kernel, unpacked));
   Arm64Plan out;
-  Allocator alloc(in.placement);
+  Allocator alloc(in.placement, in.page_size);
   std::vector<Segment>& segs = out.plan.segments;
 
   // 1. The kernel: a 2 MiB-aligned base, lowest first (booting.rst: without the "anywhere"
   //    flag the base should be as close as possible to the start of DRAM), the Image at
   //    base + text_offset with image_size bytes (BSS included) from there.
-  u64 span = align_up(img.text_offset + img.image_size, kPageSize);
+  const u64 page = in.page_size;
+  u64 span = align_up(img.text_offset + img.image_size, page);
   KK_TRY_ASSIGN(u64 base, alloc.take("kernel", span, {.align = arm64::kKernelAlign}));
   out.kernel_addr = base + img.text_offset;
   segs.push_back(make_segment("kernel", std::vector<std::byte>(img.bytes.begin(), img.bytes.end()),
@@ -34,7 +35,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   arm64::ChosenEdits edits;
   edits.bootargs = in.cmdline;
   if (!in.initrd.empty()) {
-    KK_TRY_ASSIGN(u64 a, alloc.take("initrd", align_up(in.initrd.size(), kPageSize), {}));
+    KK_TRY_ASSIGN(u64 a, alloc.take("initrd", align_up(in.initrd.size(), page), {}));
     out.initrd_addr = a;
     segs.push_back(make_segment("initrd", std::vector<std::byte>(in.initrd.begin(), in.initrd.end()),
                                 a, in.initrd.size()));
@@ -46,7 +47,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   if (in.panic) {
     if (in.elfcorehdr.empty()) return make_error(Errc::missing, "panic load without an ELF core header");
     if (!in.usable_memory) return make_error(Errc::missing, "panic load without the crash range");
-    u64 size = align_up(in.elfcorehdr.size(), kPageSize);
+    u64 size = align_up(in.elfcorehdr.size(), page);
     KK_TRY_ASSIGN(u64 a, alloc.take("ELF core header", size, {.top_down = true}));
     out.elfcorehdr_addr = a;
     segs.push_back(make_segment("elfcorehdr", in.elfcorehdr, a, size));
@@ -59,7 +60,7 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   if (dtb.size() > kMaxDtb)
     return make_error(Errc::unsupported, "device tree is " + std::to_string(dtb.size()) +
                                              " bytes; arm64 kernels take at most 2 MiB");
-  u64 dtb_block = std::bit_ceil(align_up(dtb.size(), kPageSize));
+  u64 dtb_block = std::bit_ceil(align_up(dtb.size(), page));
   KK_TRY_ASSIGN(u64 d, alloc.take("device tree", dtb_block, {.align = dtb_block}));
   out.dtb_addr = d;
   segs.push_back(make_segment("device tree", std::move(dtb), d, dtb_block));
@@ -68,6 +69,9 @@ Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuild
   KK_TRY_ASSIGN(Segment purg, purgatory(out.kernel_addr, out.dtb_addr, BackupCopy{}, segs, alloc));
   out.plan.entry = purg.mem;
   segs.push_back(std::move(purg));
+  // Whole pages of the running kernel at both ends (the allocator took them so): a 16K-page
+  // kernel refuses a 4 KiB-sized purgatory or kernel tail (kexec_load: EADDRNOTAVAIL).
+  for (Segment& s : segs) s.memsz = align_up(s.memsz, page);
   if (segs.size() > kMaxSegments) return make_error(Errc::unsupported, "too many segments");
   out.cmdline = in.cmdline;
   return out;

@@ -21,6 +21,9 @@ struct Arm64LoadInput {
   std::vector<PhysRange> placement;     // RAM for -l; the crash range for -p
   std::vector<std::byte> elfcorehdr;    // -p only
   std::optional<PhysRange> usable_memory;  // -p: the capture kernel's RAM (the crash range)
+  // The running kernel's page size (4K, 16K or 64K on arm64): kexec_load takes only segments
+  // that start and end on its pages.
+  u64 page_size = kPageSize;
 };
 
 struct Arm64Plan {

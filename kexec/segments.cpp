@@ -31,8 +31,9 @@ std::optional<u64> fit(const PhysRange& r, u64 size, const Placement& at, u64 al
 
 }  // namespace
 
-Result<u64> Allocator::take(const std::string& what, u64 size, const Placement& at) {
-  const u64 align = at.align == 0 ? 1 : at.align;
+Result<u64> Allocator::take(const std::string& what, u64 size_in, const Placement& at) {
+  const u64 align = std::max(at.align == 0 ? 1 : at.align, granule_);
+  const u64 size = align_up(size_in, granule_);
   std::optional<u64> best;
   for (const PhysRange& r : free_) {
     std::optional<u64> cand = fit(r, size, at, align);

@@ -45,15 +45,19 @@ struct Placement {
 
 class Allocator {
  public:
-  explicit Allocator(std::vector<PhysRange> free) : free_(merge_ranges(std::move(free))) {}
+  // granule: the running kernel's page size; every block taken starts and ends on one.
+  explicit Allocator(std::vector<PhysRange> free, u64 granule = kPageSize)
+      : free_(merge_ranges(std::move(free))), granule_(granule) {}
 
-  // Finds size bytes where `at` allows and takes them out of the free ranges. Errors say what
-  // did not fit.
+  // Finds size bytes (rounded up to the granule) where `at` allows and takes them out of the
+  // free ranges. Errors say what did not fit.
   Result<u64> take(const std::string& what, u64 size, const Placement& at);
   const std::vector<PhysRange>& free() const { return free_; }
+  u64 granule() const { return granule_; }
 
  private:
   std::vector<PhysRange> free_;
+  u64 granule_;
 };
 
 // A copy the purgatory makes after its checks pass, just before it jumps (kexec -p on x86_64:

@@ -166,3 +166,40 @@ TEST_CASE("arm64 plan -p: everything inside the crash range, elfcorehdr and usab
   REQUIRE_FALSE(r);
   CHECK(r.error().msg.find("kernel") != std::string::npos);
 }
+
+// A 16K-page kernel (Debian's -arm64-16k) loads only segments whose start and end are on its
+// pages: kexec_load's segment check refuses others (EADDRNOTAVAIL). The purgatory, the ELF core
+// header and the device tree are each smaller than a page, so each needs a whole one.
+TEST_CASE("arm64 plan -p under a 16K-page kernel: every segment on whole 16 KiB pages", "[kexec][arm64]") {
+  for (u64 page : {u64{16384}, u64{65536}}) {
+    std::vector<std::byte> image = fake_image(), dtb = fake_dtb(), initrd(200000, std::byte{1});
+    Arm64LoadInput in;
+    in.kernel = image;
+    in.initrd = initrd;
+    in.dtb = dtb;
+    in.cmdline = "console=ttyAMA0 nr_cpus=1";
+    in.panic = true;
+    in.page_size = page;
+    in.placement = {kCrash};
+    in.usable_memory = kCrash;
+    in.elfcorehdr.assign(5000, std::byte{0xee});
+    Result<Arm64Plan> plan = plan_arm64_load(in, builder(0));
+    REQUIRE(plan);
+    const std::vector<Segment>& segs = plan->plan.segments;
+    REQUIRE(segs.size() == 5);
+    for (const Segment& s : segs) {
+      INFO(s.what << " at " << hex(s.mem) << ", " << s.memsz << " bytes, page " << page);
+      CHECK(s.mem % page == 0);
+      CHECK(s.memsz % page == 0);
+      CHECK(s.memsz >= s.data.size());
+      CHECK(inside(s, kCrash));
+    }
+    for (size_t i = 0; i < segs.size(); ++i)
+      for (size_t j = i + 1; j < segs.size(); ++j)
+        CHECK((segs[i].mem + segs[i].memsz <= segs[j].mem || segs[j].mem + segs[j].memsz <= segs[i].mem));
+    Result<arm64::ChosenView> v = arm64::read_chosen(segs[3].data);
+    REQUIRE(v);
+    REQUIRE(v->elfcorehdr);
+    CHECK(v->elfcorehdr->size % page == 0);
+  }
+}
