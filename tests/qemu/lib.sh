@@ -139,9 +139,12 @@ kk_arm64_lib_closure() {
 # their own under $KK_CACHE/apt-newer, so the host's apt stays Debian 12's. sid's Release file on
 # the archive we reach is past its Valid-Until date: the check is off for that one source
 # (check-valid-until=no), not for trixie and not for the host. Lists are updated once a day.
+# One state per architecture (apt-newer for amd64, apt-newer-arm64): an update for one
+# architecture drops the other's lists from a shared state.
 KK_APT_OPTS=()
 kk_newer_apt() {
     local a=$KK_CACHE/apt-newer key=/usr/share/keyrings/debian-archive-keyring.gpg
+    [[ $KK_DEB_ARCH == amd64 ]] || a+=-$KK_DEB_ARCH
     mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
     printf '%s\n' "deb [signed-by=$key] http://deb.debian.org/debian trixie main" \
         "deb [signed-by=$key check-valid-until=no] http://deb.debian.org/debian sid main" >"$a/sources.list"
@@ -159,7 +162,7 @@ kk_newer_apt() {
 # matrix, or a release the host's apt does not know.
 kk_kver_is_newer() {
     local k
-    for k in "${KK_MATRIX_KVERS[@]}"; do [[ $1 == "$k" ]] && return 0; done
+    for k in "${KK_MATRIX_KVERS[@]}" "${KK_MATRIX_KVERS_ARM64[@]}"; do [[ $1 == "$k" ]] && return 0; done
     [[ $1 == *+deb1[3-9]-* ]] && return 0
     ! apt-cache show "linux-image-$1$KK_IMG_PKG_SUFFIX" >/dev/null 2>&1
 }
@@ -239,6 +242,12 @@ kk_fetch_kernel_locked() {
     rm -rf "$root"
     mkdir -p "$kdir/debs" "$root"
     local img=linux-image-$kver$KK_IMG_PKG_SUFFIX dbg=linux-image-$kver-dbg
+    # arm64: the -unsigned image where Debian has one (6.1, 6.12); unstable's split kernels and
+    # the -16k flavour have no signed twin, only linux-image-KVER.
+    if [[ -n $KK_IMG_PKG_SUFFIX ]] && kk_kver_is_newer "$kver"; then
+        kk_newer_apt
+        apt-cache "${KK_APT_OPTS[@]}" show "$img" >/dev/null 2>&1 || img=linux-image-$kver
+    fi
     # A kernel given as a .deb (--kernel PATH): that package; the others from beside it or apt.
     if [[ -n ${KDUMPKIT_KERNEL_DEB:-} ]]; then
         cp "$KDUMPKIT_KERNEL_DEB" "$kdir/debs/" || kk_die "copying $KDUMPKIT_KERNEL_DEB failed"

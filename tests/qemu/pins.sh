@@ -14,6 +14,11 @@ KK_PIN_KVER_ARM64=6.1.0-57-arm64
 KK_PIN_KVER_TRIXIE=6.12.117+deb13-amd64
 KK_PIN_KVER_SID=7.2.13+deb14-amd64
 KK_MATRIX_KVERS=("$KK_PIN_KVER_TRIXIE" "$KK_PIN_KVER_SID")
+# The kernel matrix (arm64): Debian 13's 6.12 with 4K pages and unstable's 16K-page flavour,
+# each with its -dbg, through an apt state of their own (apt-newer-arm64).
+KK_PIN_KVER_TRIXIE_ARM64=6.12.117+deb13-arm64
+KK_PIN_KVER_SID_ARM64_16K=7.2.13+deb14-arm64-16k
+KK_MATRIX_KVERS_ARM64=("$KK_PIN_KVER_TRIXIE_ARM64" "$KK_PIN_KVER_SID_ARM64_16K")
 # Unstable's reference tools for the newer kernels (tests/qemu/oracle-chroot.sh): Debian 12's
 # makedumpfile 1.7.2, crash 8.0.2 and drgn 0.0.22 predate 6.12 and 7.x.
 KK_PIN_ORACLE_MAKEDUMPFILE=1:1.7.8-1
