@@ -10,12 +10,14 @@
 #                      [--crashkernel 128M] [--level 31] [--codec -l|-c|-z|-p|-E|none]
 #                      [--fill MIB] [--out DIR] [--kexec PATH] [--dumpfilter PATH]
 #                      [--timeout S] [--efi] [--spoil [--spoil-wait S]]
-#                      [--crash-kind sysrq|null|bug|oops|panic|softlockup]
+#                      [--crash-kind sysrq|null|bug|oops|panic|softlockup] [--capture-cpus N]
 #   --mode         reboot or crash (required)
 #   --kexec-opt    our kexec's syscall option in the guest: -c kexec_load + kdumpkit purgatory
 #                  (default), -s kexec_file_load, -a file then classic
 #   --mem          guest RAM (default 1G)
 #   --cpus         guest vCPUs (default 1)
+#   --capture-cpus the capture kernel boots with nr_cpus=N (default 1); the run fails unless it
+#                  then has N CPUs, the ones dumpfilter's default --num-threads uses (KK_CPUS line)
 #   --crashkernel  crashkernel= of the first kernel (crash mode; default 128M; 96M is the
 #                  smallest that captures with this 3.9 MB (9.8 MB unpacked: busybox, ext4
 #                  chain, libc, dumpfilter) capture image, 1G and 4G guests, -c and -s; 88M
@@ -71,7 +73,7 @@ build=${KDUMPKIT_BUILD:-$repo/build}
 mode='' kexec_opt=-c mem=1G cpus=1 crashkernel=128M level=31 codec=-l fill=16 out='' timeout=''
 kexec_bin=${KEXEC:-$build/kexec/kexec}
 dumpfilter_bin=${DUMPFILTER:-$build/dumpfilter/dumpfilter}
-efi=0 spoil=0 spoil_wait=6 crash_kind=sysrq
+efi=0 spoil=0 spoil_wait=6 crash_kind=sysrq capture_cpus=1
 while (($#)); do
     case $1 in
         --mode) mode=$2; shift 2 ;;
@@ -90,6 +92,7 @@ while (($#)); do
         --spoil) spoil=1; shift ;;
         --spoil-wait) spoil_wait=$2; shift 2 ;;
         --crash-kind) crash_kind=$2; shift 2 ;;
+        --capture-cpus) capture_cpus=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
@@ -101,6 +104,7 @@ case $codec in -c | -l | -z | -p | -E | none) ;; *) kk_die "--codec must be -c, 
 [[ $fill =~ ^[0-9]+$ ]] || kk_die "--fill takes MiB"
 [[ $spoil == 0 || $kexec_opt == -c ]] || kk_die "--spoil needs --kexec-opt -c (our purgatory)"
 [[ $spoil_wait =~ ^[0-9]+$ ]] || kk_die "--spoil-wait takes seconds"
+[[ $capture_cpus =~ ^[1-9][0-9]*$ ]] || kk_die "--capture-cpus takes a CPU count (1 or more)"
 # What the triage report's "kind" line must say for each --crash-kind (dumpfilter/report.h).
 declare -A report_kind=([sysrq]='sysrq triggered crash' [null]='NULL pointer dereference'
     [bug]='BUG' [oops]='oops' [panic]='panic' [softlockup]='soft lockup')
@@ -174,6 +178,22 @@ kk_build_crash_module() {
     export KK_CRASH_MODULE=$out
 }
 
+# kk_build_rusage: guest/rusage.c (peak RSS and times of the capture kernel's dumpfilter),
+# dynamically linked against the libc the capture image carries for dumpfilter anyway; cached
+# by the hash of its source. Exports KK_RUSAGE.
+kk_build_rusage() {
+    local src=$KK_LIB_DIR/guest/rusage.c hash out
+    hash=$(sha256sum "$src" | cut -c1-16)
+    out=$KK_CACHE/bin/rusage-$hash
+    [[ $KK_ARCH == x86_64 ]] || out+=-$KK_ARCH
+    if [[ ! -x $out ]]; then
+        mkdir -p "$KK_CACHE/bin"
+        "$KK_CC" -O2 -Wall -Wextra -o "$out.tmp.$$" "$src" || kk_die "building rusage failed"
+        mv "$out.tmp.$$" "$out"
+    fi
+    export KK_RUSAGE=$out
+}
+
 t_start=$(kk_now)
 kk_fetch_kernel
 if [[ -z $out ]]; then
@@ -197,7 +217,9 @@ else
     inner_name=capture.img
     mapfile -t df_items < <(kk_binary_items "$dumpfilter_bin" /usr/sbin/dumpfilter)
     ((${#df_items[@]})) || kk_die "kk_binary_items $dumpfilter_bin failed"
-    kk_build_initramfs "$KK_CACHE/initramfs/kexec-capture.cpio.gz" "$init" "${df_items[@]}" \
+    kk_build_rusage
+    mapfile -t ru_items < <(kk_binary_items "$KK_RUSAGE" /usr/bin/rusage)
+    kk_build_initramfs "$KK_CACHE/initramfs/kexec-capture.cpio.gz" "$init" "${df_items[@]}" "${ru_items[@]}" \
         mod:ext4 'mod?:crc32c_generic'  # 7.x: crc32c is built in
 fi
 inner_img=$KK_LAST_INITRAMFS
@@ -229,7 +251,7 @@ fi
 append="console=$KK_CONSOLE panic=1 kk.mode=$mode kk.kexec=$kexec_opt"
 [[ $spoil == 1 ]] && append+=" kk.spoil=1"
 if [[ $mode == crash && $spoil == 0 ]]; then
-    append+=" crashkernel=$crashkernel kk.level=$level kk.codec=$codec kk.fill=$fill"
+    append+=" crashkernel=$crashkernel kk.level=$level kk.codec=$codec kk.fill=$fill kk.ncpus=$capture_cpus"
     # ext4 for the capture kernel: room for an unfiltered dump of all RAM plus headers. Sparse;
     # the inode tables and journal are written here, so the guest has no lazy init to do.
     disk=$work/dump.ext4
@@ -372,13 +394,17 @@ else
     [[ -z $s_cinit || $ccmd == *elfcorehdr=* ]] || grep -q '^KK_DT_ELFCOREHDR ' "$log" ||
         errors+=("the capture kernel has no elfcorehdr= (command line: '$ccmd') nor linux,elfcorehdr")
     [[ -n $s_cdone ]] || errors+=("the capture did not finish (no KK_PHASE capture_done)")
+    got_cpus=$(sed -n 's/^KK_CPUS .*count=\([0-9]*\).*/\1/p' "$log" | head -n1)
+    [[ -z $s_cinit || $got_cpus == "$capture_cpus" ]] ||
+        errors+=("the capture kernel has ${got_cpus:-?} CPUs, --capture-cpus asked for $capture_cpus")
     timings+=("panic" "panic ($crash_kind) -> capture /init" "$(since "$s_panic" "$s_cinit")")
     [[ $kexec_opt == -c ]] && timings+=(
         "panic_purgatory" "  panic -> purgatory checked" "$(since "$s_panic" "$s_purg")"
         "purgatory_init" "  purgatory -> capture /init" "$(since "$s_purg" "$s_cinit")")
     timings+=(
         "dump" "dumpfilter -d $level $codec" "$(since "$s_dstart" "$s_ddone")"
-        "dmesg" "dumpfilter --dump-dmesg" "$(since "$s_ddone" "$s_mdone")")
+        "dmesg" "dumpfilter --dump-dmesg" "$(since "$s_ddone" "$s_mdone")"
+        "saved" "panic -> dump saved (capture_done)" "$(since "$s_panic" "$s_cdone")")
     if [[ -n $s_cdone ]]; then
         dsize=$(sed -n 's/^KK_DUMP size=\([0-9]*\).*/\1/p' "$log" | head -n1)
         msize=$(sed -n 's/^KK_DMESG size=\([0-9]*\).*/\1/p' "$log" | head -n1)
@@ -418,7 +444,7 @@ timings+=("total_qemu" "QEMU total" "$(since "$t_qemu" "$t_qemu_end")"
 
 {
     echo "== kexec-boot $mode$([[ $spoil == 1 ]] && echo " --spoil"), kexec $kexec_opt, $mem$([[ $efi == 1 ]] && echo ", UEFI"), kernel $KK_KVER -> $out"
-    grep -h '^KK_\(VMCORE_SIZE\|DUMP\|DMESG\|MEMINFO\|CRASHKERNEL\|REPORT\)' "$log" | sed 's/^/   /' || true
+    grep -h '^KK_\(VMCORE_SIZE\|DUMP\|DMESG\|MEMINFO\|CRASHKERNEL\|REPORT\|CPUS\|RUSAGE\)' "$log" | sed 's/^/   /' || true
     if [[ $spoil == 1 ]]; then grep -h '^kdumpkit purgatory: ' "$log" | sed 's/^/   /' || true; fi
     for ((i = 0; i < ${#timings[@]}; i += 3)); do
         printf '   %-36s %s s\n' "${timings[i + 1]}" "${timings[i + 2]}"

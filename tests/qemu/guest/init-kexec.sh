@@ -25,6 +25,7 @@
 #   kk.fill=MIB            MiB of memory the first kernel fills before the panic (default 16)
 #   kk.spoil=1             load with kexec --test-spoil-digest (the purgatory must refuse)
 #   kk.crash=KIND          sysrq (default), or null|bug|oops|panic|softlockup through kkcrash.ko
+#   kk.ncpus=N             the capture kernel boots with nr_cpus=N (default 1)
 #   kk.shell=1             drop to a shell instead of powering off on failure
 # Lines for the host start with KK_ (KK_PHASE, KK_CMDLINE, KK_DUMP, KK_FAIL, KK_WARN).
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -42,6 +43,7 @@ codec=-l
 fill=16
 spoil=0
 crash=sysrq
+ncpus=1
 shell=0
 stage=first
 console=ttyS0
@@ -55,6 +57,7 @@ for arg in $(cat /proc/cmdline); do
         kk.fill=*) fill=${arg#kk.fill=} ;;
         kk.spoil=*) spoil=${arg#kk.spoil=} ;;
         kk.crash=*) crash=${arg#kk.crash=} ;;
+        kk.ncpus=*) ncpus=${arg#kk.ncpus=} ;;
         kk.shell=*) shell=${arg#kk.shell=} ;;
         kk.stage=*) stage=${arg#kk.stage=} ;;
         console=*) console=${arg#console=} ;;  # the next kernel's console: ours
@@ -113,18 +116,21 @@ if [ "$stage" = capture ]; then
     mount -t ext4 /dev/vda /mnt || fail "mount -t ext4 /dev/vda /mnt"
     size=$(stat -c %s /proc/vmcore)
     echo "KK_VMCORE_SIZE=$size"
-    grep -E '^(MemTotal|MemFree):' /proc/meminfo | tr -s ' ' | tr '\n' ' ' | sed 's/^/KK_MEMINFO /; s/ kB/k/g'
+    grep -E '^(MemTotal|MemFree|MemAvailable|Percpu):' /proc/meminfo | tr -s ' ' | tr '\n' ' ' | sed 's/^/KK_MEMINFO /; s/ kB/k/g'
     echo
+    # The CPUs dumpfilter finds (its default --num-threads is one per online CPU).
+    echo "KK_CPUS online=$(cat /sys/devices/system/cpu/online) count=$(grep -c '^processor' /proc/cpuinfo)"
     mark dump_start
+    # rusage (guest/rusage.c) reports the real peak RSS; busybox time -v shows 4x ru_maxrss.
     # shellcheck disable=SC2086  # codec is empty or one option
-    busybox time -v dumpfilter --message-level 22 -d "$level" $codec --report /mnt/report.txt \
+    rusage dumpfilter --message-level 22 -d "$level" $codec --report /mnt/report.txt \
         /proc/vmcore /mnt/vmcore 2>/tmp/df.err >/tmp/df.out
     rc=$?
     cat /tmp/df.out /tmp/df.err
     [ $rc = 0 ] || fail "dumpfilter -d $level $codec --report exited with $rc"
     mark dump_done
     echo "KK_DUMP size=$(stat -c %s /mnt/vmcore) level=$level codec=${codec:-none}" \
-        "maxrss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' /tmp/df.err)"
+        "maxrss_kb=$(sed -n 's/^KK_RUSAGE .*maxrss_kb=\([0-9]*\).*/\1/p' /tmp/df.err)"
     if [ ! -s /mnt/report.txt ] || [ ! -s /mnt/report.json ]; then
         fail "dumpfilter --report wrote no report.txt/report.json"
     fi
@@ -171,7 +177,7 @@ if [ "$mode" = reboot ]; then
     fail "kexec -e returned $?"
 fi
 
-crash_append="console=$console irqpoll nr_cpus=1 reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
+crash_append="console=$console irqpoll nr_cpus=$ncpus reset_devices panic=1 kk.level=$level kk.codec=${codec:-none}"
 echo "KK_CRASHKERNEL_SIZE $(kexec --print-ckr-size)"
 mark kexec_start
 # shellcheck disable=SC2086  # one option
