@@ -48,11 +48,12 @@ Result<std::string> capture_cmdline(std::string_view first_cmdline, std::string_
                                     std::string_view append, unsigned nr_cpus = 1);
 
 // How many CPUs the capture kernel boots with (nr_cpus=N). One CPU runs the dump; each further
-// one costs kCaptureCpuCost of the reservation (the kernel's per-CPU areas, idle task and stacks,
-// per-CPU slab and page lists, and one dumpfilter worker's job buffers) and lets dumpfilter
-// compress on one more thread. An estimate to be replaced by QEMU measurements (bench/README.md).
-inline constexpr u64 kCaptureCpuCost = 8ull << 20;
-// A cap until the gain of more capture CPUs is measured (issue 20).
+// one costs kCaptureCpuCost of the reservation and lets dumpfilter compress on one more thread.
+// Measured in QEMU on Debian 12's 6.1 (bench/README.md, "CPUs in the capture kernel"): per CPU
+// ~0.25 MiB of per-CPU areas (MemTotal, Percpu), ~0.3 MiB of the kernel's runtime (MemAvailable,
+// noisy) and ~0.85 MiB of dumpfilter's peak RSS per thread: ~1.5 MiB, rounded up to 2 MiB.
+inline constexpr u64 kCaptureCpuCost = 2ull << 20;
+// The most measured: 4 CPUs captured at the same crashkernel= as one (96M, a 2 GiB guest).
 inline constexpr unsigned kMaxCaptureCpus = 4;
 // N = 1 + what the reservation holds beyond `base_need` (kernel, initramfs, one CPU's runtime),
 // in kCaptureCpuCost steps, at most `online` (0: unknown, taken as 1) and kMaxCaptureCpus.
