@@ -18,6 +18,11 @@
 #   tests/qemu/fixtures.sh matrix   # ours-c and ours-s for each newer kernel of pins.sh
 #                                   # (KK_MATRIX_KVERS: Debian 13's 6.12, unstable's 7.x),
 #                                   # fetching each kernel and its -dbg first; prints the paths
+#   tests/qemu/fixtures.sh matrix-arm64  # ours-c of each arm64 kernel of pins.sh
+#                                   # (KK_MATRIX_KVERS_ARM64: Debian 13's 6.12 with 4K pages,
+#                                   # unstable's 7.x -arm64-16k) in qemu-system-aarch64, loaded by
+#                                   # OUR cross-built kexec -c -p ($KEXEC_ARM64, else
+#                                   # ${KDUMPKIT_BUILD_ARM64:-build-arm64}/kexec/kexec)
 #   tests/qemu/fixtures.sh env      # prints shell assignments: KK_KVER=... KK_VMLINUX=... etc.
 # Progress and timings go to stderr; stdout carries only the paths, so
 #   vmcore=$(tests/qemu/fixtures.sh small)
@@ -49,6 +54,8 @@
 #   ours-c:  $KK_CACHE/vmcore-KVER-512M-ours-c.elf  (as small, loaded with our kexec -c -p;
 #            the kernel matrix's fixture, keyed by release: pins.sh)
 #   ours-s:  $KK_CACHE/vmcore-KVER-512M-ours-s.elf  (our kexec -s -p)
+#            With KDUMPKIT_ARCH=arm64 (matrix-arm64), ours-c is the same name for an arm64
+#            release (crashkernel=192M as for arm64 below; 16K-page kernels alike).
 #   arm64:   $KK_CACHE/vmcore-KVER_ARM64-512M.elf  (Debian's arm64 kernel pinned in pins.sh, in
 #            qemu-system-aarch64 -M virt, crashkernel=192M, Debian's arm64 kexec-tools)
 # small and large are loaded with Debian's kexec default, kexec_load (-c): kexec-tools writes
@@ -68,8 +75,14 @@ kk_fixture() {
         large) "$m" --mem 4G --out "$KK_VMCORE_LARGE" ;;
         small-s) "$m" --mem 512M --kexec-opt -s --out "$KK_VMCORE_SMALL_S" ;;
         # Newer kernels boot a little slower under TCG; 400 s is ~3x what 6.12 and 7.2 took.
-        ours-c) "$m" --mem 512M --kexec "$(kk_our_kexec)" --kexec-opt -c --timeout 400 \
-            --out "$KK_VMCORE_OURS_C" ;;
+        ours-c)
+            if [[ $KK_ARCH == arm64 ]]; then  # 6.1's arm64 fixture took ~4 min; 6.12/7.2 boot slower
+                "$m" --mem 512M --crashkernel 192M --kexec "$(kk_our_kexec)" --kexec-opt -c \
+                    --timeout 1500 --out "$KK_VMCORE_OURS_C"
+            else
+                "$m" --mem 512M --kexec "$(kk_our_kexec)" --kexec-opt -c --timeout 400 \
+                    --out "$KK_VMCORE_OURS_C"
+            fi ;;
         ours-s) "$m" --mem 512M --kexec "$(kk_our_kexec)" --kexec-opt -s --timeout 400 \
             --out "$KK_VMCORE_OURS_S" ;;
         matrix)
@@ -78,18 +91,25 @@ kk_fixture() {
                 KDUMPKIT_KVER=$k "$KK_FIXTURES_DIR/fixtures.sh" ours-c || return 1
                 KDUMPKIT_KVER=$k "$KK_FIXTURES_DIR/fixtures.sh" ours-s || return 1
             done ;;
+        matrix-arm64)
+            local k
+            for k in "${KK_MATRIX_KVERS_ARM64[@]}"; do
+                KDUMPKIT_ARCH=arm64 KDUMPKIT_KVER=$k "$KK_FIXTURES_DIR/fixtures.sh" ours-c || return 1
+            done ;;
         # 16 GiB: 8.5 min measured on a busy host (fill 136 s, dd 217 s, dig holes 69 s); the
         # default timeout (939 s) is too tight for a busier one.
         huge) "$m" --mem 16G --timeout 2400 --out "$KK_VMCORE_HUGE" ;;
         arm64) KDUMPKIT_ARCH=arm64 KDUMPKIT_KVER=$KK_KVER_ARM64 "$m" --mem 512M --crashkernel 192M \
             --timeout 1200 --out "$KK_VMCORE_ARM64" ;;
-        *) kk_die "unknown fixture '$1' (small, large, small-s, ours-c, ours-s, matrix, arm64, huge)" ;;
+        *) kk_die "unknown fixture '$1' (small, large, small-s, ours-c, ours-s, matrix, matrix-arm64, arm64, huge)" ;;
     esac
 }
 
 # kk_our_kexec: the kexec the ours-* fixtures load with (built before the fixtures are made).
 kk_our_kexec() {
     local k=${KEXEC:-${KDUMPKIT_BUILD:-$KK_FIXTURES_DIR/../../build}/kexec/kexec}
+    # arm64: the cross build (scripts/cross-arm64.sh, run by scripts/test.sh before the fixtures)
+    [[ $KK_ARCH == arm64 ]] && k=${KEXEC_ARM64:-${KDUMPKIT_BUILD_ARM64:-$KK_FIXTURES_DIR/../../build-arm64}/kexec/kexec}
     [[ -x $k ]] || kk_die "our kexec $k is not built (ninja -C build kexec/kexec, or set KEXEC)"
     printf '%s\n' "$k"
 }
@@ -104,7 +124,9 @@ export KK_VMCORE_OURS_C=$KK_CACHE/vmcore-$KK_KVER-512M-ours-c.elf
 export KK_VMCORE_OURS_S=$KK_CACHE/vmcore-$KK_KVER-512M-ours-s.elf
 # arm64: the release pinned for arm64 (pins.sh), fetched on first use of the fixture; with
 # KDUMPKIT_KVER (or KDUMPKIT_KERNEL_DEB) given, the same Debian release built for arm64.
-if [[ -n ${KDUMPKIT_KVER:-}${KDUMPKIT_KERNEL_DEB:-} ]]; then
+if [[ $KK_ARCH == arm64 ]]; then  # the guest is arm64 already (matrix-arm64; -16k has no -amd64 twin)
+    KK_KVER_ARM64=$KK_KVER
+elif [[ -n ${KDUMPKIT_KVER:-}${KDUMPKIT_KERNEL_DEB:-} ]]; then
     KK_KVER_ARM64=${KK_KVER%-amd64}
     KK_KVER_ARM64=${KK_KVER_ARM64%-arm64}-arm64
 else
@@ -116,7 +138,7 @@ export KK_VMLINUX_ARM64=$KK_CACHE/kernel/$KK_KVER_ARM64/root/usr/lib/debug/boot/
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     case ${1:-} in
-        small|large|small-s|ours-c|ours-s|matrix|arm64|huge) kk_fixture "$1" ;;
+        small|large|small-s|ours-c|ours-s|matrix|matrix-arm64|arm64|huge) kk_fixture "$1" ;;
         all) kk_fixture small; kk_fixture large ;;
         env)
             for v in KK_CACHE KK_KVER KK_VMLINUX KK_VMLINUZ KK_MODROOT KK_VMCORE_SMALL \

@@ -135,6 +135,45 @@ kk_arm64_lib_closure() {
     done
 }
 
+# kk_arm64_oracle: unstable's arm64 makedumpfile (the version pins.sh names for the oracle
+# chroot), the reference for the arm64 kernel matrix: makedumpfile is built per architecture and
+# the amd64 one in the oracle chroot reads only x86_64 dumps. Unpacked with its library closure
+# (not installed) under $KK_CACHE/oracle/arm64-VERSION/root; run it as
+#   qemu-aarch64-static -L "$KK_ARM64_ORACLE" "$KK_ARM64_ORACLE/usr/bin/makedumpfile" ...
+# Exports KK_ARM64_ORACLE; offline (KK_OFFLINE=1) a missing one is an error naming scripts/test.sh.
+kk_arm64_oracle() {
+    local dir=$KK_CACHE/oracle/arm64-${KK_PIN_ORACLE_MAKEDUMPFILE#*:}
+    export KK_ARM64_ORACLE=$dir/root
+    [[ -e $dir/.done ]] && return 0
+    [[ ${KK_OFFLINE:-0} != 1 ]] || kk_die "no arm64 makedumpfile in $dir (scripts/test.sh fetches it)"
+    mkdir -p "$dir"
+    (
+        flock 9
+        [[ -e $dir/.done ]] && exit 0
+        KK_DEB_ARCH=arm64 kk_newer_apt
+        local -A seen=()
+        local todo=(makedumpfile) next dep pkgs=("makedumpfile=$KK_PIN_ORACLE_MAKEDUMPFILE")
+        while ((${#todo[@]})); do  # the library packages only, as kk_arm64_lib_closure
+            next=()
+            for dep in $(apt-cache "${KK_APT_OPTS[@]}" depends --no-recommends --no-suggests \
+                --no-conflicts --no-breaks --no-replaces --no-enhances "${todo[@]}" 2>/dev/null |
+                awk '$1 ~ /^[|]?(Pre)?Depends:$/ && $2 ~ /^(lib[^<>:]*|zlib1g)$/ { print $2 }'); do
+                [[ -n ${seen[$dep]:-} ]] && continue
+                seen[$dep]=1 && next+=("$dep") && pkgs+=("$dep")
+            done
+            todo=("${next[@]}")
+        done
+        rm -rf "$dir/root" "$dir/debs"
+        kk_apt_download "$dir/debs" "${pkgs[@]}"
+        for deb in "$dir"/debs/*.deb; do dpkg -x "$deb" "$dir/root" || kk_die "dpkg -x $deb"; done
+        # unstable is usr-merged: its loader and libc are under /usr/lib, found through /lib
+        # (base-files makes the link on a real system).
+        [[ -e $dir/root/lib ]] || ln -s usr/lib "$dir/root/lib"
+        rm -rf "$dir/debs"
+        : >"$dir/.done"
+    ) 9>"$dir/.lock" || exit 1
+}
+
 # kk_newer_apt: KK_APT_OPTS for Debian 13 (trixie) and unstable (sid), through an apt state of
 # their own under $KK_CACHE/apt-newer, so the host's apt stays Debian 12's. sid's Release file on
 # the archive we reach is past its Valid-Until date: the check is off for that one source
