@@ -17,7 +17,8 @@
 #   --mem          guest RAM (default 1G)
 #   --cpus         guest vCPUs (default 1)
 #   --capture-cpus the capture kernel boots with nr_cpus=N (default 1); the run fails unless it
-#                  then has N CPUs, the ones dumpfilter's default --num-threads uses (KK_CPUS line)
+#                  then has N CPUs (KK_CPUS line) and dumpfilter, at its default --num-threads
+#                  (one per online CPU), ran N threads (KK_RUSAGE max_threads, guest/rusage.c)
 #   --crashkernel  crashkernel= of the first kernel (crash mode; default 128M; 96M is the
 #                  smallest that captures with this 3.9 MB (9.8 MB unpacked: busybox, ext4
 #                  chain, libc, dumpfilter) capture image, 1G and 4G guests, -c and -s; 88M
@@ -397,6 +398,10 @@ else
     got_cpus=$(sed -n 's/^KK_CPUS .*count=\([0-9]*\).*/\1/p' "$log" | head -n1)
     [[ -z $s_cinit || $got_cpus == "$capture_cpus" ]] ||
         errors+=("the capture kernel has ${got_cpus:-?} CPUs, --capture-cpus asked for $capture_cpus")
+    # dumpfilter's default --num-threads is one per online CPU: it must have run that many threads.
+    got_threads=$(sed -n 's/^KK_RUSAGE .*max_threads=\([0-9]*\).*/\1/p' "$log" | head -n1)
+    [[ -z $s_ddone || $got_threads == "$capture_cpus" ]] ||
+        errors+=("dumpfilter ran ${got_threads:-?} threads at most, not the capture kernel's $capture_cpus CPUs")
     timings+=("panic" "panic ($crash_kind) -> capture /init" "$(since "$s_panic" "$s_cinit")")
     [[ $kexec_opt == -c ]] && timings+=(
         "panic_purgatory" "  panic -> purgatory checked" "$(since "$s_panic" "$s_purg")"
