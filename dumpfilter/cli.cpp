@@ -3,7 +3,7 @@
 #include <array>
 #include <charconv>
 
-#include "cli/argparse.h"
+#include "lib/cli/argparse.h"
 
 namespace kk {
 

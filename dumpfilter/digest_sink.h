@@ -11,7 +11,7 @@
 
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/range_digest.h"
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

@@ -4,8 +4,8 @@
 // timeval): these are the LP64 little-endian layouts of x86_64 and arm64.
 #pragma once
 
-#include "compress/codec.h"
-#include "io/types.h"
+#include "lib/compress/codec.h"
+#include "lib/io/types.h"
 
 namespace kk::diskdump {
 

@@ -19,7 +19,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "io/hex.h"  // hex()
+#include "lib/io/hex.h"  // hex()
 
 namespace kk {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "dumpfilter/kernel_reader.h"
-#include "kernel/vmcoreinfo.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 namespace kk {
 

@@ -2,7 +2,7 @@
 #include "dumpfilter/dmesg.h"
 #include "dumpfilter/dumper.h"
 #include "dumpfilter/kernel_memory.h"
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

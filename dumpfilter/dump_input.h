@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "elf/elf_core.h"
-#include "kernel/phys_reader.h"
-#include "kernel/vmcoreinfo.h"
+#include "lib/elf/elf_core.h"
+#include "lib/kernel/phys_reader.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 namespace kk {
 

@@ -12,7 +12,7 @@
 #include "dumpfilter/dumper.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/page_selector.h"
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

@@ -23,7 +23,7 @@
 #include "dumpfilter/stop_signal.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_split.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/page_classifier.h"
 #include "dumpfilter/progress.h"

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "debuginfo/dwarf_index.h"
+#include "lib/debuginfo/dwarf_index.h"
 #include "dumpfilter/dump_input.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

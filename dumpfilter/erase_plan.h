@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "debuginfo/type_source.h"
+#include "lib/debuginfo/type_source.h"
 #include "dumpfilter/filter_config.h"
 #include "dumpfilter/kernel_reader.h"
 

@@ -9,8 +9,8 @@
 #include <cctype>
 #include <charconv>
 
-#include "io/lines.h"
-#include "io/text_file.h"
+#include "lib/io/lines.h"
+#include "lib/io/text_file.h"
 
 namespace kk {
 

@@ -5,7 +5,7 @@
 // offset == kEndOffset ends the stream. Layout from makedumpfile's IMPLEMENTATION file.
 #pragma once
 
-#include "io/types.h"
+#include "lib/io/types.h"
 
 namespace kk::flattened {
 

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <map>
 
-#include "io/byte_cursor.h"
+#include "lib/io/byte_cursor.h"
 
 namespace kk {
 

@@ -9,10 +9,10 @@
 #include <cstring>
 
 #include "dumpfilter/vmcore_input.h"
-#include "elf/elf_core.h"
-#include "io/bitmap.h"
-#include "io/escape.h"
-#include "io/hex.h"
+#include "lib/elf/elf_core.h"
+#include "lib/io/bitmap.h"
+#include "lib/io/escape.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

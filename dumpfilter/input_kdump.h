@@ -13,7 +13,7 @@
 #include <mutex>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "dumpfilter/diskdump_format.h"
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/input_source.h"

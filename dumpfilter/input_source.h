@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

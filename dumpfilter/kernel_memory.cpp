@@ -4,8 +4,8 @@
 #include <string>
 
 #include "dumpfilter/dump_input.h"
-#include "io/hex.h"
-#include "io/number.h"
+#include "lib/io/hex.h"
+#include "lib/io/number.h"
 
 namespace kk {
 

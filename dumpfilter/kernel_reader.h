@@ -7,8 +7,8 @@
 #include <span>
 #include <string>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

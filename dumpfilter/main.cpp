@@ -10,9 +10,9 @@
 #include "dumpfilter/file_commands.h"
 #include "dumpfilter/memory_plan.h"
 #include "dumpfilter/stop_signal.h"
-#include "io/escape.h"
-#include "io/exit_status.h"
-#include "io/text_file.h"
+#include "lib/io/escape.h"
+#include "lib/io/exit_status.h"
+#include "lib/io/text_file.h"
 #include "kk_config.h"
 
 namespace {

@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "io/file.h"
-#include "io/number.h"
-#include "io/text_file.h"
+#include "lib/io/file.h"
+#include "lib/io/number.h"
+#include "lib/io/text_file.h"
 
 namespace kk {
 

@@ -25,8 +25,8 @@
 #include <vector>
 
 #include "dumpfilter/range_digest.h"
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -1,6 +1,6 @@
 #include "dumpfilter/mem_map.h"
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

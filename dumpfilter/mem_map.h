@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "dumpfilter/kernel_reader.h"
-#include "kernel/vmcoreinfo.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 namespace kk {
 

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include "io/types.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

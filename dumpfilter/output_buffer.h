@@ -7,7 +7,7 @@
 #include <span>
 #include <vector>
 
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "io/escape.h"
-#include "io/hex.h"
+#include "lib/io/escape.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

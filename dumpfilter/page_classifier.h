@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "io/result.h"
-#include "kernel/vmcoreinfo.h"
+#include "lib/io/result.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 namespace kk {
 

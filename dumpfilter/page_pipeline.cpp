@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "dumpfilter/dump_input.h"
 
 namespace kk {

@@ -11,7 +11,7 @@
 #include "dumpfilter/kernel_reader.h"
 #include "dumpfilter/mem_map.h"
 #include "dumpfilter/page_classifier.h"
-#include "io/bitmap.h"
+#include "lib/io/bitmap.h"
 
 namespace kk {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "io/types.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -8,8 +8,8 @@
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/input_flattened.h"
-#include "io/file.h"
-#include "io/hex.h"
+#include "lib/io/file.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

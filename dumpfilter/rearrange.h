@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

@@ -7,7 +7,7 @@
 
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/input_flattened.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

@@ -18,9 +18,9 @@
 #include <cstdio>
 #include <ctime>
 
-#include "elf/elf_core.h"
-#include "io/byte_cursor.h"
-#include "io/lines.h"
+#include "lib/elf/elf_core.h"
+#include "lib/io/byte_cursor.h"
+#include "lib/io/lines.h"
 
 namespace kk {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "dumpfilter/dumper.h"
-#include "kernel/vmcoreinfo.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 namespace kk {
 

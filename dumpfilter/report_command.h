@@ -7,7 +7,7 @@
 
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/report.h"
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

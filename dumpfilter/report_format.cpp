@@ -31,8 +31,8 @@
 #include <utility>
 
 #include "dumpfilter/report.h"
-#include "io/escape.h"
-#include "io/hex.h"
+#include "lib/io/escape.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

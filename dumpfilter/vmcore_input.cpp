@@ -5,7 +5,7 @@
 
 #include "dumpfilter/input_flattened.h"
 #include "dumpfilter/input_kdump.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

@@ -4,8 +4,8 @@
 
 #include "dumpfilter/dump_input.h"
 #include "dumpfilter/input_source.h"
-#include "elf/elf_core.h"
-#include "io/file.h"
+#include "lib/elf/elf_core.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "dumpfilter/diskdump_format.h"
 #include "dumpfilter/dump_writer.h"
 #include "dumpfilter/output_buffer.h"
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

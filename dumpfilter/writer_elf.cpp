@@ -4,7 +4,7 @@
 #include <array>
 #include <cstring>
 
-#include "elf/elf_core_build.h"
+#include "lib/elf/elf_core_build.h"
 
 namespace kk {
 

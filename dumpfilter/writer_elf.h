@@ -16,8 +16,8 @@
 
 #include "dumpfilter/dump_writer.h"
 #include "dumpfilter/output_buffer.h"
-#include "elf/elf_core.h"
-#include "io/sink.h"
+#include "lib/elf/elf_core.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

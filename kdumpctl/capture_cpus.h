@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 #include "kdumpctl/kdumpctl.h"
 
 namespace kk {

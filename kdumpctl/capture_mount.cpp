@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "kdumpctl/capture.h"
-#include "kernel/cmdline.h"
+#include "lib/kernel/cmdline.h"
 
 namespace kk {
 

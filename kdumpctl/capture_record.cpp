@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "io/text_file.h"
+#include "lib/io/text_file.h"
 #include "kdumpctl/capture.h"
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/dirs.h"

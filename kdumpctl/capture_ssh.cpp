@@ -8,8 +8,8 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "io/file.h"
-#include "io/text_file.h"
+#include "lib/io/file.h"
+#include "lib/io/text_file.h"
 #include "kdumpctl/capture.h"
 #include "kdumpctl/known_hosts.h"
 #include "kdumpctl/shell_quote.h"

@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "debuginfo/libdw_loader.h"
-#include "io/text_file.h"
-#include "kernel/cmdline.h"
-#include "kernel/crashkernel.h"
-#include "kdump/kdump_tools.h"
+#include "lib/debuginfo/libdw_loader.h"
+#include "lib/io/text_file.h"
+#include "lib/kernel/cmdline.h"
+#include "lib/kernel/crashkernel.h"
+#include "lib/kdump/kdump_tools.h"
 #include "kdumpctl/capture_cpus.h"
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/crypt_target.h"

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "io/lines.h"
-#include "io/text_file.h"
+#include "lib/io/lines.h"
+#include "lib/io/text_file.h"
 
 namespace kk {
 

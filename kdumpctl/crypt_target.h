@@ -9,9 +9,9 @@
 #include <string>
 #include <sys/types.h>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 #include "kdumpctl/host.h"
-#include "kdump/kdump_conf.h"
+#include "lib/kdump/kdump_conf.h"
 
 namespace kk {
 

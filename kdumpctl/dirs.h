@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "io/file.h"
-#include "io/result.h"
+#include "lib/io/file.h"
+#include "lib/io/result.h"
 
 namespace kk {
 

@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "io/file.h"
-#include "io/text_file.h"
+#include "lib/io/file.h"
+#include "lib/io/text_file.h"
 
 namespace kk {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "io/result.h"
-#include "kdump/kdump_conf.h"
+#include "lib/io/result.h"
+#include "lib/kdump/kdump_conf.h"
 #include "kdumpctl/host.h"
 
 namespace kk {

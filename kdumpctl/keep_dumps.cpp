@@ -10,7 +10,7 @@
 #include <array>
 #include <tuple>
 
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

@@ -1,7 +1,7 @@
 // known_hosts.cpp: see known_hosts.h.
 #include "kdumpctl/known_hosts.h"
 
-#include "io/text_file.h"
+#include "lib/io/text_file.h"
 #include "kdumpctl/dirs.h"
 
 namespace kk {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "io/result.h"
-#include "kdump/kdump_conf.h"
+#include "lib/io/result.h"
+#include "lib/kdump/kdump_conf.h"
 #include "kdumpctl/host.h"
 
 namespace kk {

@@ -9,9 +9,9 @@
 #include <iostream>
 #include <map>
 
-#include "cli/argparse.h"
-#include "io/exit_status.h"
-#include "kdump/kdump_tools.h"
+#include "lib/cli/argparse.h"
+#include "lib/io/exit_status.h"
+#include "lib/kdump/kdump_tools.h"
 #include "kdumpctl/kdumpctl.h"
 
 using namespace kk;

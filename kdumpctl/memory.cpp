@@ -8,14 +8,14 @@
 #include <cstring>
 
 #include "arch/x86_64/bzimage.h"
-#include "io/number.h"
-#include "io/text_file.h"
-#include "kernel/cpu_list.h"
-#include "kernel/crashkernel.h"
-#include "kernel/iomem.h"
+#include "lib/io/number.h"
+#include "lib/io/text_file.h"
+#include "lib/kernel/cpu_list.h"
+#include "lib/kernel/crashkernel.h"
+#include "lib/kernel/iomem.h"
 #include "kdumpctl/capture_cpus.h"
 #include "kdumpctl/kdumpctl.h"
-#include "kernel/cmdline.h"
+#include "lib/kernel/cmdline.h"
 
 namespace kk {
 

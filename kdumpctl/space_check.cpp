@@ -7,7 +7,7 @@
 
 #include <map>
 
-#include "io/lines.h"
+#include "lib/io/lines.h"
 #include "kdumpctl/crypt_target.h"
 
 namespace kk {

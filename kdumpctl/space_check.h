@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "io/result.h"
-#include "io/types.h"
-#include "kdump/kdump_conf.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
+#include "lib/kdump/kdump_conf.h"
 #include "kdumpctl/host.h"
 
 namespace kk {

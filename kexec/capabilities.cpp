@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <charconv>
 
-#include "io/text_file.h"
+#include "lib/io/text_file.h"
 
 namespace kk {
 

@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "cli/argparse.h"
+#include "lib/cli/argparse.h"
 
 namespace kk {
 

@@ -5,8 +5,8 @@
 
 #include <cstdio>
 
-#include "io/file.h"
-#include "io/text_file.h"
+#include "lib/io/file.h"
+#include "lib/io/text_file.h"
 #include "kexec/capabilities.h"
 #include "kexec/crash_ranges.h"
 #include "kexec/load_arm64.h"

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "io/result.h"
-#include "kernel/iomem.h"
+#include "lib/io/result.h"
+#include "lib/kernel/iomem.h"
 
 namespace kk {
 

@@ -7,7 +7,7 @@
 
 #include "arch/x86_64/boot_params.h"
 #include "kexec/crash_ranges.h"
-#include "kernel/iomem.h"
+#include "lib/kernel/iomem.h"
 
 namespace kk {
 

@@ -1,6 +1,6 @@
 #include "kexec/elfcorehdr.h"
 
-#include "elf/elf_core_build.h"
+#include "lib/elf/elf_core_build.h"
 
 namespace kk {
 

@@ -8,8 +8,8 @@
 #include <optional>
 #include <vector>
 
-#include "elf/elf_core.h"
-#include "kernel/iomem.h"
+#include "lib/elf/elf_core.h"
+#include "lib/kernel/iomem.h"
 
 namespace kk {
 

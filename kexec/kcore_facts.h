@@ -6,7 +6,7 @@
 #include <optional>
 #include <span>
 
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 #include "kexec/elfcorehdr.h"
 
 namespace kk {

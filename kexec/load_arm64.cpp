@@ -3,12 +3,12 @@
 #include <unistd.h>
 
 #include "arch/arm64/dtb.h"
-#include "io/text_file.h"
+#include "lib/io/text_file.h"
 #include "kexec/crash_ranges.h"
 #include "kexec/load_frame.h"
 #include "kexec/plan_arm64.h"
 #include "kexec/syscalls.h"
-#include "purgatory_blob.h"
+#include "purgatory/include/purgatory_blob.h"
 
 namespace kk {
 

@@ -6,7 +6,7 @@
 #include "kexec/load_frame.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/syscalls.h"
-#include "purgatory_blob.h"
+#include "purgatory/include/purgatory_blob.h"
 
 namespace kk {
 

@@ -1,7 +1,7 @@
 // main.cpp: kexec's entry point. Parses, runs one action, prints one line on error.
 #include <cstdio>
 
-#include "io/exit_status.h"
+#include "lib/io/exit_status.h"
 #include "kexec/capabilities.h"
 #include "kexec/commands.h"
 #include "kk_config.h"

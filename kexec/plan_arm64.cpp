@@ -3,7 +3,7 @@
 #include <bit>
 
 #include "arch/arm64/image.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk {
 

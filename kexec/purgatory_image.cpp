@@ -6,7 +6,7 @@
 #include <cstring>
 #include <memory>
 
-#include "purgatory_abi.h"
+#include "purgatory/include/purgatory_abi.h"
 
 namespace kk {
 

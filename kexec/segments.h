@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "io/result.h"
-#include "kernel/iomem.h"
+#include "lib/io/result.h"
+#include "lib/kernel/iomem.h"
 
 namespace kk {
 

@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <cstring>
 
-#include "io/dir_list.h"
-#include "io/file.h"
-#include "io/lines.h"
-#include "io/number.h"
-#include "io/text_file.h"
-#include "kernel/cpu_list.h"
+#include "lib/io/dir_list.h"
+#include "lib/io/file.h"
+#include "lib/io/lines.h"
+#include "lib/io/number.h"
+#include "lib/io/text_file.h"
+#include "lib/kernel/cpu_list.h"
 
 namespace kk {
 

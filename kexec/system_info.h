@@ -11,7 +11,7 @@
 #include "arch/x86_64/efi.h"
 #include "kexec/elfcorehdr.h"
 #include "kexec/kcore_facts.h"
-#include "kernel/iomem.h"
+#include "lib/kernel/iomem.h"
 
 namespace kk {
 

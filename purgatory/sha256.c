@@ -4,7 +4,7 @@
  * floating point or vector registers (it runs with -mgeneral-regs-only). Valid C and C++ so the
  * host unit test can build this same file (sha256_host.cpp).
  */
-#include "sha256.h"
+#include "purgatory/sha256.h"
 
 /* FIPS 180-4 4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64
  * primes. */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "purgatory_abi.h"
-#include "sha256.h"
-#include "verify.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/sha256.h"
+#include "purgatory/verify.h"
 
 /* Defined in entry.S, patched by the loader. */
 extern struct kk_purgatory_params kk_purgatory_params;

@@ -6,7 +6,7 @@ extern "C" {
 
 #include <cstring>
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk::arm64 {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk::arm64 {
 

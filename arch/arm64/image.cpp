@@ -6,7 +6,7 @@
 #include <cstring>
 #include <optional>
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk::arm64 {
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk::arm64 {
 

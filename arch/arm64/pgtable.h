@@ -9,7 +9,7 @@
 
 #include <optional>
 
-#include "kernel/phys_reader.h"
+#include "lib/kernel/phys_reader.h"
 
 namespace kk::arm64 {
 

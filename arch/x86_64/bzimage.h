@@ -5,8 +5,8 @@
 
 #include <span>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk::x86_64 {
 

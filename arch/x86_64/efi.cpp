@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "io/lines.h"
-#include "io/number.h"
+#include "lib/io/lines.h"
+#include "lib/io/number.h"
 
 namespace kk::x86_64 {
 

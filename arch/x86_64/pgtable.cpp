@@ -1,6 +1,6 @@
 #include "arch/x86_64/pgtable.h"
 
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 namespace kk::x86_64 {
 

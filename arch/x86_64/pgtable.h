@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "kernel/phys_reader.h"
+#include "lib/kernel/phys_reader.h"
 
 namespace kk::x86_64 {
 

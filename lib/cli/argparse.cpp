@@ -1,4 +1,4 @@
-#include "cli/argparse.h"
+#include "lib/cli/argparse.h"
 
 namespace kk {
 

@@ -1,4 +1,4 @@
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 #include "kk_config.h"
 

@@ -9,8 +9,8 @@
 #include <span>
 #include <string_view>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

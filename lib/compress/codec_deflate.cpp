@@ -9,7 +9,7 @@
 #include <libdeflate.h>
 #endif
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 namespace kk {
 

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 namespace kk {
 

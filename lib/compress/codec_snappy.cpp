@@ -1,5 +1,5 @@
 // codec_snappy.cpp: snappy through its C API, when the build found libsnappy.
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "kk_config.h"
 
 #if KK_HAVE_SNAPPY

@@ -3,7 +3,7 @@
 // allocating a new one each time.
 #include <zlib.h>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 namespace kk {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <bit>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 namespace kk {
 

@@ -1,7 +1,7 @@
 // dwarf_index.cpp: libdw over a debug vmlinux. Types are handed out as DIE offsets, so a TypeId
 // stays valid for the life of the index and costs nothing to copy.
-#include "debuginfo/dwarf_index.h"
-#include "debuginfo/libdw_loader.h"
+#include "lib/debuginfo/dwarf_index.h"
+#include "lib/debuginfo/libdw_loader.h"
 
 #include <dwarf.h>
 #include <fcntl.h>

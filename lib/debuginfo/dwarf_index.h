@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "debuginfo/type_source.h"
+#include "lib/debuginfo/type_source.h"
 
 namespace kk::debuginfo {
 

@@ -1,5 +1,5 @@
 // libdw_loader.cpp: dlopen and dlsym behind a table of typed function pointers.
-#include "debuginfo/libdw_loader.h"
+#include "lib/debuginfo/libdw_loader.h"
 
 #include <dlfcn.h>
 #include <link.h>

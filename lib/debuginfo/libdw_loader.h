@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 
 namespace kk::debuginfo {
 

@@ -1,6 +1,6 @@
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 
-#include "io/byte_cursor.h"
+#include "lib/io/byte_cursor.h"
 
 namespace kk {
 

@@ -1,4 +1,4 @@
-#include "elf/elf_core_build.h"
+#include "lib/elf/elf_core_build.h"
 
 #include <cstring>
 

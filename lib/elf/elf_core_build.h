@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 
 namespace kk {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <span>
 
-#include "io/types.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -6,9 +6,9 @@
 #include <span>
 #include <string>
 
-#include "io/hex.h"
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/hex.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -1,4 +1,4 @@
-#include "io/dir_list.h"
+#include "lib/io/dir_list.h"
 
 #include <dirent.h>
 

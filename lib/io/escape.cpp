@@ -1,4 +1,4 @@
-#include "io/escape.h"
+#include "lib/io/escape.h"
 
 #include <cstdio>
 

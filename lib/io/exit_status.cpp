@@ -1,9 +1,9 @@
-#include "io/exit_status.h"
+#include "lib/io/exit_status.h"
 
 #include <cstdio>
 #include <string>
 
-#include "io/escape.h"
+#include "lib/io/escape.h"
 
 namespace kk {
 

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 
 namespace kk {
 

@@ -1,4 +1,4 @@
-#include "io/file.h"
+#include "lib/io/file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "io/hex.h"
-#include "io/sink.h"
+#include "lib/io/hex.h"
+#include "lib/io/sink.h"
 
 namespace kk {
 

@@ -11,8 +11,8 @@
 
 #include <sys/types.h>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "io/types.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -1,4 +1,4 @@
-#include "io/result.h"
+#include "lib/io/result.h"
 
 #include <cstring>
 

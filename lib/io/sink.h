@@ -6,7 +6,7 @@
 #include <span>
 #include <string>
 
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

@@ -1,11 +1,11 @@
-#include "io/text_file.h"
+#include "lib/io/text_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <vector>
 
-#include "io/file.h"
+#include "lib/io/file.h"
 
 namespace kk {
 

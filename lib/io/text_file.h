@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 
 namespace kk {
 

@@ -1,11 +1,11 @@
 // kdump_conf.cpp: the strict kdump.conf reader (see kdump_conf.h and man/kdump.conf.5).
-#include "kdump/kdump_conf.h"
+#include "lib/kdump/kdump_conf.h"
 
 #include <algorithm>
 #include <array>
 #include <optional>
 
-#include "io/lines.h"
+#include "lib/io/lines.h"
 
 namespace kk {
 

@@ -1,10 +1,10 @@
 // kdump_tools.cpp: /etc/default/kdump-tools under kdump.conf (see kdump_tools.h, kdump.conf(5)).
-#include "kdump/kdump_tools.h"
+#include "lib/kdump/kdump_tools.h"
 
 #include <array>
 #include <utility>
 
-#include "io/lines.h"
+#include "lib/io/lines.h"
 
 namespace kk {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <string_view>
 
-#include "io/result.h"
-#include "kdump/kdump_conf.h"
+#include "lib/io/result.h"
+#include "lib/kdump/kdump_conf.h"
 
 namespace kk {
 

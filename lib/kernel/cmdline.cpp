@@ -1,9 +1,9 @@
 // cmdline.cpp: splitting and editing kernel command lines (see cmdline.h).
-#include "kernel/cmdline.h"
+#include "lib/kernel/cmdline.h"
 
 #include <algorithm>
 
-#include "io/lines.h"
+#include "lib/io/lines.h"
 
 namespace kk {
 

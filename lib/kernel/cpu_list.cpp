@@ -1,9 +1,9 @@
-#include "kernel/cpu_list.h"
+#include "lib/kernel/cpu_list.h"
 
 #include <string>
 
-#include "io/lines.h"
-#include "io/number.h"
+#include "lib/io/lines.h"
+#include "lib/io/number.h"
 
 namespace kk {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "io/result.h"
+#include "lib/io/result.h"
 
 namespace kk {
 

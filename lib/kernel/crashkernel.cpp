@@ -1,8 +1,8 @@
 // crashkernel.cpp: parsing and evaluating crashkernel= (see crashkernel.h for the forms).
-#include "kernel/crashkernel.h"
+#include "lib/kernel/crashkernel.h"
 
-#include "io/number.h"
-#include "kernel/cmdline.h"
+#include "lib/io/number.h"
+#include "lib/kernel/cmdline.h"
 
 namespace kk {
 

@@ -1,9 +1,9 @@
-#include "kernel/iomem.h"
+#include "lib/kernel/iomem.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "io/lines.h"
+#include "lib/io/lines.h"
 
 namespace kk {
 

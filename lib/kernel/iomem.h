@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
-#include "io/result.h"
-#include "io/types.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 namespace kk {
 

@@ -1,10 +1,10 @@
-#include "kernel/vmcoreinfo.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 #include <charconv>
 
-#include "io/escape.h"
-#include "io/lines.h"
-#include "io/number.h"
+#include "lib/io/escape.h"
+#include "lib/io/lines.h"
+#include "lib/io/number.h"
 
 namespace kk {
 

@@ -9,7 +9,7 @@
  * Everything is PC-relative (adr/adrp), and the build fails if a single relocation survives
  * (purgatory/check_relocs.py).
  */
-#include "purgatory_abi.h"
+#include "purgatory/include/purgatory_abi.h"
 
 #define KK_STACK_SIZE (16 * 1024)
 

@@ -5,8 +5,8 @@
  */
 #include <stdint.h>
 
-#include "purgatory_abi.h"
-#include "verify.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/verify.h"
 
 extern struct kk_purgatory_params kk_purgatory_params;
 

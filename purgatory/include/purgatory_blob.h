@@ -15,7 +15,7 @@
 #include <cstddef>
 #include <span>
 
-#include "purgatory_abi.h"
+#include "purgatory/include/purgatory_abi.h"
 
 extern "C" {
 // x86_64 purgatory for kexec_load (purgatory/x86_64/).

@@ -12,7 +12,7 @@
  * time. The build links this as a static PIE and fails if a single relocation survives
  * (purgatory/check_relocs.py).
  */
-#include "purgatory_abi.h"
+#include "purgatory/include/purgatory_abi.h"
 
 #define KK_STACK_SIZE (16 * 1024)
 

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "purgatory_abi.h"
-#include "verify.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/verify.h"
 
 /* Defined in entry.S, patched by the loader. */
 extern struct kk_purgatory_params kk_purgatory_params;

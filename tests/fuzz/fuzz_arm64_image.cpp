@@ -1,7 +1,7 @@
 // fuzz_arm64_image.cpp: an arm64 kernel file as kexec reads it: EFI zboot probed and its gzip or
 // zstd payload unpacked, or the Image header parsed directly; then the Image's bytes touched.
 #include "arch/arm64/image.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

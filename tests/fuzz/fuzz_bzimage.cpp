@@ -1,6 +1,6 @@
 // fuzz_bzimage.cpp: a bzImage's real-mode setup header, as kexec reads it before planning segments.
 #include "arch/x86_64/bzimage.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kk::Result<kk::x86_64::BzImage> b = kk::x86_64::parse_bzimage(kk::fuzz::bytes_of(data, size));

@@ -2,7 +2,7 @@
 // a NUL, then the memory: every kernel address reads the memory's bytes (modulo its size), so each
 // pointer in the printk ring (lockless or log_buf) leads to fuzzed data. Must end, never crash.
 #include "dumpfilter/dmesg.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

@@ -2,7 +2,7 @@
 // stdout_pl011 for the purgatory's console, edit_chosen as a normal load and as a panic load
 // would, then read_chosen on each result as the tests and -d do.
 #include "arch/arm64/dtb.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 using namespace kk::arm64;

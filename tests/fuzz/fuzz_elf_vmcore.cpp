@@ -3,7 +3,7 @@
 // page-table root derived from its vmcoreinfo.
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/vmcore_input.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

@@ -7,7 +7,7 @@
 
 #include "dumpfilter/input_flattened.h"
 #include "dumpfilter/input_kdump.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

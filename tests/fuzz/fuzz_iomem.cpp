@@ -1,7 +1,7 @@
 // fuzz_iomem.cpp: /proc/iomem text, parsed into nested ranges, then the System RAM selection and
 // the range arithmetic kexec -p does with it (crash kernel holes, merging).
-#include "fuzz_util.h"
-#include "kernel/iomem.h"
+#include "tests/fuzz/fuzz_util.h"
+#include "lib/kernel/iomem.h"
 
 using namespace kk;
 

@@ -1,7 +1,7 @@
 // fuzz_kdump.cpp: a kdump-compressed dump in memory (header, sub-header, bitmaps, page_descs,
 // compressed pages), opened as an input, then every present page read and decoded (up to a bound).
 #include "dumpfilter/input_kdump.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

@@ -1,7 +1,7 @@
 // fuzz_kdump_conf.cpp: /etc/kdump.conf text through the strict reader kdumpctl uses, then what
 // kdumpctl does with the result (the collector's words, the names it prints).
-#include "fuzz_util.h"
-#include "kdump/kdump_conf.h"
+#include "tests/fuzz/fuzz_util.h"
+#include "lib/kdump/kdump_conf.h"
 
 using namespace kk;
 

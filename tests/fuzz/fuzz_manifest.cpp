@@ -1,7 +1,7 @@
 // fuzz_manifest.cpp: a dump's "<dump>.sha256" manifest through the parser --verify uses, then the
 // text of what it accepted, which must parse back to the same manifest.
 #include "dumpfilter/manifest.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

@@ -5,7 +5,7 @@
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/mem_map.h"
 #include "dumpfilter/page_classifier.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

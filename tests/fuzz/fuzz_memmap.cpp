@@ -1,7 +1,7 @@
 // fuzz_memmap.cpp: /sys/firmware/memmap entries (start, end, type files), three NUL-separated
 // texts an entry, turned into e820 entries and normalized as kexec does for boot_params.
 #include "arch/x86_64/boot_params.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 #include "kexec/system_info.h"
 
 using namespace kk;

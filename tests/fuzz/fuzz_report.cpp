@@ -2,7 +2,7 @@
 // text, a NUL, the kernel log, a NUL, the PT_NOTE bytes; the report is built and formatted as text
 // and JSON.
 #include "dumpfilter/report.h"
-#include "fuzz_util.h"
+#include "tests/fuzz/fuzz_util.h"
 
 using namespace kk;
 

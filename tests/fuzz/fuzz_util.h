@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "io/hex.h"
-#include "io/result.h"
-#include "kernel/phys_reader.h"
+#include "lib/io/hex.h"
+#include "lib/io/result.h"
+#include "lib/kernel/phys_reader.h"
 #include "dumpfilter/kernel_reader.h"
 
 namespace kk::fuzz {

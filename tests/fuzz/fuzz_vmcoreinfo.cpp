@@ -3,8 +3,8 @@
 #include "dumpfilter/kernel_memory.h"
 #include "dumpfilter/mem_map.h"
 #include "dumpfilter/page_classifier.h"
-#include "fuzz_util.h"
-#include "kernel/vmcoreinfo.h"
+#include "tests/fuzz/fuzz_util.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 using namespace kk;
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "dumpfilter/dump_input.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 using namespace kk;
 

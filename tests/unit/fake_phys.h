@@ -6,8 +6,8 @@
 #include <cstring>
 #include <map>
 
-#include "io/hex.h"
-#include "kernel/phys_reader.h"
+#include "lib/io/hex.h"
+#include "lib/kernel/phys_reader.h"
 
 namespace kk {
 

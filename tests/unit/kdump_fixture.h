@@ -8,10 +8,10 @@
 #include <optional>
 #include <vector>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 #include "dumpfilter/diskdump_format.h"
 #include "dumpfilter/flattened_format.h"
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 
 namespace kk::test {
 

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "elf/elf_core.h"
-#include "io/byte_cursor.h"
+#include "lib/elf/elf_core.h"
+#include "lib/io/byte_cursor.h"
 #include "kexec/elfcorehdr.h"
 
 namespace kk::test {

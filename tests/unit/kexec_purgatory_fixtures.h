@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kexec/segments.h"
-#include "purgatory_abi.h"
+#include "purgatory/include/purgatory_abi.h"
 
 namespace kk::test {
 

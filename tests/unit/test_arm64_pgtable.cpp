@@ -7,8 +7,8 @@
 
 #include "arch/arm64/pgtable.h"
 #include "dumpfilter/kernel_memory.h"
-#include "fake_phys.h"
-#include "io/hex.h"
+#include "tests/unit/fake_phys.h"
+#include "lib/io/hex.h"
 
 using namespace kk;
 using namespace kk::arm64;

@@ -1,7 +1,7 @@
 // Kernel command-line edits for the capture kernel and for /etc/default/grub.
 #include <catch2/catch.hpp>
 
-#include "kernel/cmdline.h"
+#include "lib/kernel/cmdline.h"
 
 using namespace kk;
 

@@ -8,7 +8,7 @@
 
 #include <zlib.h>
 
-#include "compress/codec.h"
+#include "lib/compress/codec.h"
 
 using namespace kk;
 

@@ -1,7 +1,7 @@
 // Crashkernel= in every form, evaluated against RAM sizes, and every malformed value refused.
 #include <catch2/catch.hpp>
 
-#include "kernel/crashkernel.h"
+#include "lib/kernel/crashkernel.h"
 
 using namespace kk;
 

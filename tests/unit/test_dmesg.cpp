@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "dumpfilter/dmesg.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 using namespace kk;
 

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "debuginfo/dwarf_index.h"
-#include "debuginfo/libdw_loader.h"
+#include "lib/debuginfo/dwarf_index.h"
+#include "lib/debuginfo/libdw_loader.h"
 #include "tests/unit/fixtures/dwarf_fixture.h"
 
 using namespace kk;

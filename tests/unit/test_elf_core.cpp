@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 
 using namespace kk;
 

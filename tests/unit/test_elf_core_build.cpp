@@ -5,8 +5,8 @@
 #include <cstring>
 #include <vector>
 
-#include "elf/elf_core.h"
-#include "elf/elf_core_build.h"
+#include "lib/elf/elf_core.h"
+#include "lib/elf/elf_core_build.h"
 
 using namespace kk;
 

@@ -5,14 +5,14 @@
 #include <map>
 #include <string>
 
-#include "temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "dumpfilter/erase_plan.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "dumpfilter/writer_elf.h"
-#include "io/file.h"
-#include "io/hex.h"
-#include "io/sink.h"
-#include "io/text_file.h"
+#include "lib/io/file.h"
+#include "lib/io/hex.h"
+#include "lib/io/sink.h"
+#include "lib/io/text_file.h"
 
 using namespace kk;
 using namespace kk::debuginfo;

@@ -14,7 +14,7 @@
 #include "dumpfilter/input_kdump.h"
 #include "dumpfilter/rearrange.h"
 #include "dumpfilter/vmcore_input.h"
-#include "kdump_fixture.h"
+#include "tests/unit/kdump_fixture.h"
 
 using namespace kk;
 using kk::test::flatten;

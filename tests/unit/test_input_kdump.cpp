@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "dumpfilter/input_kdump.h"
-#include "kdump_fixture.h"
+#include "tests/unit/kdump_fixture.h"
 
 using namespace kk;
 using kk::test::KdumpFixture;

@@ -13,15 +13,15 @@
 #include <iterator>
 #include <vector>
 
-#include "temp_dir.h"
-#include "io/bitmap.h"
-#include "io/byte_cursor.h"
-#include "io/exit_status.h"
-#include "io/file.h"
-#include "io/hex.h"
-#include "io/lines.h"
-#include "io/result.h"
-#include "io/types.h"
+#include "tests/unit/temp_dir.h"
+#include "lib/io/bitmap.h"
+#include "lib/io/byte_cursor.h"
+#include "lib/io/exit_status.h"
+#include "lib/io/file.h"
+#include "lib/io/hex.h"
+#include "lib/io/lines.h"
+#include "lib/io/result.h"
+#include "lib/io/types.h"
 
 using namespace kk;
 using kk::test::TempDir;

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kdump/kdump_conf.h"
-#include "kdump/kdump_tools.h"
+#include "lib/kdump/kdump_conf.h"
+#include "lib/kdump/kdump_tools.h"
 
 using namespace kk;
 

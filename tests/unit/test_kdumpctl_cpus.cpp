@@ -5,10 +5,10 @@
 #include <fstream>
 #include <string>
 
-#include "fake_bzimage.h"
+#include "tests/unit/fake_bzimage.h"
 #include "kdumpctl/capture_cpus.h"
-#include "kernel/cmdline.h"
-#include "temp_dir.h"
+#include "lib/kernel/cmdline.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace kk;
 using kk::test::TempDir;

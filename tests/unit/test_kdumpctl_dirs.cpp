@@ -8,7 +8,7 @@
 #include <string>
 
 #include "kdumpctl/dirs.h"
-#include "temp_dir.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace kk;
 using kk::test::TempDir;

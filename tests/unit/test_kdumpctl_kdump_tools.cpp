@@ -2,10 +2,10 @@
 // capture image carries the file so that the capture kernel reads the same settings.
 #include <catch2/catch.hpp>
 
-#include "kdump/kdump_tools.h"
+#include "lib/kdump/kdump_tools.h"
 #include "kdumpctl/kdumpctl.h"
-#include "temp_dir.h"
-#include "test_files.h"
+#include "tests/unit/temp_dir.h"
+#include "tests/unit/test_files.h"
 
 using namespace kk;
 using kk::test::put;

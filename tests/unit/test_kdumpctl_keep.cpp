@@ -8,8 +8,8 @@
 
 #include "kdumpctl/keep_dumps.h"
 #include "kdumpctl/space_check.h"
-#include "temp_dir.h"
-#include "test_files.h"
+#include "tests/unit/temp_dir.h"
+#include "tests/unit/test_files.h"
 
 using namespace kk;
 using kk::test::put;

@@ -7,8 +7,8 @@
 
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/kdumpctl.h"
-#include "temp_dir.h"
-#include "test_files.h"
+#include "tests/unit/temp_dir.h"
+#include "tests/unit/test_files.h"
 
 using namespace kk;
 using kk::test::put;

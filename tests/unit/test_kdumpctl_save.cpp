@@ -21,8 +21,8 @@
 #include "kdumpctl/crash_record.h"
 #include "kdumpctl/kdumpctl.h"
 #include "kdumpctl/shell_quote.h"
-#include "temp_dir.h"
-#include "test_files.h"
+#include "tests/unit/temp_dir.h"
+#include "tests/unit/test_files.h"
 
 using namespace kk;
 using kk::test::put;

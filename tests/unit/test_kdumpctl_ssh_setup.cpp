@@ -11,8 +11,8 @@
 #include <string>
 
 #include "kdumpctl/kdumpctl.h"
-#include "temp_dir.h"
-#include "test_files.h"
+#include "tests/unit/temp_dir.h"
+#include "tests/unit/test_files.h"
 
 using namespace kk;
 using kk::test::put;

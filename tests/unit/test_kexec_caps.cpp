@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "fake_root.h"
+#include "tests/unit/fake_root.h"
 #include "kexec/capabilities.h"
 
 using namespace kk;

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 #include "kexec/elfcorehdr.h"
-#include "kexec_fixtures.h"
+#include "tests/unit/kexec_fixtures.h"
 
 using namespace kk;
 using namespace kk::test;

@@ -16,15 +16,15 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
-#include "elf/elf_core.h"
-#include "fake_bzimage.h"
-#include "fake_root.h"
+#include "lib/elf/elf_core.h"
+#include "tests/unit/fake_bzimage.h"
+#include "tests/unit/fake_root.h"
 #include "kexec/load_x86_64.h"
 #include "kexec/crash_x86_64.h"
 #include "kexec/elfcorehdr.h"
 #include "kexec/plan_x86_64.h"
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/include/purgatory_blob.h"
 
 using namespace kk;
 using test::FakeRoot;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/iomem.h"
+#include "lib/kernel/iomem.h"
 
 using namespace kk;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "elf/elf_core.h"
-#include "elf/elf_core_build.h"
+#include "lib/elf/elf_core.h"
+#include "lib/elf/elf_core_build.h"
 #include "kexec/kcore_facts.h"
 
 using namespace kk;

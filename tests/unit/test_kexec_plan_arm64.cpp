@@ -13,11 +13,11 @@ extern "C" {
 
 #include "arch/arm64/dtb.h"
 #include "arch/arm64/image.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 #include "kexec/plan_arm64.h"
 #include "kexec/purgatory_image.h"
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/include/purgatory_blob.h"
 
 using namespace kk;
 

@@ -9,16 +9,16 @@
 #include <vector>
 
 #include "arch/x86_64/boot_params.h"
-#include "elf/elf_core.h"
-#include "fake_bzimage.h"
-#include "io/hex.h"
+#include "lib/elf/elf_core.h"
+#include "tests/unit/fake_bzimage.h"
+#include "lib/io/hex.h"
 #include "kexec/elfcorehdr.h"
 #include "kexec/plan_x86_64.h"
 #include "kexec/purgatory_image.h"
-#include "kexec_fixtures.h"
-#include "kexec_purgatory_fixtures.h"
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
+#include "tests/unit/kexec_fixtures.h"
+#include "tests/unit/kexec_purgatory_fixtures.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/include/purgatory_blob.h"
 
 using namespace kk;
 using namespace kk::test;

@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "kexec/purgatory_image.h"
-#include "kexec_fixtures.h"
-#include "kexec_purgatory_fixtures.h"
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
+#include "tests/unit/kexec_fixtures.h"
+#include "tests/unit/kexec_purgatory_fixtures.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/include/purgatory_blob.h"
 
 using namespace kk;
 using namespace kk::test;

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "fake_root.h"
-#include "kernel/cpu_list.h"
+#include "tests/unit/fake_root.h"
+#include "lib/kernel/cpu_list.h"
 #include "kexec/system_info.h"
 
 using namespace kk;

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "dumpfilter/digest_sink.h"
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/range_digest.h"
 #include "dumpfilter/sha256.h"
-#include "io/file.h"
+#include "lib/io/file.h"
 
 using namespace kk;
 using kk::test::TempDir;

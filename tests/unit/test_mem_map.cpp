@@ -11,7 +11,7 @@
 #include <string>
 
 #include "dumpfilter/mem_map.h"
-#include "io/hex.h"
+#include "lib/io/hex.h"
 
 using namespace kk;
 

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "dumpfilter/cli.h"
 #include "dumpfilter/dump_outputs.h"
 #include "dumpfilter/dumper.h"
 #include "dumpfilter/writer_diskdump.h"
-#include "io/sink.h"
+#include "lib/io/sink.h"
 
 using namespace kk;
 using kk::test::TempDir;

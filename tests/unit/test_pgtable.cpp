@@ -6,8 +6,8 @@
 #include <string>
 
 #include "arch/x86_64/pgtable.h"
-#include "io/hex.h"
-#include "fake_phys.h"
+#include "lib/io/hex.h"
+#include "tests/unit/fake_phys.h"
 
 using namespace kk;
 using namespace kk::x86_64;

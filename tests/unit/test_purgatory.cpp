@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "purgatory_abi.h"
-#include "purgatory_blob.h"
-#include "sha256.h"
+#include "purgatory/include/purgatory_abi.h"
+#include "purgatory/include/purgatory_blob.h"
+#include "purgatory/sha256.h"
 
 namespace {
 

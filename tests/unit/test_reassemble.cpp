@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "dumpfilter/reassemble.h"
-#include "kdump_fixture.h"
+#include "tests/unit/kdump_fixture.h"
 
 using namespace kk;
 using kk::test::KdumpFixture;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "dumpfilter/report.h"
-#include "io/escape.h"
-#include "elf/elf_core.h"
+#include "lib/io/escape.h"
+#include "lib/elf/elf_core.h"
 
 using namespace kk;
 

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "kernel/vmcoreinfo.h"
+#include "lib/kernel/vmcoreinfo.h"
 
 using namespace kk;
 using namespace std::string_literals;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "temp_dir.h"
+#include "tests/unit/temp_dir.h"
 #include "dumpfilter/writer_diskdump.h"
-#include "elf/elf_core.h"
+#include "lib/elf/elf_core.h"
 
 using namespace kk;
 using kk::test::TempDir;
