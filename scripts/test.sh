@@ -23,6 +23,18 @@ if [ $# -eq 0 ] || [[ " $* " == *kernel_matrix* ]]; then
   fi
 fi
 
+# The arm64 kernel matrix (issue 19): Debian 13's 6.12 arm64 and unstable's 7.x -arm64-16k with
+# their -dbg (pins.sh), a capture of each in qemu-system-aarch64 with OUR kexec -c -p (the cross
+# build in build-arm64), and unstable's arm64 makedumpfile (run under qemu-user by the tests).
+# Cold: ~20 min (downloads ~2.3 GB, the cross build, 2 arm64 guests); warm: seconds.
+if [ $# -eq 0 ] || [[ " $* " == *kernel_matrix* ]]; then
+  if ! { scripts/cross-arm64.sh kexec/kexec && bash -c '. tests/qemu/lib.sh && kk_arm64_oracle' &&
+      tests/qemu/fixtures.sh matrix-arm64; } >/tmp/kdumpkit-matrix-arm64.log 2>&1; then
+    tail -n 30 /tmp/kdumpkit-matrix-arm64.log
+    echo "arm64 kernel matrix fixtures failed; kernel_matrix_trixie_arm64 and kernel_matrix_sid_arm64_16k will fail"
+  fi
+fi
+
 # The real-system image (issue 17, tests/qemu/real-system.sh): the cached Debian 12 base, this
 # tree's .deb (dpkg-buildpackage, ~5 min, cached by the tree's contents) and the image kernel's
 # -dbg vmlinux, made here where the network is; the test real_system fails without them.
