@@ -24,6 +24,8 @@
 # second disk (WORKDIR/out.tar) and powers off. WORKDIR then holds console.log, out.tar and
 # timings (boot to loaded, panic to saved, saved to login). tests/integration/real_system.sh
 # judges them. Needs root (loop mount of the overlay through qemu-storage-daemon's FUSE export).
+# KDUMPKIT_REAL_IMAGE=trixie: the second image (Debian 13, root on LVM with xfs, dracut), whose
+# recipe is tests/qemu/real-trixie.sh; KDUMPKIT_CRASHKERNEL: another crashkernel= (by hand).
 set -euo pipefail
 RS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RS_SRC=$(cd "$RS_DIR/../.." && pwd)
@@ -45,6 +47,9 @@ hooks=('echo kdumpkit-real >"$1/etc/hostname"'
 base_key=$(printf '%s\n' "$suite" "$packages" "${hooks[@]}" "$kver" ext4-4G-v1 | sha256sum | cut -c1-16)
 base_dir=$cache/$suite-$base_key
 deb_dir=$cache/deb
+rs_host=kdumpkit-real
+rs_root_args="root=/dev/vda"
+rs_sources=("deb $mirror $suite main" "deb http://deb.debian.org/debian-security $suite-security main")
 
 die() { echo "real-system: $*" >&2; exit 1; }
 log() { printf 'real-system %(%H:%M:%S)T: %s\n' -1 "$*" >&2; }
@@ -56,20 +61,24 @@ make_base() {
     command -v mmdebstrap >/dev/null || die "mmdebstrap is not installed (apt-get install mmdebstrap)"
     mkdir -p "$cache"
     local new=$base_dir.new tree=$base_dir.new/tree h args=()
-    rm -rf "$new"
-    mkdir -p "$new"
-    for h in "${hooks[@]}"; do args+=(--customize-hook="$h"); done
-    # The apt lists stay, so that apt can install a local .deb later without fetching them.
-    log "building the base image (mmdebstrap $suite, ~15 min)"
-    mmdebstrap --variant=minbase --format=directory --include="$packages" --skip=cleanup/apt/lists \
-        "${args[@]}" "$suite" "$tree" "deb $mirror $suite main" \
-        "deb http://deb.debian.org/debian-security $suite-security main" >&2 ||
-        die "mmdebstrap failed"
+    # A complete tree of an earlier try is kept (the image step failed): only that step again.
+    if [ ! -f "$new/tree.done" ]; then
+        rm -rf "$new"
+        mkdir -p "$new"
+        for h in "${hooks[@]}"; do args+=(--customize-hook="$h"); done
+        # The apt lists stay, so that apt can install a local .deb later without fetching them.
+        log "building the base image (mmdebstrap $suite, ~15 min)"
+        mmdebstrap --variant=minbase --format=directory --include="$packages" --skip=cleanup/apt/lists \
+            "${args[@]}" "$suite" "$tree" "${rs_sources[@]}" >&2 ||
+            die "mmdebstrap failed"
+        : >"$new/tree.done"
+    fi
+    rm -f "$new"/*.raw "$new"/*.qcow2
     image_from_tree "$tree" "$new"
-    rm -rf "$tree"
+    rm -rf "$tree" "$new/tree.done"
     rm -rf "$base_dir"
     mv "$new" "$base_dir"
-    ls -t -d "$cache/$suite"-* 2>/dev/null | grep -v -e "$base_dir" -e '\.new$' | xargs -r rm -rf
+    ls -t -d "$cache/$suite"-???????????????? 2>/dev/null | grep -v -e "$base_dir" -e '\.new$' | xargs -r rm -rf
 }
 
 image_from_tree() {
@@ -84,20 +93,29 @@ image_from_tree() {
     rm -f "$out/disk.raw"
 }
 
+# The overlay's root file system (the Debian 12 disk is one ext4 file system).
+rs_mount_root() { mount -o loop "$1" "$2"; }
+
+# copy_tree DIR: this working tree (tracked and untracked files git does not ignore) into DIR,
+# or the commit KDUMPKIT_REAL_TREE names (by hand).
+copy_tree() {
+    if [ -n "${KDUMPKIT_REAL_TREE:-}" ]; then
+        git -C "$RS_SRC" archive "$KDUMPKIT_REAL_TREE" | tar -x -C "$1" ||
+            die "git archive $KDUMPKIT_REAL_TREE failed"
+    else
+        (cd "$RS_SRC" && git ls-files -co --exclude-standard -z |
+            xargs -0 cp -a --parents -t "$1" 2>/dev/null) || true
+    fi
+    [ -f "$1/debian/rules" ] || die "copying the tree for the package failed"
+}
+
 # The .deb of this working tree (tracked and untracked files git does not ignore), built by
 # dpkg-buildpackage from a copy (the tree stays clean); cached by a hash of those files.
 make_deb() {
     local stage key
     stage=$(mktemp -d /tmp/kdumpkit-deb.XXXXXX)
     mkdir "$stage/kdumpkit"
-    if [ -n "${KDUMPKIT_REAL_TREE:-}" ]; then  # a commit instead of the working tree, by hand
-        git -C "$RS_SRC" archive "$KDUMPKIT_REAL_TREE" | tar -x -C "$stage/kdumpkit" ||
-            die "git archive $KDUMPKIT_REAL_TREE failed"
-    else
-        (cd "$RS_SRC" && git ls-files -co --exclude-standard -z |
-            xargs -0 cp -a --parents -t "$stage/kdumpkit" 2>/dev/null) || true
-    fi
-    [ -f "$stage/kdumpkit/debian/rules" ] || die "copying the tree for the package failed"
+    copy_tree "$stage/kdumpkit"
     key=$(cd "$stage/kdumpkit" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
     if [ -f "$deb_dir/$key/kdumpkit.deb" ]; then rm -rf "$stage"; return; fi
     log "building the .deb (dpkg-buildpackage -us -uc -b, nocheck: the unit tests run in the suite)"
@@ -133,6 +151,7 @@ vmlinux_env() {
 }
 
 print_env() {
+    echo "RS_IMAGE=$suite"
     echo "RS_BASE_DIR=$base_dir"
     echo "RS_DEB=$(newest_deb)"
     echo "RS_KVER=$kver"
@@ -150,7 +169,7 @@ make_overlay() {
         --blockdev driver=qcow2,node-name=q,file=f \
         --export type=fuse,id=e,node-name=q,mountpoint="$view",writable=on \
         --pidfile "$work/qsd.pid" --daemonize || die "qemu-storage-daemon (FUSE export) failed"
-    mount -o loop "$view" "$mnt" || { stop_qsd "$work"; die "mounting the overlay failed"; }
+    rs_mount_root "$view" "$mnt" || { stop_qsd "$work"; die "mounting the overlay failed"; }
     install_into "$mnt" "$deb" || rc=$?
     umount "$mnt" || rc=1
     stop_qsd "$work"
@@ -219,11 +238,12 @@ run_system() {
     truncate -s 1G "$work/out.tar"
     local log=$work/console.log qemu t0 t_loaded t_crash t_saved t_login
     : >"$log"
-    log "booting (TCG): first boot, crash, capture, second boot"
+    local crashkernel=${KDUMPKIT_CRASHKERNEL:-256M}  # another size, by hand (the smallest that captures)
+    log "booting $suite (TCG, crashkernel=$crashkernel): first boot, crash, capture, second boot"
     t0=$(date +%s)
     qemu-system-x86_64 -machine pc,accel=tcg -cpu qemu64 -m 1536 -smp 1 -nographic -no-user-config \
         -kernel "$base_dir/vmlinuz-$kver" -initrd "$base_dir/initrd.img-$kver" \
-        -append "root=/dev/vda rw console=ttyS0 crashkernel=256M panic=10" \
+        -append "$rs_root_args rw console=ttyS0 crashkernel=$crashkernel panic=10" \
         -drive file="$work/disk.qcow2",if=virtio,format=qcow2 \
         -drive file="$work/out.tar",if=virtio,format=raw \
         -nic none -serial file:"$log" -monitor none -display none </dev/null >/dev/null 2>&1 &
@@ -248,6 +268,13 @@ run_system() {
         "saved to back at login $((t_login - t_saved)) s"
 }
 
+# Debian 13, root on LVM with xfs, dracut: the same flow with that image's recipe.
+rs_extra_command() { return 1; }
+[ "${KDUMPKIT_REAL_IMAGE:-bookworm}" = bookworm ] || {
+    [ "$KDUMPKIT_REAL_IMAGE" = trixie ] || die "KDUMPKIT_REAL_IMAGE must be bookworm or trixie"
+    . "$RS_DIR/real-trixie.sh"
+}
+
 case ${1:-} in
     prepare) make_base; make_deb; KDUMPKIT_KVER=$kver "$RS_DIR/fixtures.sh" env >/dev/null ||
         die "cannot fetch the -dbg vmlinux of $kver" ;;
@@ -255,5 +282,5 @@ case ${1:-} in
     deb) make_deb ;;
     env) print_env ;;
     run) [ $# -ge 2 ] || die "usage: $0 run WORKDIR"; run_system "$2" ;;
-    *) die "usage: $0 prepare | base | deb | env | run WORKDIR" ;;
+    *) rs_extra_command "$@" || die "usage: $0 prepare | base | deb | env | run WORKDIR" ;;
 esac
