@@ -4,7 +4,8 @@
 # capture kernel). One guest at a time; each RUN is NR_CPUS@CRASHKERNEL, run in the order given
 # (give 1@128M 2@128M 1@128M 2@128M to alternate), and prints one table row:
 #   nr_cpus crashkernel result MemTotal MemAvailable Percpu (KiB, the capture kernel's
-#   /proc/meminfo before the dump) dumpfilter maxrss (KiB, getrusage) dump s, panic->saved s
+#   /proc/meminfo before the dump) dumpfilter maxrss (KiB, getrusage), its most threads,
+#   dump s (dumpfilter's wall time in the capture kernel), panic->saved s (the end-to-end capture)
 #
 # usage: bench/capture_cpus.sh [--mem 2G] [--cpus 4] [--level 31] [--codec -l] [--fill MIB]
 #                              [--out DIR] RUN...
@@ -33,8 +34,8 @@ mkdir -p "$out"
 
 # field LOG KEY: the value of KEY=... or "KEY: N kB" in the capture kernel's lines of LOG.
 meminfo() { sed -n "s/^KK_MEMINFO .*$2: \([0-9]*\)k.*/\1/p" "$1" | head -n1; }
-printf '%-7s %-11s %-6s %9s %12s %7s %10s %7s %7s\n' nr_cpus crashkernel result MemTotal MemAvailable \
-    Percpu df_maxrss dump_s saved_s
+printf '%-7s %-11s %-6s %9s %12s %7s %10s %7s %7s %7s\n' nr_cpus crashkernel result MemTotal MemAvailable \
+    Percpu df_maxrss threads dump_s saved_s
 k=0
 for run in "$@"; do
     [[ $run =~ ^([1-9][0-9]*)@([0-9]+[MG])$ ]] || { echo "capture_cpus.sh: bad RUN $run (e.g. 2@128M)" >&2; exit 2; }
@@ -47,7 +48,8 @@ for run in "$@"; do
         >/dev/null 2>"$dir.log" || result=fail
     log=$dir/console.log
     rss=$(sed -n 's/^KK_RUSAGE .*maxrss_kb=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n1)
+    threads=$(sed -n 's/^KK_RUSAGE .*max_threads=\([0-9]*\).*/\1/p' "$log" 2>/dev/null | head -n1)
     t() { sed -n "s/^$1=//p" "$dir/timings" 2>/dev/null; }
-    printf '%-7s %-11s %-6s %9s %12s %7s %10s %7s %7s\n' "$n" "$ck" "$result" "$(meminfo "$log" MemTotal)" \
-        "$(meminfo "$log" MemAvailable)" "$(meminfo "$log" Percpu)" "${rss:--}" "$(t dump)" "$(t saved)"
+    printf '%-7s %-11s %-6s %9s %12s %7s %10s %7s %7s %7s\n' "$n" "$ck" "$result" "$(meminfo "$log" MemTotal)" \
+        "$(meminfo "$log" MemAvailable)" "$(meminfo "$log" Percpu)" "${rss:--}" "${threads:--}" "$(t dump)" "$(t saved)"
 done
