@@ -16,11 +16,15 @@ namespace kk {
 // the whole 640 KiB. kexec-tools' choice, so both loaders' /proc/vmcore look the same.
 PhysRange x86_backup_source(const std::vector<IomemRange>& iomem);
 
-// The capture kernel's memory map: the firmware's non-RAM ranges as they are, RAM only in the
-// crash reservation and below 1 MiB (what the boot path needs there; that RAM is backed up
-// first, and since Linux 5.13 the first kernel keeps the rest of it to itself).
-std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<x86_64::E820Entry>& firmware,
-                                                  const std::vector<IomemRange>& iomem,
+// The capture kernel's memory map, by the rules the kernel follows for its own kexec_file_load
+// (arch/x86/kernel/crash.c, crash_setup_memmap_entries): taken from the first kernel's view in
+// /proc/iomem, not the firmware's map: "Reserved", "ACPI Tables" and "ACPI Non-volatile
+// Storage" ranges as they are, RAM only below 1 MiB (what the boot path needs there; that RAM is
+// backed up first, and since Linux 5.13 the first kernel keeps the rest of it to itself) and in
+// the crash reservation. /proc/iomem has what the firmware's map lacks: page 0, which every
+// x86 kernel reserves (arch/x86/kernel/setup.c, trim_bios_range); Debian's kexec-tools hands the
+// same ranges (tests/unit/test_kexec_guests.cpp compares the three).
+std::vector<x86_64::E820Entry> capture_memory_map(const std::vector<IomemRange>& iomem,
                                                   const std::vector<PhysRange>& crash);
 
 }  // namespace kk

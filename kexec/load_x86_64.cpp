@@ -17,14 +17,13 @@ constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map 
 constexpr u64 kConsolePort = 0x3f8;
 
 // -p: the crash memory facts, the reservation to place into and the capture kernel's map.
-Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& iomem,
-                             const std::vector<x86_64::E820Entry>& firmware, const SysPaths& p) {
+Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p) {
   Result<std::vector<PhysRange>> crash = crash_ranges(iomem);
   if (!crash) return std::move(crash).error();
   KK_TRY_ASSIGN(CrashMemory mem, gather_crash_memory(p, iomem, *crash));
   in.crash = std::move(mem);
   in.placement = {crash_segment_range(*crash)};
-  in.e820 = capture_memory_map(firmware, iomem, *crash);
+  in.e820 = capture_memory_map(iomem, *crash);
   return {};
 }
 
@@ -49,7 +48,7 @@ Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdl
   in.acpi_rsdp = read_acpi_rsdp(p);
   add_efi_facts(in, p);
   if (opt.panic) {
-    KK_TRY(add_crash_facts(in, iomem, firmware, p));
+    KK_TRY(add_crash_facts(in, iomem, p));
   } else {
     in.placement = subtract_ranges(system_ram(iomem), {{0, kLowMemEnd}});
     in.e820 = firmware;

@@ -4,16 +4,19 @@
 # a loader reads, times `kexec -p` loads of both loaders (-c and -s), loads the capture kernel
 # with --loader's kexec -c and panics; the capture kernel prints the start of /proc/vmcore.
 #
-# usage: kexec-compare.sh --loader ours|debian [--mem 512M] [--cpus 1] [--crashkernel 128M]
+# usage: kexec-compare.sh --loader ours|debian|kernel [--mem 512M] [--cpus 1] [--crashkernel 128M]
 #                         [--efi] [--time N] [--facts DIR] [--out DIR] [--kexec PATH]
 #                         [--timeout S]
-#   --loader       whose kexec -c -p loads the capture kernel that runs (required)
+#   --loader       who loads the capture kernel that runs (required): ours (kexec -c -p),
+#                  debian (kexec-tools -c -p: its header, map and purgatory) or kernel
+#                  (kexec-tools -s -p: kexec_file_load, the running kernel builds them)
 #   --time N       N timing rounds: each round loads (and unloads) with ours -c, ours -s,
 #                  Debian's -c and -s (default 0)
 #   --facts DIR    write the machine facts there, one file each (iomem, memmap, crash_notes,
 #                  vmcoreinfo, cmdline, kcore_head.hex, boot_params.hex, and with --efi
 #                  efi_systab, efi_tables, efi_runtime_map), and what the capture kernel
-#                  got: capture_phdrs (as OUT/phdrs) and capture_e820 ("start end type")
+#                  got in capture-LOADER/: phdrs (as OUT/phdrs), e820 ("start end type"),
+#                  cmdline
 #   --efi          boot the first kernel through OVMF ($KK_OVMF or /usr/share/ovmf/OVMF.fd)
 #   --kexec        our kexec binary (default: $KEXEC or BUILD/kexec/kexec)
 # Writes into OUT: console.log, phdrs (the capture's program headers: one line each, "type
@@ -43,7 +46,7 @@ while (($#)); do
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
 done
-case $loader in ours | debian) ;; *) kk_die "--loader ours|debian is required" ;; esac
+case $loader in ours | debian | kernel) ;; *) kk_die "--loader ours|debian|kernel is required" ;; esac
 [[ $rounds =~ ^[0-9]+$ ]] || kk_die "--time takes a number"
 [[ -x $kexec_bin ]] || kk_die "no kexec binary at $kexec_bin (ninja -C build, or --kexec)"
 [[ -x /usr/sbin/kexec ]] || kk_die "Debian's kexec-tools is not installed (/usr/sbin/kexec)"
@@ -117,11 +120,15 @@ for i in range(phnum):
     print(f"{names.get(t, hex(t))} {paddr:#x} {vaddr:#x} {filesz:#x} {memsz:#x} {flags:#x}")
 PYEOF
 if [[ -n $facts ]]; then
-    # What the capture kernel got: its /proc/vmcore program headers and its e820 map, as it
-    # printed it ("BIOS-e820: [mem A-B] ACPI data" -> "A B ACPI_data").
-    cp "$out/phdrs" "$facts/capture_phdrs"
-    awk '/sysrq: Trigger a crash/ { c = 1 } c' "$log" |
-        sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] \(.*\)$/\1 \2 \3/p' |
-        awk '{ t = $3; for (i = 4; i <= NF; i++) t = t "_" $i; print $1, $2, t }' >"$facts/capture_e820"
+    # What the capture kernel got after --loader's load, in capture-LOADER/: its /proc/vmcore
+    # program headers (phdrs), its e820 map as it printed it (e820: "BIOS-e820: [mem A-B] ACPI
+    # data" -> "A B ACPI_data") and its command line (cmdline: elfcorehdr= is there).
+    got=$facts/capture-$loader
+    mkdir -p "$got"
+    cp "$out/phdrs" "$got/phdrs"
+    awk '/sysrq: Trigger a crash/ { c = 1 } c' "$log" >"$work/capture.log"
+    sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*\)-\(0x[0-9a-f]*\)\] \(.*\)$/\1 \2 \3/p' "$work/capture.log" |
+        awk '{ t = $3; for (i = 4; i <= NF; i++) t = t "_" $i; print $1, $2, t }' >"$got/e820"
+    sed -n 's/.*\] Command line: //p' "$work/capture.log" | head -n1 >"$got/cmdline"
 fi
 printf '%s\n' "$out"

@@ -9,7 +9,9 @@
 #  - capture kernel (/proc/vmcore exists): print the start of /proc/vmcore (ELF header and
 #    program headers) in hex as KK_VMCORE_HEAD, power off.
 # Kernel parameters read here:
-#   kk.loader=ours|debian  who makes the final load (ours: -c, our purgatory; debian: -c too)
+#   kk.loader=ours|debian|kernel  who makes the final load (ours: -c, our purgatory; debian:
+#                          kexec-tools -c, its purgatory; kernel: kexec-tools -s, so the
+#                          running kernel's kexec_file_load builds the header and memory map)
 #   kk.time=N              timing rounds per loader and option (default 0: none)
 #   kk.facts=1             print the KK_FACT blocks
 # Lines for the host start with KK_.
@@ -136,7 +138,10 @@ while [ "$i" -lt "$rounds" ]; do
 done
 
 mark kexec_start
-load_with "$loader" -c || fail "$loader kexec -c -p failed"
+case $loader in
+    kernel) load_with debian -s || fail "kexec-tools -s -p (kexec_file_load) failed" ;;
+    *) load_with "$loader" -c || fail "$loader kexec -c -p failed" ;;
+esac
 mark kexec_loaded
 [ "$(cat /sys/kernel/kexec_crash_loaded)" = 1 ] || fail "kexec_crash_loaded is not 1"
 echo 1 >/proc/sys/kernel/sysrq
