@@ -117,17 +117,25 @@ void Sha256::update(std::span<const std::byte> data) {
   fill_ = n;
 }
 
-std::string Sha256::hex() {
+std::array<std::byte, 32> Sha256::digest() {
   // FIPS 180-4 5.1.1: 0x80, zeros to 56 mod 64, the length in bits big-endian.
   uint64_t bits = total_ * 8;
   unsigned char pad[128] = {0x80};
   size_t padlen = (fill_ < 56 ? 56 : 120) - fill_;
   for (int i = 0; i < 8; ++i) pad[padlen + i] = static_cast<unsigned char>(bits >> (56 - 8 * i));
   update(std::as_bytes(std::span(pad, padlen + 8)));
+  std::array<std::byte, 32> out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = std::byte(h_[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+std::string Sha256::hex() {
   static constexpr char digits[] = "0123456789abcdef";
   std::string s;
-  for (uint32_t w : h_)
-    for (int shift = 28; shift >= 0; shift -= 4) s += digits[(w >> shift) & 15];
+  for (std::byte b : digest()) {
+    s += digits[std::to_integer<unsigned>(b) >> 4];
+    s += digits[std::to_integer<unsigned>(b) & 15];
+  }
   return s;
 }
 

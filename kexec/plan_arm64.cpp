@@ -17,6 +17,7 @@ constexpr u64 kMaxDtb = 2ull << 20;
 struct PlanState {
   const Arm64LoadInput& in;
   const arm64::Image& img;
+  std::vector<std::byte>& unpacked;  // a zboot payload, decompressed (img views it); else empty
   Allocator alloc;
   Arm64Plan out;
   arm64::ChosenEdits edits;
@@ -25,7 +26,14 @@ struct PlanState {
   void add(Segment s) { out.plan.segments.push_back(std::move(s)); }
 };
 
-std::vector<std::byte> copy_of(std::span<const std::byte> b) { return {b.begin(), b.end()}; }
+// The Image's bytes, never a second copy: a view of the file (which outlives the plan), or the
+// decompressed zboot payload moved into the segment.
+SegmentBytes image_bytes(PlanState& s) {
+  if (s.unpacked.empty()) return SegmentBytes::borrow(s.img.bytes);
+  if (s.img.bytes.data() == s.unpacked.data() && s.img.bytes.size() == s.unpacked.size())
+    return std::move(s.unpacked);
+  return std::vector<std::byte>(s.img.bytes.begin(), s.img.bytes.end());
+}
 
 // 1. The kernel: a 2 MiB-aligned base, lowest first (booting.rst: without the "anywhere" flag
 // the base should be as close as possible to the start of DRAM), the Image at base +
@@ -34,7 +42,7 @@ Result<void> place_kernel(PlanState& s) {
   u64 span = align_up(s.img.text_offset + s.img.image_size, s.page());
   KK_TRY_ASSIGN(u64 base, s.alloc.take("kernel", span, {.align = arm64::kKernelAlign}));
   s.out.kernel_addr = base + s.img.text_offset;
-  s.add(make_segment("kernel", copy_of(s.img.bytes), s.out.kernel_addr, s.img.image_size));
+  s.add(make_segment("kernel", image_bytes(s), s.out.kernel_addr, s.img.image_size));
   return {};
 }
 
@@ -44,7 +52,7 @@ Result<void> place_initrd(PlanState& s) {
   if (s.in.initrd.empty()) return {};
   KK_TRY_ASSIGN(u64 a, s.alloc.take("initrd", align_up(s.in.initrd.size(), s.page()), {}));
   s.out.initrd_addr = a;
-  s.add(make_segment("initrd", copy_of(s.in.initrd), a, s.in.initrd.size()));
+  s.add(make_segment("initrd", SegmentBytes::borrow(s.in.initrd), a, s.in.initrd.size()));
   s.edits.initrd = arm64::Range{a, s.in.initrd.size()};
   return {};
 }
@@ -94,7 +102,7 @@ Result<void> place_purgatory(PlanState& s, const PurgatoryBuilder& purgatory) {
 Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuilder& purgatory) {
   std::vector<std::byte> unpacked;  // a zboot payload, decompressed
   KK_TRY_ASSIGN(arm64::Image img, arm64::load_kernel_image(in.kernel, unpacked));
-  PlanState s{in, img, Allocator(in.placement, in.page_size), {}, {}};
+  PlanState s{in, img, unpacked, Allocator(in.placement, in.page_size), {}, {}};
   s.edits.bootargs = in.cmdline;
   KK_TRY(place_kernel(s));
   KK_TRY(place_initrd(s));

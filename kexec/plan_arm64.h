@@ -35,6 +35,8 @@ struct Arm64Plan {
   std::string cmdline;
 };
 
+// The kernel (unless a zboot payload, decompressed here) and initrd segments view in.kernel and
+// in.initrd (no copies): their bytes must stay alive until the plan is loaded.
 Result<Arm64Plan> plan_arm64_load(const Arm64LoadInput& in, const PurgatoryBuilder& purgatory);
 
 }  // namespace kk

@@ -41,8 +41,6 @@ struct PlanState {
   void add(Segment s) { out.plan.segments.push_back(std::move(s)); }
 };
 
-std::vector<std::byte> copy_of(std::span<const std::byte> b) { return {b.begin(), b.end()}; }
-
 // 1. The kernel, lowest first: it needs init_size bytes from its aligned start to decompress.
 // Protocol < 2.12 kernels (no XLF_CAN_BE_LOADED_ABOVE_4G) stay below 4 GiB.
 Result<void> place_kernel(PlanState& s) {
@@ -51,7 +49,8 @@ Result<void> place_kernel(PlanState& s) {
                .hi = s.above_4g_ok() ? ~0ull : k4G};
   KK_TRY_ASSIGN(u64 addr, s.alloc.take("kernel", mem, at));
   s.out.kernel_addr = addr;
-  s.add(make_segment("kernel", copy_of(s.img.kernel), addr, mem));
+  // A view of the file (the input outlives the plan): one copy of the kernel per load.
+  s.add(make_segment("kernel", SegmentBytes::borrow(s.img.kernel), addr, mem));
   return {};
 }
 
@@ -96,7 +95,7 @@ Result<void> place_initrd(PlanState& s) {
   if (!a) a = s.alloc.take("initrd", size, {.hi = max, .top_down = true});
   if (!a) return std::move(a).error();
   s.initrd_addr = *a;
-  s.add(make_segment("initrd", copy_of(s.in.initrd), *a, s.in.initrd.size()));
+  s.add(make_segment("initrd", SegmentBytes::borrow(s.in.initrd), *a, s.in.initrd.size()));
   return {};
 }
 

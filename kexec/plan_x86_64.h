@@ -41,6 +41,8 @@ struct X86Plan {
   std::vector<std::string> warnings;  // what was left out and why, for the user
 };
 
+// The kernel and initrd segments view in.kernel and in.initrd (no copies): their bytes must stay
+// alive until the plan is loaded.
 Result<X86Plan> plan_x86_64_load(const X86LoadInput& in, const PurgatoryBuilder& purgatory);
 
 // The memory map of a capture kernel: RAM only in `usable` (crash ranges, low memory), every

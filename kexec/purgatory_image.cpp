@@ -1,25 +1,17 @@
 #include "kexec/purgatory_image.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <cstring>
-#include <memory>
 
+#include "dumpfilter/sha256.h"
 #include "purgatory/include/purgatory_abi.h"
 
 namespace kk {
 
 Result<std::array<std::byte, 32>> segments_digest(const std::vector<Segment>& checked) {
-  std::array<std::byte, 32> out{};
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
-  for (const Segment& s : checked)
-    ok = ok && EVP_DigestUpdate(ctx.get(), s.data.data(), s.data.size()) == 1;
-  unsigned len = 0;
-  ok = ok && EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len) == 1;
-  if (!ok || len != out.size()) return make_error(Errc::io, "purgatory: SHA-256 (OpenSSL) failed");
-  return out;
+  Sha256 h;  // SHA-NI where the CPU has it: OpenSSL's speed without libcrypto's memory
+  for (const Segment& s : checked) h.update(s.data);
+  return h.digest();
 }
 
 Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, const PurgatoryRequest& req,
@@ -64,9 +56,10 @@ Result<Segment> make_purgatory_segment(std::span<const unsigned char> blob, cons
   if (!at) return std::move(at).error();
   Segment seg;
   seg.what = "purgatory";
-  seg.data.resize(blob.size());
-  std::memcpy(seg.data.data(), blob.data(), blob.size());
-  std::memcpy(seg.data.data() + KK_PURGATORY_PARAMS_OFFSET, &p, sizeof p);
+  std::vector<std::byte> bytes(blob.size());
+  std::memcpy(bytes.data(), blob.data(), blob.size());
+  std::memcpy(bytes.data() + KK_PURGATORY_PARAMS_OFFSET, &p, sizeof p);
+  seg.data = std::move(bytes);
   seg.mem = *at;
   seg.memsz = size;
   return seg;

@@ -1,6 +1,7 @@
 // purgatory_image.h: readies our purgatory for one load: copies the embedded blob, fills its
 // parameter block (kernel entry, boot argument, regions to check) and the SHA-256 of those
-// regions, computed here with OpenSSL over exactly the bytes the kernel will copy.
+// regions, computed here over exactly the bytes the kernel will copy (dumpfilter/sha256.h:
+// SHA-NI or the purgatory's own code; not OpenSSL, whose library costs kexec 1.5-3.5 MB of RSS).
 #pragma once
 
 #include <array>

@@ -8,7 +8,7 @@
 
 namespace kk {
 
-Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64 memsz) {
+Segment make_segment(std::string what, SegmentBytes data, u64 mem, u64 memsz) {
   Segment s;
   s.what = std::move(what);
   s.data = std::move(data);

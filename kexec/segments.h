@@ -2,7 +2,10 @@
 // and a placement allocator over the ranges the new kernel may be put in. Pure.
 #pragma once
 
+#include <algorithm>
 #include <functional>
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -11,11 +14,46 @@
 
 namespace kk {
 
+// A segment's bytes: made for this load (owned: headers, boot_params, the purgatory), or a view
+// of bytes the caller keeps alive until kexec_load returns (borrowed: the kernel and initrd files,
+// so a load holds one copy of them, not two). Copies stay right: a copy of an owned value views
+// its own vector.
+class SegmentBytes {
+ public:
+  SegmentBytes() = default;
+  SegmentBytes(std::vector<std::byte> owned) : owned_(std::move(owned)) {}  // NOLINT: implicit on purpose
+  SegmentBytes(std::initializer_list<std::byte> owned) : owned_(owned) {}
+  static SegmentBytes borrow(std::span<const std::byte> view) {
+    SegmentBytes b;
+    b.view_ = view;
+    b.borrowed_ = true;
+    return b;
+  }
+  std::span<const std::byte> span() const { return borrowed_ ? view_ : std::span<const std::byte>(owned_); }
+  operator std::span<const std::byte>() const { return span(); }  // NOLINT: implicit on purpose
+  bool borrowed() const { return borrowed_; }
+  const std::byte* data() const { return span().data(); }
+  size_t size() const { return span().size(); }
+  bool empty() const { return size() == 0; }
+  const std::byte* begin() const { return data(); }
+  const std::byte* end() const { return data() + size(); }
+  const std::byte& operator[](size_t i) const { return span()[i]; }
+  const std::byte& back() const { return span().back(); }
+  friend bool operator==(const SegmentBytes& a, std::span<const std::byte> b) {
+    return std::ranges::equal(a.span(), b);
+  }
+
+ private:
+  std::vector<std::byte> owned_;
+  std::span<const std::byte> view_;
+  bool borrowed_ = false;
+};
+
 struct Segment {
-  std::string what;             // "kernel", "initrd", ... for messages
-  std::vector<std::byte> data;  // bufsz = data.size()
-  u64 mem = 0;                  // page-aligned destination
-  u64 memsz = 0;                // page-aligned, >= data.size()
+  std::string what;   // "kernel", "initrd", ... for messages
+  SegmentBytes data;  // bufsz = data.size()
+  u64 mem = 0;        // page-aligned destination
+  u64 memsz = 0;      // page-aligned, >= data.size()
 };
 
 struct SegmentPlan {
@@ -26,8 +64,9 @@ struct SegmentPlan {
 inline constexpr u64 kPageSize = 4096;
 inline constexpr size_t kMaxSegments = 16;  // KEXEC_SEGMENT_MAX
 
-// A segment whose memsz covers at least its data, page-aligned.
-Segment make_segment(std::string what, std::vector<std::byte> data, u64 mem, u64 memsz);
+// A segment whose memsz covers at least its data, page-aligned. Pass SegmentBytes::borrow(file)
+// for bytes that outlive the plan (the kernel and initrd files): they are not copied.
+Segment make_segment(std::string what, SegmentBytes data, u64 mem, u64 memsz);
 
 // -d: one line per segment (what, where, bytes of memsz), then the entry and command line.
 void print_segments(const SegmentPlan& plan, const std::string& cmdline);

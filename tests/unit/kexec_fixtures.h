@@ -43,16 +43,16 @@ inline CrashMemory crash_memory() {
   return m;
 }
 
-inline ElfCoreLayout parse_back(const std::vector<std::byte>& hdr, u32 expect_phnum) {
+inline ElfCoreLayout parse_back(std::span<const std::byte> hdr, u32 expect_phnum) {
   REQUIRE(hdr.size() == 64 + expect_phnum * 56);
-  Result<ElfCoreHead> head = parse_elf_core_head(std::span(hdr).first(64));
+  Result<ElfCoreHead> head = parse_elf_core_head(hdr.first(64));
   if (!head) FAIL("parse_elf_core_head: " << head.error().msg);
   REQUIRE(head->phoff == 64);
   REQUIRE(head->phnum == expect_phnum);
   REQUIRE_FALSE(head->need_shdr0);
   // p_offset is a physical address: any file size that covers physical memory will do.
   Result<ElfCoreLayout> layout =
-      parse_program_headers(*head, std::span(hdr).subspan(head->phoff), ~0ull >> 1);
+      parse_program_headers(*head, hdr.subspan(head->phoff), ~0ull >> 1);
   if (!layout) FAIL("parse_program_headers: " << layout.error().msg);
   return *std::move(layout);
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +22,7 @@
 #include "lib/io/hex.h"
 #include "lib/io/lines.h"
 #include "lib/io/result.h"
+#include "lib/io/text_file.h"
 #include "lib/io/types.h"
 
 using namespace kk;
@@ -539,4 +541,32 @@ TEST_CASE("OutputFile::create in a missing directory is an io error", "[file]") 
   REQUIRE(out.error().sys_errno == ENOENT);
   REQUIRE(out.error().msg ==
           path + ": cannot create output in " + dir.file("no/such/dir") + ": No such file or directory");
+}
+
+TEST_CASE("read_binary_file reads a file into one buffer of its size", "[text_file]") {
+  // kexec reads kernels and initrds with it: a buffer grown by doubling would hold the old and
+  // the new buffer at once and end up to twice the file's size.
+  TempDir dir;
+  std::string path = dir.file("initrd.img");
+  std::vector<char> bytes(1100003);
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 7 + i / 4096);
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  Result<std::vector<std::byte>> got = read_binary_file(path, 2u << 20);
+  REQUIRE(got);
+  REQUIRE(got->size() == bytes.size());
+  REQUIRE(got->capacity() == bytes.size());
+  REQUIRE(std::memcmp(got->data(), bytes.data(), bytes.size()) == 0);
+
+  Result<std::vector<std::byte>> big = read_binary_file(path, 1u << 20);
+  REQUIRE_FALSE(big);
+  REQUIRE(big.error().msg == path + ": larger than 1 MiB");
+}
+
+TEST_CASE("read_binary_file reads procfs files, whose size stat() gives as 0", "[text_file]") {
+  Result<std::vector<std::byte>> status = read_binary_file("/proc/self/status", 1u << 20);
+  REQUIRE(status);
+  std::string text(reinterpret_cast<const char*>(status->data()), status->size());
+  REQUIRE(text.starts_with("Name:"));
+  REQUIRE(text.find("\nVmHWM:") != std::string::npos);  // well past the first line
+  REQUIRE(read_binary_file("/proc/self/status", 16).error().code == Errc::unsupported);
 }

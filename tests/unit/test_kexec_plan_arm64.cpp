@@ -99,6 +99,10 @@ TEST_CASE("arm64 plan -l: kernel at 2 MiB + text_offset, dtb names the initrd", 
   CHECK(plan->kernel_addr % (2 * kMiB) == 0);
   CHECK(segs[0].mem == plan->kernel_addr);
   CHECK(segs[0].memsz == 3 * kMiB);  // image_size, BSS included
+  // Views of the files' bytes, not copies: a load holds kernel and initrd once (issue 20).
+  CHECK(segs[0].data.data() == image.data());
+  CHECK(segs[1].data.data() == initrd.data());
+  CHECK(segs[1].data == initrd);
   for (const Segment& s : segs) CHECK(inside(s, kRam));
   for (size_t i = 0; i < segs.size(); ++i)
     for (size_t j = i + 1; j < segs.size(); ++j)

@@ -130,12 +130,15 @@ TEST_CASE("plan: kexec -l places kernel, initrd, boot_params, purgatory", "[plan
   REQUIRE(k.mem >= 16 * kMiB);
   REQUIRE(k.memsz == 0x800000);
   REQUIRE(k.data == std::vector<std::byte>(kernel.begin() + 2560, kernel.end()));
+  // A view of the file's bytes, not a copy: a load holds the kernel once (issue 20).
+  REQUIRE(k.data.data() == kernel.data() + 2560);
 
   // Initrd: highest below 4 GiB (the top of the second range), data as given.
   const Segment& rd = segs[1];
   REQUIRE(rd.memsz == 0x1a000);
   REQUIRE(rd.mem == 0x80000000 - 0x1a000);
   REQUIRE(rd.data == initrd);
+  REQUIRE(rd.data.data() == initrd.data());  // the initrd, once
 
   // boot_params: the zero page, the command line right after it, below the initrd.
   const Segment& bp = segs[2];

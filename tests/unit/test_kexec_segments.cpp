@@ -29,10 +29,11 @@ TEST_CASE("segments: top-down takes the highest aligned fit", "[segments]") {
   Allocator a({{0x1000000, 0x2000000}, {0x3000000, 0x4000000}});
   REQUIRE(*a.take("a", 0x1000, {.align = 0x1000, .top_down = true}) == 0x3fff000);
   REQUIRE(*a.take("b", 0x1000, {.align = 0x1000, .top_down = true}) == 0x3ffe000);
-  // 0x1800 bytes aligned to 2 MiB: the highest 2 MiB boundary with room below 0x3ffe000.
+  // 0x1800 bytes aligned to 2 MiB: the highest 2 MiB boundary with room below 0x3ffe000; it
+  // takes whole pages (the allocator's granule), 0x2000.
   REQUIRE(*a.take("c", 0x1800, {.align = 0x200000, .top_down = true}) == 0x3e00000);
   REQUIRE(a.free() == std::vector<PhysRange>{{0x1000000, 0x2000000}, {0x3000000, 0x3e00000},
-                                             {0x3e01800, 0x3ffe000}});
+                                             {0x3e02000, 0x3ffe000}});
 }
 
 TEST_CASE("segments: lo and hi bound the search", "[segments]") {
@@ -41,7 +42,8 @@ TEST_CASE("segments: lo and hi bound the search", "[segments]") {
   REQUIRE(*a.take("above lo", 0x1000, {.align = 0x1000, .lo = 0x3800000}) == 0x3800000);
   REQUIRE(*a.take("lo unaligned", 0x1000, {.align = 0x1000, .lo = 0x1000001}) == 0x1001000);
   REQUIRE(*a.take("in window", 0x2000, {.align = 0x1000, .lo = 0x1800000, .hi = 0x1900000, .top_down = true}) == 0x18fe000);
-  REQUIRE(*a.take("align 0 means 1", 0x10, {.align = 0, .lo = 0x3000003}) == 0x3000003);
+  // Align 0 means 1, and no block starts off the granule (a page): the next page above lo.
+  REQUIRE(*a.take("align 0 means 1", 0x10, {.align = 0, .lo = 0x3000003}) == 0x3001000);
 }
 
 TEST_CASE("segments: nothing fits -> Errc::no_space naming what, size, alignment, bounds", "[segments]") {
@@ -82,3 +84,25 @@ TEST_CASE("segments: nothing fits -> Errc::no_space naming what, size, alignment
   }
 }
 
+
+TEST_CASE("segment bytes: owned ones are copied with the segment, borrowed ones stay views", "[segments]") {
+  std::vector<std::byte> file(5000, std::byte{7});
+  Segment kernel = make_segment("kernel", SegmentBytes::borrow(file), 0x1000000, 0x2000);
+  REQUIRE(kernel.data.borrowed());
+  REQUIRE(kernel.data.data() == file.data());  // the file's own bytes: no second copy
+  REQUIRE(kernel.data.size() == 5000);
+  REQUIRE(kernel.memsz == 0x2000);
+
+  std::vector<std::byte> header{std::byte{1}, std::byte{2}, std::byte{3}};
+  Segment hdr = make_segment("elfcorehdr", header, 0x2000000, 0);
+  REQUIRE_FALSE(hdr.data.borrowed());
+  REQUIRE(hdr.data.data() != header.data());
+  REQUIRE(hdr.memsz == kPageSize);
+  Segment copy = hdr;
+  hdr = Segment{};  // the original's vector is gone: the copy must view its own
+  REQUIRE(copy.data == header);
+  REQUIRE(copy.data.back() == std::byte{3});
+
+  Segment view_copy = kernel;
+  REQUIRE(view_copy.data.data() == file.data());
+}
