@@ -8,7 +8,9 @@
 # and the triage report (report.json, report.txt) parses and names the sysrq crash.
 # Runs: -c and -s (1 GiB, 1 vCPU); -c:4g, a 4 GiB guest with 2 vCPUs and crashkernel=96M
 # (the smallest reservation the capture must fit), where crash, drgn and the report must all
-# see 2 CPUs; with UEFI firmware installed (package ovmf), -c:efi, the first
+# see 2 CPUs, and whose capture kernel boots with nr_cpus=2 (96M is also the smallest for 2 and
+# 4 capture CPUs, bench/README.md): kexec-boot.sh --capture-cpus 2 checks that it has 2 CPUs and
+# that dumpfilter ran 2 threads; with UEFI firmware installed (package ovmf), -c:efi, the first
 # kernel booted by UEFI, whose capture kernel must have EFI too (runtime map passed on). Then
 # -c:spoil: the load gets kexec --test-spoil-digest and the purgatory must refuse to enter the
 # capture kernel on the panic.
@@ -28,7 +30,7 @@ for variant in "${variants[@]}"; do
     -c:efi) extra=(--efi) ;;
     # Lean: the default 16 MiB fill. At 96M the capture /init has ~10 MB free (88M runs out of
     # memory unpacking the capture image).
-    -c:4g) extra=(--mem 4G --cpus 2 --fill 16 --crashkernel 96M); cpus=2 ;;
+    -c:4g) extra=(--mem 4G --cpus 2 --fill 16 --crashkernel 96M --capture-cpus 2); cpus=2 ;;
   esac
   out="$IT_TMP/crash$variant"
   "$SRCDIR/tests/qemu/kexec-boot.sh" --mode crash --kexec-opt "$opt" "${extra[@]}" --level 31 --codec "$codec" \
@@ -45,6 +47,10 @@ for variant in "${variants[@]}"; do
   grep -q 'PANIC: "Kernel panic - not syncing: sysrq triggered crash"' <<<"$cout" ||
     { echo "$cout" | head -30; it_fail "crash sys: no sysrq PANIC line ($variant)"; }
   grep -Eq "^ +CPUS: $cpus\$" <<<"$cout" || { echo "$cout" | head -30; it_fail "crash sys: CPUS is not $cpus ($variant)"; }
+  if [ "$variant" = -c:4g ]; then  # nr_cpus=2 in the capture kernel, and dumpfilter used both
+    grep -q '^KK_CPUS online=0-1 count=2' "$out/console.log" || it_fail "the capture kernel does not have 2 CPUs ($variant)"
+    grep -q '^KK_RUSAGE rc=0 .*max_threads=2$' "$out/console.log" || it_fail "dumpfilter did not run 2 threads ($variant)"
+  fi
   if [ "$variant" = -c:efi ]; then  # the capture kernel kept EFI (SETUP_EFI + runtime map)
     grep -q '^KK_EFI .*runtime-map' "$out/console.log" ||
       it_fail "the capture kernel has no /sys/firmware/efi/runtime-map after a UEFI boot ($variant)"
