@@ -2,7 +2,8 @@
 """arm64_page_oracle.py VMCORE VMLINUX DIR: our kdump files DIR/ours.D (D = 1 2 4 8 16) against
 the kernel's own data, read by drgn from the full VMCORE. For Debian's arm64 6.12 and 7.x, where
 no makedumpfile reads the kernel: 1.7.8 refuses CONFIG_ARM64_VA_BITS=52 with 4K or 16K pages
-("PAGE SIZE ... and VA Bits 52 not supported"; Debian enables 52-bit VAs since its 6.9 kernels).
+("PAGE SIZE ... and VA Bits 52 not supported"; Debian's 6.12 and 7.2 arm64 configs set
+CONFIG_ARM64_VA_BITS_52, its 6.1 had 48).
   -d 1:  we drop no page, and the pages stored once and shared (one page descriptor for many
          pfns, as makedumpfile writes them) are exactly the all-zero pages of the vmcore;
   -d 16: exactly the pages on the buddy allocator's free lists;

@@ -17,8 +17,8 @@
 #      fault (drgn_facts.py --all).
 #  (c) --dump-dmesg byte-identical to the arm64 makedumpfile's, printk caller column included.
 # But makedumpfile 1.7.8 (unstable's, the newest Debian has) reads neither kernel: both are
-# built with CONFIG_ARM64_VA_BITS=52 (Debian since 6.9; 52-bit VAs with 4K and 16K pages through
-# FEAT_LPA2, Linux 6.9 "arm64: Enable LPA2 at boot if supported by the system"), and its arm64
+# built with CONFIG_ARM64_VA_BITS=52 (Debian's 6.1 had 48; 52-bit VAs with 4K and 16K pages come
+# with the kernel's FEAT_LPA2 support, Linux 6.9), and its arm64
 # code knows 52-bit VAs only with 64K pages: it stops with "PAGE SIZE 0x1000 (0x4000) and VA Bits
 # 52 not supported" for dumps and --dump-dmesg alike. That refusal is checked here (a makedumpfile
 # that reads these kernels gets the exact comparisons above instead), and the reference is the
