@@ -44,7 +44,11 @@ Error explain(Error e, bool file_syscall, const SysPaths& paths) {
     case EKEYREJECTED: case ENOKEY: case EBADMSG: case EMSGSIZE: case ENOPKG: case ELIBBAD:
       why = "the kernel image's signature was not accepted";
       break;
-    case EADDRNOTAVAIL: why = "a segment lies outside the memory the kernel accepts"; break;
+    // The kernel's segment check answers this both for a segment outside the memory it accepts
+    // and for one not aligned to ITS page size (a 16K- or 64K-page arm64 kernel).
+    case EADDRNOTAVAIL:
+      why = "a segment lies outside the memory the kernel accepts or is not aligned to its page size";
+      break;
     case EBUSY: why = "a kexec is already in progress"; break;
     case ENOMEM: why = "not enough memory (is the crashkernel= reservation big enough?)"; break;
     default: break;
