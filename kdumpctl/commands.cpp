@@ -87,8 +87,10 @@ Result<void> build_initramfs(const Ctl& c) {
   if (builder == "mkinitramfs") {
     argv = {"mkinitramfs", "-d", data_dir() + "/initramfs-tools", "-o", tmp, c.kver};
   } else if (builder == "dracut") {
+    // lvm is not omitted: host-only, dracut adds it only where the root or the target sits on
+    // LVM, and there the capture kernel must activate the volume group to reach the dump target.
     argv = {"dracut", "--force", "--quiet", "--hostonly", "--add", "kdumpkit",
-            "--omit", "plymouth resume crypt lvm mdraid dmraid", "--kver", c.kver, tmp};
+            "--omit", "plymouth resume crypt mdraid dmraid", "--kver", c.kver, tmp};
   } else {
     return make_error(Errc::usage, "KDUMPKIT_BUILDER must be mkinitramfs or dracut, not '" + builder + "'");
   }

@@ -44,6 +44,16 @@ if [ $# -eq 0 ] || [[ " $* " == *real_system* ]]; then
     echo "real-system preparation failed; the test real_system will fail"
   fi
 fi
+# The second image (Debian 13, LVM + xfs, dracut; tests/qemu/real-trixie.sh): its base (~15 min
+# cold), this tree's .deb built in a Debian 13 chroot (~15 min), the 6.12 -dbg vmlinux and the
+# oracle chroot whose crash and drgn read 6.12; cached like the first.
+if [ $# -eq 0 ] || [[ " $* " == *real_system_trixie* ]]; then
+  if ! { tests/qemu/real-trixie.sh prepare && tests/qemu/oracle-chroot.sh make; } \
+      >/tmp/kdumpkit-real-trixie.log 2>&1; then
+    tail -n 30 /tmp/kdumpkit-real-trixie.log
+    echo "real-system (trixie) preparation failed; the test real_system_trixie will fail"
+  fi
+fi
 
 # What the tests use and must not fetch, build or create themselves (meson runs them with
 # KK_OFFLINE=1): the arm64 cross build (kexec_arm64), dracut and sshd unpacked into the cache

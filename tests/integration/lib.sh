@@ -41,11 +41,11 @@ it_tmpdir() {
 
 # it_crash_facts DUMP VMLINUX LABEL RELEASE: runs crash's sys, bt and log on DUMP (a --split set:
 # "FILE1 FILE2 ..."), checks the facts every dump of a sysrq panic must show, and prints crash's
-# output for further checks.
+# output for further checks. IT_CRASH_TIMEOUT: seconds crash may take (default 300).
 it_crash_facts() {
   local dump=$1 vmlinux=$2 label=$3 release=$4 out
   # shellcheck disable=SC2086  # a split set is several words on purpose
-  out=$(printf 'sys\nbt\nlog\nquit\n' | timeout 300 env -u MALLOC_PERTURB_ crash -s "$vmlinux" $dump 2>&1) ||
+  out=$(printf 'sys\nbt\nlog\nquit\n' | timeout "${IT_CRASH_TIMEOUT:-300}" env -u MALLOC_PERTURB_ crash -s "$vmlinux" $dump 2>&1) ||
     { echo "$out" | tail -20 >&2; it_fail "crash failed on $label"; }
   grep -q "RELEASE: $release" <<<"$out" || { echo "$out" | head -30 >&2; it_fail "crash sys: no RELEASE $release ($label)"; }
   grep -q "PANIC:" <<<"$out" || it_fail "crash sys: no PANIC line ($label)"

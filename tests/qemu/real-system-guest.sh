@@ -60,6 +60,16 @@ wait_loaded() {
     done
 }
 
+# The names in a capture image, one a line, whichever tool built it: lsinitramfs
+# (initramfs-tools) or lsinitrd (dracut; its `ls -l` lines end with the name, or "name -> target").
+initrd_files() {
+    if command -v lsinitramfs >/dev/null; then
+        lsinitramfs "$1"
+    else
+        lsinitrd "$1" | awk 'length($1) == 10 && $1 ~ /^[-dlcbps][-rwxsStT]+$/ { print ($(NF - 1) == "->") ? $(NF - 2) : $NF }'
+    fi
+}
+
 boot1() {
     local d=$rec/boot1 img
     mkdir -p "$d"
@@ -73,7 +83,11 @@ boot1() {
     hostname >"$d/hostname"
     img=/var/lib/kdumpkit/initrd-$(uname -r).img
     run "$d/image-stat" stat -c '%n %a %s %Y' "$img"
-    run "$d/lsinitramfs" lsinitramfs "$img"
+    run "$d/lsinitramfs" initrd_files "$img"
+    command -v lsinitrd >/dev/null && run "$d/initrd-modules" lsinitrd -m "$img"
+    # Where the root is: device and file system type (LVM and xfs on Debian 13).
+    run "$d/root-where" findmnt -no SOURCE,FSTYPE /
+    cat /proc/cmdline >"$d/cmdline"
     touch "$rec/boot1.done"
     sync
     echo "real-system: boot1 recorded at $(cat "$d/uptime") s of uptime" \
@@ -90,6 +104,7 @@ boot2() {
     run "$d/status" kdumpctl status
     run "$d/journal" journalctl -b -o cat
     run "$d/crash-ls" ls -la /var/crash
+    run "$d/crash-where" findmnt -no SOURCE,FSTYPE -T /var/crash  # made by the capture
     # Name, octal mode, size, mtime and birth time (ns) of each dump directory and its files.
     (cd /var/crash && for f in */ */*; do stat -c '%n %a %s %.9Y %.9W' "$f"; done) >"$d/crash-stat" 2>&1
     touch "$rec/boot2.done"
