@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 
 #include "lib/debuginfo/libdw_loader.h"
 #include "lib/io/text_file.h"
@@ -122,10 +121,10 @@ Result<std::string> rebuild_if_needed(const Ctl& c) {
 }
 
 // An ssh target's host key goes into the image: the capture kernel trusts no other.
-Result<void> ensure_host_key(const Ctl& c) {
+Result<void> ensure_host_key(Ctl& c) {
   if (c.conf.target != DumpTarget::ssh) return {};
   KK_TRY_ASSIGN(std::string rec, record_host_key(c.host, c.conf));
-  if (!rec.empty()) std::cout << "kdump: " << rec << "\n";
+  if (!rec.empty()) c.notes.push_back("kdump: " + rec);
   return {};
 }
 
@@ -152,12 +151,12 @@ Result<Outcome> cmd_start(Ctl& c) {
   if (*loaded) return Outcome{kExitOk, "kdump: capture kernel already loaded"};
   // The capture kernel cannot unlock dm-crypt: refused now rather than a lost dump later.
   if (std::optional<std::string> why = encrypted_target_reason(c.host, c.conf)) return make_error(Errc::unsupported, *why);
-  if (std::optional<std::string> low = start_space_warning(c.host, c.conf)) std::cout << "kdump: " << *low << "\n";
+  if (std::optional<std::string> low = start_space_warning(c.host, c.conf)) c.notes.push_back("kdump: " + *low);
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
   KK_TRY(ensure_host_key(c));
   KK_TRY_ASSIGN(std::string rebuilt, rebuild_if_needed(c));
-  std::cout << "kdump: " << rebuilt << "\n";
+  c.notes.push_back("kdump: " + rebuilt);
   // 3. Its command line: the first kernel's without crashkernel= and the like, plus ours.
   KK_TRY_ASSIGN(std::string first, c.host.read_value("/proc/cmdline"));
   std::string append = c.conf.cmdline_append + " " + env_or("KDUMP_COMMANDLINE_APPEND", "") + " kdumpkit.host=" + safe_host_name(hostname());
@@ -214,12 +213,8 @@ Result<Outcome> cmd_rebuild(Ctl& c) {
 Result<Outcome> cmd_test(Ctl& c) {
   KK_TRY_ASSIGN(bool loaded, crash_loaded(c.host));
   if (!loaded) return Outcome{kExitNotLoaded, "kdump: no capture kernel loaded; run kdumpctl start first"};
-  if (!c.force) {
-    std::cout << "This panics the machine now and saves a dump. Type YES to go on: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    if (answer != "YES") return Outcome{kExitDeclined, "kdump: test not confirmed, nothing done"};
-  }
+  if (!c.force && !(c.confirm && c.confirm()))
+    return Outcome{kExitDeclined, "kdump: test not confirmed, nothing done"};
   sync();
   // /proc files cannot be replaced by rename: write them in place.
   for (auto [file, text] : {std::pair{"/proc/sys/kernel/sysrq", "1\n"}, std::pair{"/proc/sysrq-trigger", "c\n"}}) {
@@ -238,7 +233,7 @@ Result<Outcome> cmd_propagate(Ctl& c) {
   if (access(key.c_str(), R_OK) != 0) {
     KK_TRY(make_dirs(key.substr(0, key.rfind('/')), 0700));
     KK_TRY(run_ok({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}));
-    std::cout << "kdump: generated " << key << "\n";
+    c.notes.push_back("kdump: generated " + key);
   }
   KK_TRY(ensure_host_key(c));
   // ssh-copy-id checks the host against the key just recorded, as the capture kernel will.

@@ -2,6 +2,7 @@
 // it loads, and the Host they run against.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct Ctl {
   std::string initrd;  // under the root prefix
   bool force = false;  // test --force
   std::string value;   // reset-crashkernel --value
+  // What a command says on the way (a low-space warning, the image rebuilt, a key made): main
+  // prints them, in order, before the outcome or the error. Commands print nothing themselves.
+  std::vector<std::string> notes;
+  // test without --force: asks the person at the terminal (main sets it); unset, not confirmed.
+  std::function<bool()> confirm;
 };
 
 // A command's result: an exit status and a message for stdout (errors travel as Error).

@@ -44,9 +44,17 @@ const std::map<std::string, Command> commands = {
      }},
 };
 
-Result<Outcome> run_main(const std::vector<std::string>& args) {
+// test without --force: the person at the terminal types YES, or nothing happens.
+bool ask_yes() {
+  std::cout << "This panics the machine now and saves a dump. Type YES to go on: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "YES";
+}
+
+Result<Outcome> run_main(const std::vector<std::string>& args, Ctl& c) {
   KK_TRY_ASSIGN(ParsedArgs parsed, parse_args(options, args));
-  Ctl c;
+  c.confirm = ask_yes;
   std::string root, kernel_arg, initrd_arg;
   for (const ParsedOption& o : parsed.options) {
     switch (o.spec->id) {
@@ -96,7 +104,11 @@ Result<Outcome> run_main(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  Result<Outcome> r = run_main(args);
+  Ctl c;
+  Result<Outcome> r = run_main(args, c);
+  // What the command said on the way, then its outcome or error.
+  for (const std::string& n : c.notes) std::cout << n << "\n";
+  std::cout << std::flush;
   if (!r) return report_error("kdumpctl", r.error());
   if (!r->message.empty()) (r->code == kExitOk ? std::cout : std::cerr) << r->message << "\n";
   return r->code;
