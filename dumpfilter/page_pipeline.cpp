@@ -29,6 +29,14 @@ struct Scratch {
   }
 };
 
+// One thread's own state: its codec, its page buffer, its window on the input.
+struct Worker {
+  std::unique_ptr<Codec> codec;
+  Scratch raw;  // pages read (not mapped) with a codec
+  InputWindow window;
+  std::vector<const std::byte*> src;  // the job's pages, where they are
+};
+
 struct Slot {
   PageJob job;
   Scratch out;  // the job's stored pages back to back: compressed, or raw without a codec
@@ -78,14 +86,13 @@ class Pipeline {
   }
 
   void loop() {
-    std::unique_ptr<Codec> codec;
+    Worker w;
     std::optional<Error> codec_error;
     if (s_.codec != CodecKind::none) {
       Result<std::unique_ptr<Codec>> c = make_codec(s_.codec);
-      if (c) codec = std::move(*c);
+      if (c) w.codec = std::move(*c);
       else codec_error = std::move(c).error();
     }
-    Scratch raw;  // with a codec, pages are read here and only what is stored goes to the slot
     std::unique_lock lk(mu_);
     if (codec_error && !error_) error_ = std::move(codec_error);
     while (!error_) {
@@ -103,7 +110,7 @@ class Pipeline {
         if (!more_) continue;
         ++handed_;
         lk.unlock();
-        process(sl, codec.get(), raw);
+        process(sl, w);
         lk.lock();
         sl.done = true;
         if (!writing_ && slot(written_).done) continue;  // ours or another's: write it ourselves
@@ -146,14 +153,12 @@ class Pipeline {
     return true;
   }
 
-  void process(Slot& sl, Codec* codec, Scratch& scratch) {
-    const u64 n = sl.job.pages;
-    // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
-    // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
-    size_t bound = codec ? codec->bound(ps_) : ps_;
-    std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
-    std::byte* raw = codec ? scratch.get(n * ps_) : out;
-    sl.results.resize(n);
+  // Where each page of the job is: in the input's mapping (input_window.h: no copy), or read into
+  // buf. Pages are edited (--config) as they are read; an edit needs a copy, so no mapping then,
+  // nor without a codec (the raw page is what is stored, read straight into the job's slot).
+  // False when the job failed (sl.error set).
+  bool locate_pages(Slot& sl, Worker& w, std::byte* buf) {
+    bool map = w.codec && !s_.edit;
     u64 i = 0;
     for (const PfnRun& r : sl.job.runs) {
       u64 cnt = r.end - r.start;
@@ -161,22 +166,42 @@ class Pipeline {
         sl.results[i + k] = PageResult{};
         sl.results[i + k].pfn = r.start + k;
       }
-      Result<void> rd = s_.input->read_pages(r.start, cnt, std::span(raw + i * ps_, cnt * ps_));
-      if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), raw + i * ps_, rd.error())) {
-        sl.error = std::move(rd).error();
-        return;
+      const std::byte* at = map ? s_.input->view_pages(r.start, cnt, w.window) : nullptr;
+      if (!at) {
+        std::span<std::byte> dst(buf + i * ps_, cnt * ps_);
+        Result<void> rd = s_.input->read_pages(r.start, cnt, dst);
+        if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), dst.data(), rd.error())) {
+          sl.error = std::move(rd).error();
+          return false;
+        }
+        for (u64 k = 0; s_.edit && k < cnt; ++k)
+          if (!sl.results[i + k].lost) s_.edit(r.start + k, dst.subspan(k * ps_, ps_));
+        at = dst.data();
       }
+      for (u64 k = 0; k < cnt; ++k) w.src[i + k] = at + k * ps_;
       i += cnt;
     }
+    return true;
+  }
+
+  void process(Slot& sl, Worker& w) {
+    const u64 n = sl.job.pages;
+    Codec* codec = w.codec.get();
+    // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
+    // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
+    size_t bound = codec ? codec->bound(ps_) : ps_;
+    std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
+    sl.results.resize(n);
+    w.src.resize(n);
+    // With a codec, pages are read into the thread's buffer and only what is stored goes to the
+    // slot; without one they are read straight into the slot.
+    if (!locate_pages(sl, w, codec ? w.raw.get(n * ps_) : out)) return;
     size_t at = 0;  // bytes of `out` used
-    for (i = 0; i < n; ++i) {
+    for (u64 i = 0; i < n; ++i) {
       PageResult& pr = sl.results[i];
       if (pr.lost) continue;
-      std::span<std::byte> page(raw + i * ps_, ps_);
-      if (s_.edit) s_.edit(pr.pfn, page);
+      std::span<const std::byte> page(w.src[i], ps_);
       pr.zero = page_is_zero(page);
-      pr.flags = 0;
-      pr.stored = {};
       if (pr.zero) continue;
       if (!codec) {
         pr.stored = page;

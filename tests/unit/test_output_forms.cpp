@@ -2,12 +2,15 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
 #include <new>
 #include <optional>
+#include <tuple>
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/flattened_sink.h"
@@ -376,6 +379,81 @@ TEST_CASE("page pipeline: the stored bytes give every page back, compressed or r
       else CHECK((raw > 900 && packed > 1800));
     }
   }
+}
+
+namespace {
+
+// PatternInput's pages, also shown in place (a memory copy of the first 2048 pages stands in for
+// the input's mapping; pfns from 1024 to 1099 cannot be shown); counts the pages it is asked to read.
+class ShownPatternInput final : public PagesOnlyInput {
+ public:
+  ShownPatternInput() : mem_(2048 * kPs) {
+    for (u64 pfn = 0; pfn < 2048; ++pfn) std::memcpy(mem_.data() + pfn * kPs, expected_page(pfn).data(), kPs);
+  }
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    read_ += count;
+    return PatternInput().read_pages(pfn, count, out);
+  }
+  const std::byte* view_pages(u64 pfn, u64 count, InputWindow&) const override {
+    if (pfn + count > 2048 || (pfn < 1100 && pfn + count > 1024)) return nullptr;
+    return mem_.data() + pfn * kPs;
+  }
+  u64 pages_read() const { return read_; }
+
+ private:
+  std::vector<std::byte> mem_;
+  mutable std::atomic<u64> read_{0};
+};
+
+// Every page's (pfn, flags, stored bytes) from a pipeline run over pfns [0, 2048).
+std::vector<std::tuple<u64, u32, std::vector<std::byte>>> stored_pages(const DumpInput& in, CodecKind codec,
+                                                                       int threads, bool edit) {
+  PipelineSettings s;
+  s.input = &in;
+  s.codec = codec;
+  s.codec_flag = 2;
+  s.threads = threads;
+  if (edit) s.edit = [](u64, std::span<std::byte>) {};
+  std::vector<std::tuple<u64, u32, std::vector<std::byte>>> got;
+  auto next = [pfn = u64{0}](PageJob& j) mutable {
+    if (pfn >= 2048) return false;
+    u64 end = std::min<u64>(pfn + 50, 2048);  // runs across the edges of what is shown
+    j.runs.push_back({pfn, end});
+    j.pages = end - pfn;
+    pfn = end;
+    return true;
+  };
+  REQUIRE(run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+    for (const PageResult& r : rs)
+      got.emplace_back(r.pfn, r.flags, std::vector<std::byte>(r.stored.begin(), r.stored.end()));
+    return {};
+  }));
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("page pipeline: pages the input shows in place are compressed there, not read, to the same bytes",
+          "[pipeline]") {
+  PatternInput read_only;
+  for (CodecKind codec : {CodecKind::lzo, CodecKind::zstd}) {
+    auto want = stored_pages(read_only, codec, 1, false);
+    REQUIRE(want.size() == 2048);
+    for (int threads : {1, 3}) {
+      CAPTURE(static_cast<int>(codec), threads);
+      ShownPatternInput shown;
+      CHECK(stored_pages(shown, codec, threads, false) == want);
+      // Only the runs that touch pfns 1024-1099 are read: 1000-1049, 1050-1099.
+      CHECK(shown.pages_read() == 100);
+    }
+  }
+  // An edit (--config) changes the page: it is read into memory of our own. Without a codec the
+  // page is stored as read, straight into the job's slot.
+  ShownPatternInput edited, raw;
+  CHECK(stored_pages(edited, CodecKind::lzo, 2, true) == stored_pages(read_only, CodecKind::lzo, 1, false));
+  CHECK(edited.pages_read() == 2048);
+  CHECK(stored_pages(raw, CodecKind::none, 2, false) == stored_pages(read_only, CodecKind::none, 1, false));
+  CHECK(raw.pages_read() == 2048);
 }
 
 TEST_CASE("page pipeline: an error from the consumer stops it and is returned", "[pipeline]") {
