@@ -5,6 +5,13 @@
 //   pagecmp subset A B   every page of A is in B with the same bytes (A filtered from B)
 //
 // Prints one line of counts; exit 0 when the relation holds, 1 when it does not, 2 on errors.
+//
+// It tests our READER (on makedumpfile's dumps, split pieces, incomplete dumps). Where a test
+// judges what our WRITER produced, it reads with libkdumpfile instead
+// (tests/tools/kdumpfile_pagecmp.py), so that one mistake in both cannot pass; write_faults and
+// publish_faults keep pagecmp for the kept part of an interrupted dump, which Debian's
+// libkdumpfile 0.5.1 cannot read (it stops at the first descriptor never written: "Wrong page
+// size: 0", seen on makedumpfile's own cut dump).
 #include <cstdio>
 #include <cstring>
 #include <string>
