@@ -10,7 +10,7 @@ PKGS_BUILD=(meson ninja-build g++ pkg-config libelf-dev zlib1g-dev libdeflate-de
             libxxhash-dev libssl-dev libsnappy-dev catch2 libfdt-dev libdw-dev)
 # Test and reference tools: QEMU guests, the tools we replace, the readers our dumps must open.
 PKGS_TEST=(qemu-system-x86 xxhash busybox-static cpio xz-utils kmod libc6-dev gcc makedumpfile crash
-           python3 python3-drgn kexec-tools e2fsprogs time util-linux ovmf make
+           python3 python3-drgn libkdumpfile10 kexec-tools e2fsprogs time util-linux ovmf make
            initramfs-tools systemd openssh-client groff-base
            clang libclang-rt-14-dev   # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
            dpkg-dev                   # dpkg-buildflags: tests/build_types.sh builds with Debian's flags
