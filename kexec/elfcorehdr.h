@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "lib/elf/elf_core.h"
@@ -36,6 +37,9 @@ struct CrashMemory {
   // copy at backup_dst instead (kexec-tools' layout). Empty: no copy, every p_offset = p_paddr.
   PhysRange backup_src;
   u64 backup_dst = 0;
+  // What had to be assumed and why (no direct-map base from /proc/kcore): the loader's warnings,
+  // printed by the load frame with its own.
+  std::vector<std::string> warnings;
 };
 
 // One kexec segment holds it; the capture kernel finds it through elfcorehdr=.

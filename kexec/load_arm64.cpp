@@ -25,12 +25,15 @@ Result<std::vector<std::byte>> read_dtb(const KexecOptions& opt, const SysPaths&
   return dtb;
 }
 
-// -p: the ELF core header and the capture kernel's memory, from the crash reservation.
-Result<void> add_crash_facts(Arm64LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p) {
+// -p: the ELF core header and the capture kernel's memory, from the crash reservation; what
+// had to be assumed goes into `warnings`.
+Result<void> add_crash_facts(Arm64LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p,
+                             std::vector<std::string>& warnings) {
   KK_TRY_ASSIGN(std::vector<PhysRange> crash, crash_ranges(iomem));
   // p_vaddr of the RAM PT_LOADs from kcore's linear map; readers translate with VMCOREINFO.
   KK_TRY_ASSIGN(CrashMemory mem, read_crash_memory(p, kEmAarch64, subtract_ranges(system_ram(iomem), crash),
                                                    KcoreLayout::arm64, 0));
+  warnings.insert(warnings.end(), mem.warnings.begin(), mem.warnings.end());
   in.elfcorehdr = build_elfcorehdr(mem);
   in.placement = {crash_segment_range(crash)};
   in.usable_memory = crash_segment_range(crash);
@@ -49,12 +52,13 @@ Result<PlannedLoad> plan_arm64(const KexecOptions& opt, const std::string& cmdli
   in.cmdline = cmdline;
   in.panic = opt.panic;
   in.page_size = static_cast<u64>(sysconf(_SC_PAGESIZE));
-  if (opt.panic) KK_TRY(add_crash_facts(in, iomem, p));
+  std::vector<std::string> warnings;
+  if (opt.panic) KK_TRY(add_crash_facts(in, iomem, p, warnings));
   else in.placement = system_ram(iomem);
   u64 console = arm64::stdout_pl011(*dtb).value_or(0);
   Result<Arm64Plan> plan = plan_arm64_load(in, purgatory_builder(purgatory_arm64(), console, opt));
   if (!plan) return std::move(plan).error().context(opt.kernel);
-  return PlannedLoad{std::move(plan->plan), std::move(plan->cmdline), {}};
+  return PlannedLoad{std::move(plan->plan), std::move(plan->cmdline), std::move(warnings)};
 }
 
 }  // namespace

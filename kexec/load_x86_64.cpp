@@ -1,7 +1,5 @@
 #include "kexec/load_x86_64.h"
 
-#include <cstdio>
-
 #include "kexec/crash_x86_64.h"
 #include "kexec/load_frame.h"
 #include "kexec/plan_x86_64.h"
@@ -17,23 +15,16 @@ constexpr u64 kDefaultPageOffset = 0xffff888000000000ull;  // x86_64 direct map 
 constexpr u64 kConsolePort = 0x3f8;
 
 // -p: the crash memory facts, the reservation to place into and the capture kernel's map.
-Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p) {
+Result<void> add_crash_facts(X86LoadInput& in, const std::vector<IomemRange>& iomem, const SysPaths& p,
+                             std::vector<std::string>& warnings) {
   Result<std::vector<PhysRange>> crash = crash_ranges(iomem);
   if (!crash) return std::move(crash).error();
   KK_TRY_ASSIGN(CrashMemory mem, gather_crash_memory(p, iomem, *crash));
+  warnings.insert(warnings.end(), mem.warnings.begin(), mem.warnings.end());
   in.crash = std::move(mem);
   in.placement = {crash_segment_range(*crash)};
   in.e820 = capture_memory_map(iomem, *crash);
   return {};
-}
-
-// Unreadable EFI facts cost the next kernel its EFI runtime services, not the load.
-void add_efi_facts(X86LoadInput& in, const SysPaths& p) {
-  if (Result<std::optional<x86_64::EfiFirmware>> efi = read_efi_firmware(p))
-    in.efi = std::move(*efi);
-  else
-    std::fprintf(stderr, "kexec: warning: EFI: %s; the kernel boots without EFI runtime services\n",
-                 efi.error().msg.c_str());
 }
 
 Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdline, const SysPaths& p,
@@ -46,19 +37,28 @@ Result<PlannedLoad> plan_x86_64(const KexecOptions& opt, const std::string& cmdl
   in.cmdline = cmdline;
   in.panic = opt.panic;
   in.acpi_rsdp = read_acpi_rsdp(p);
-  add_efi_facts(in, p);
+  std::vector<std::string> warnings;
+  if (std::optional<std::string> w = add_efi_facts(in, p)) warnings.push_back(std::move(*w));
   if (opt.panic) {
-    KK_TRY(add_crash_facts(in, iomem, p));
+    KK_TRY(add_crash_facts(in, iomem, p, warnings));
   } else {
     in.placement = subtract_ranges(system_ram(iomem), {{0, kLowMemEnd}});
     in.e820 = firmware;
   }
   Result<X86Plan> plan = plan_x86_64_load(in, purgatory_builder(purgatory_x86_64(), kConsolePort, opt));
   if (!plan) return std::move(plan).error().context(opt.kernel);
-  return PlannedLoad{std::move(plan->plan), std::move(plan->cmdline), std::move(plan->warnings)};
+  warnings.insert(warnings.end(), plan->warnings.begin(), plan->warnings.end());
+  return PlannedLoad{std::move(plan->plan), std::move(plan->cmdline), std::move(warnings)};
 }
 
 }  // namespace
+
+std::optional<std::string> add_efi_facts(X86LoadInput& in, const SysPaths& p) {
+  Result<std::optional<x86_64::EfiFirmware>> efi = read_efi_firmware(p);
+  if (!efi) return "EFI: " + efi.error().msg + "; the kernel boots without EFI runtime services";
+  in.efi = std::move(*efi);
+  return std::nullopt;
+}
 
 Result<CrashMemory> gather_crash_memory(const SysPaths& p, const std::vector<IomemRange>& iomem,
                                         const std::vector<PhysRange>& crash) {

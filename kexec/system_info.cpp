@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 
 #include "lib/io/dir_list.h"
 #include "lib/io/file.h"
+#include "lib/io/hex.h"
 #include "lib/io/lines.h"
 #include "lib/io/number.h"
 #include "lib/io/text_file.h"
@@ -252,9 +252,9 @@ Result<CrashMemory> read_crash_memory(const SysPaths& p, u16 machine, std::vecto
     if (k->page_offset) m.page_offset = *k->page_offset;
   }
   if (!k || !k->page_offset)
-    std::fprintf(stderr, "kexec: warning: no direct-map base from /proc/kcore (%s); the ELF core "
-                 "header assumes %#llx\n", k ? "no RAM segment" : k.error().msg.c_str(),
-                 static_cast<unsigned long long>(default_page_offset));
+    m.warnings.push_back("no direct-map base from /proc/kcore (" +
+                         (k ? std::string("no RAM segment") : k.error().msg) +
+                         "); the ELF core header assumes " + hex(default_page_offset));
   return m;
 }
 
