@@ -267,7 +267,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
 
   KK_TRY_ASSIGN(Analysis a, analyse(input, opt.dump_level, &st.note));
   // A kernel newer than the page rules were checked on: said once, before any page is chosen.
-  if (!a.warning.empty()) std::fprintf(stderr, "dumpfilter: warning: %s\n", a.warning.c_str());
+  if (!a.warning.empty() && opt.warn) opt.warn(a.warning);
   st.classified = a.classifier != nullptr;
   // --config: every erase rule resolved before any file is created (erase_plan.h); the plan
   // edits each kept page in pass 1's zero scan and in the pipeline.

@@ -34,6 +34,8 @@ struct DumpOptions {
   std::string report;  // --report FILE: the triage report (report.h) too; "" for none
   std::string vmlinux;        // -x VMLINUX: debug symbols, for --config
   std::string filter_config;  // --config FILE: erase rules (filter_config.h); needs -x
+  // A warning for people, said when it is known (main prints it; the library prints nothing).
+  std::function<void(const std::string&)> warn;
 };
 
 struct DumpStats {

@@ -40,6 +40,7 @@ int run(int argc, char** argv) {
   if (!c.threads_given) c.dump.threads = static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
   if (c.dump.threads < 1) c.dump.threads = 1;  // makedumpfile's 0: no extra threads
   c.dump.memory_budget = kk::pass1_budget(c.dump.memory_budget, mem_available());
+  c.dump.warn = [](const std::string& w) { std::fprintf(stderr, "dumpfilter: warning: %s\n", w.c_str()); };
   switch (c.command) {
     case Command::help: std::fputs(usage_text().c_str(), stdout); return 0;
     case Command::version: std::printf("dumpfilter (kdumpkit) %s\n", KK_VERSION); return 0;
