@@ -34,7 +34,6 @@ struct Worker {
   std::unique_ptr<Codec> codec;
   Scratch raw;  // pages read (not mapped) with a codec
   InputWindow window;
-  std::vector<const std::byte*> src;  // the job's pages, where they are
 };
 
 struct Slot {
@@ -153,35 +152,28 @@ class Pipeline {
     return true;
   }
 
-  // Where each page of the job is: in the input's mapping (input_window.h: no copy), or read into
-  // buf. Pages are edited (--config) as they are read; an edit needs a copy, so no mapping then,
-  // nor without a codec (the raw page is what is stored, read straight into the job's slot).
-  // False when the job failed (sl.error set).
-  bool locate_pages(Slot& sl, Worker& w, std::byte* buf) {
-    bool map = w.codec && !s_.edit;
-    u64 i = 0;
-    for (const PfnRun& r : sl.job.runs) {
-      u64 cnt = r.end - r.start;
-      for (u64 k = 0; k < cnt; ++k) {
-        sl.results[i + k] = PageResult{};
-        sl.results[i + k].pfn = r.start + k;
-      }
-      const std::byte* at = map ? s_.input->view_pages(r.start, cnt, w.window) : nullptr;
-      if (!at) {
-        std::span<std::byte> dst(buf + i * ps_, cnt * ps_);
-        Result<void> rd = s_.input->read_pages(r.start, cnt, dst);
-        if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), dst.data(), rd.error())) {
-          sl.error = std::move(rd).error();
-          return false;
-        }
-        for (u64 k = 0; s_.edit && k < cnt; ++k)
-          if (!sl.results[i + k].lost) s_.edit(r.start + k, dst.subspan(k * ps_, ps_));
-        at = dst.data();
-      }
-      for (u64 k = 0; k < cnt; ++k) w.src[i + k] = at + k * ps_;
-      i += cnt;
+  // Where the pages of run r (pages [i, i + count) of the job) are: in the input's mapping
+  // (input_window.h: no copy), valid only until the window's next use, so each run is compressed
+  // before the next is located; or read into buf. Pages are edited (--config) as they are read;
+  // an edit needs a copy, so no mapping then, nor without a codec (the raw page is what is
+  // stored, read straight into the job's slot). nullptr when the job failed (sl.error set).
+  const std::byte* locate_run(Slot& sl, Worker& w, const PfnRun& r, u64 i, std::byte* buf) {
+    u64 cnt = r.end - r.start;
+    for (u64 k = 0; k < cnt; ++k) {
+      sl.results[i + k] = PageResult{};
+      sl.results[i + k].pfn = r.start + k;
     }
-    return true;
+    if (w.codec && !s_.edit)
+      if (const std::byte* at = s_.input->view_pages(r.start, cnt, w.window)) return at;
+    std::span<std::byte> dst(buf + i * ps_, cnt * ps_);
+    Result<void> rd = s_.input->read_pages(r.start, cnt, dst);
+    if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), dst.data(), rd.error())) {
+      sl.error = std::move(rd).error();
+      return nullptr;
+    }
+    for (u64 k = 0; s_.edit && k < cnt; ++k)
+      if (!sl.results[i + k].lost) s_.edit(r.start + k, dst.subspan(k * ps_, ps_));
+    return dst.data();
   }
 
   void process(Slot& sl, Worker& w) {
@@ -192,35 +184,43 @@ class Pipeline {
     size_t bound = codec ? codec->bound(ps_) : ps_;
     std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
     sl.results.resize(n);
-    w.src.resize(n);
     // With a codec, pages are read into the thread's buffer and only what is stored goes to the
     // slot; without one they are read straight into the slot.
-    if (!locate_pages(sl, w, codec ? w.raw.get(n * ps_) : out)) return;
+    std::byte* buf = codec ? w.raw.get(n * ps_) : out;
     size_t at = 0;  // bytes of `out` used
-    for (u64 i = 0; i < n; ++i) {
-      PageResult& pr = sl.results[i];
-      if (pr.lost) continue;
-      std::span<const std::byte> page(w.src[i], ps_);
-      pr.zero = page_is_zero(page);
-      if (pr.zero) continue;
-      if (!codec) {
-        pr.stored = page;
-        continue;
-      }
-      Result<size_t> c = codec->compress(page, std::span(out + at, bound));
-      if (!c) {
-        sl.error = std::move(c).error();
-        return;
-      }
-      if (*c && *c < ps_) {
-        pr.flags = s_.codec_flag;
-      } else {  // 0: not smaller than the page, stored raw
-        std::memcpy(out + at, page.data(), ps_);
-        *c = ps_;
-      }
-      pr.stored = std::span<const std::byte>(out + at, *c);
-      at += *c;
+    u64 i = 0;
+    for (const PfnRun& r : sl.job.runs) {
+      const std::byte* src = locate_run(sl, w, r, i, buf);
+      if (!src) return;
+      for (u64 k = 0; k < r.end - r.start; ++k, ++i)
+        if (!store_page(sl, sl.results[i], std::span(src + k * ps_, ps_), codec, out, at, bound)) return;
     }
+  }
+
+  // Checks one page for zeros and compresses it to out + at; false when compressing failed.
+  bool store_page(Slot& sl, PageResult& pr, std::span<const std::byte> page, Codec* codec, std::byte* out,
+                  size_t& at, size_t bound) {
+    if (pr.lost) return true;
+    pr.zero = page_is_zero(page);
+    if (pr.zero) return true;
+    if (!codec) {
+      pr.stored = page;
+      return true;
+    }
+    Result<size_t> c = codec->compress(page, std::span(out + at, bound));
+    if (!c) {
+      sl.error = std::move(c).error();
+      return false;
+    }
+    if (*c && *c < ps_) {
+      pr.flags = s_.codec_flag;
+    } else {  // 0: not smaller than the page, stored raw
+      std::memcpy(out + at, page.data(), ps_);
+      *c = ps_;
+    }
+    pr.stored = std::span<const std::byte>(out + at, *c);
+    at += *c;
+    return true;
   }
 
   const PipelineSettings& s_;
