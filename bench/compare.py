@@ -7,7 +7,7 @@
 For every mode and level it runs makedumpfile (one thread, and --num-threads when asked) and
 dumpfilter (one thread, and N threads) alternately, REPS times each, and prints the best wall
 time, user+sys time, max RSS and output size of each, and the ratio of ours to makedumpfile's best
-configuration (a makedumpfile command that runs in several sections, -l in the -l and -z ones,
+configuration, and of our user+sys time to that run's (cpu x; a makedumpfile command that runs in several sections, -l in the -l and -z ones,
 counts with its best time anywhere in the run; the table is printed at the end). For context:
 the file's read bandwidth (cat > /dev/null) and single-thread lz4 and
 zstd speed on the first GiB of the same data. The input is read into the page cache before every
@@ -158,16 +158,20 @@ def main():
                 for f in (k, k + ".sha256"):
                     if os.path.exists(f):
                         os.unlink(f)
-    print(f"{'mode':10} {'tool':30} {'wall s':>8} {'cpu s':>8} {'RSS MiB':>8} {'output MiB':>11} {'ratio':>6}")
+    # ratio: our wall time over makedumpfile's best; cpu x: our user+sys over that same run's (on
+    # a shared machine CPU time moves less with the load than wall time does).
+    print(f"{'mode':10} {'tool':30} {'wall s':>8} {'cpu s':>8} {'RSS MiB':>8} {'output MiB':>11} {'ratio':>6} {'cpu x':>6}")
     for level, mode, configs, best, notes in sections:
         for name, cmd, mdf in configs:
             if mdf:
                 best[name] = mdf_best[" ".join(cmd)]
-        ref = min(best[n][0] for n, _c, mdf in configs if mdf)
+        ref_name = min((n for n, _c, mdf in configs if mdf), key=lambda n: best[n][0])
+        ref, ref_cpu = best[ref_name][0], best[ref_name][1]
         for name, _cmd, mdf in configs:
             w, cpu, rss, sz = best[name]
             ratio = "" if mdf else f"{w / ref:.2f}"
-            print(f"-d {level:3} {mode:3} {name:30} {w:8.2f} {cpu:8.2f} {rss / 1024:8.1f} {sz / 2**20:11.1f} {ratio:>6}")
+            cpux = "" if mdf or not ref_cpu else f"{cpu / ref_cpu:.2f}"
+            print(f"-d {level:3} {mode:3} {name:30} {w:8.2f} {cpu:8.2f} {rss / 1024:8.1f} {sz / 2**20:11.1f} {ratio:>6} {cpux:>6}")
         print(f"{'':14} dumpfilter: " + "; ".join(notes))
     if not args.out:
         shutil.rmtree(out)
