@@ -23,6 +23,7 @@
 # (it loads the -dbg vmlinux: 2 min on a busy host) + 2 version lookups x 30 = 3900; meson's
 # timeout is 4200.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/matrix_lib.sh"
 . "$SRCDIR/tests/qemu/pins.sh"
 case ${1:?usage: kernel_matrix.sh trixie|sid|KVER} in
   trixie) kver=$KK_PIN_KVER_TRIXIE ;;
@@ -41,39 +42,14 @@ VMCORE=$KK_VMCORE_OURS_C
 # The oracle runs in the chroot: its inputs and outputs under /tmp or the cache (bound there).
 cp "$SRCDIR/tests/integration/drgn_facts.py" "$SRCDIR/tests/integration/compound_tails.py" \
   "$SRCDIR/tests/integration/kdump_pages.py" "$IT_TMP/"
-in_oracle() { timeout "$1" "$oracle" run env -u MALLOC_PERTURB_ "${@:2}"; }
-major=${kver%%.*} minor=${kver#*.}; minor=${minor%%.*}
-renamed=0; { [ "$major" -gt 7 ] || { [ "$major" -eq 7 ] && [ "$minor" -ge 1 ]; }; } && renamed=1
+major=${kver%%.*}
 
 echo "== $kver: page sets, ours vs makedumpfile $(in_oracle 30 makedumpfile -v 2>&1 | head -1)"
 for d in 1 2 4 8 16 31; do
-  timeout 120 "$DUMPFILTER" -c -d "$d" "$VMCORE" "$IT_TMP/ours.$d" >/dev/null 2>"$IT_TMP/err" ||
-    { cat "$IT_TMP/err" >&2; it_fail "dumpfilter -d $d"; }
-  in_oracle 120 makedumpfile -c -d "$d" "$VMCORE" "$IT_TMP/theirs.$d" >"$IT_TMP/mdf.$d" 2>&1 ||
-    { tail -5 "$IT_TMP/mdf.$d" >&2; it_fail "makedumpfile -d $d"; }
-  rc=0
-  res=$($PY "$SRCDIR/tests/integration/kdump_pages.py" exact "$IT_TMP/ours.$d" "$IT_TMP/theirs.$d" \
-    --only-ours "$IT_TMP/only.$d") || rc=$?
-  echo "-d $d: $res"
-  [ "$rc" = 0 ] && continue
-  # Only the 7.1 rename may explain a difference, and only in our favour (see the top).
-  [ "$renamed" = 1 ] && grep -q 'only makedumpfile 0;' <<<"$res" && grep -q 'byte-different 0$' <<<"$res" ||
-    it_fail "-d $d: the kept pages differ from makedumpfile's"
-  tails=$(in_oracle 180 python3 "$IT_TMP/compound_tails.py" "$VMCORE" "$KK_VMLINUX" "$IT_TMP/only.$d" \
-    "$IT_TMP/theirs.$d") || { echo "$tails" >&2; it_fail "-d $d: pages only we keep that are not tails makedumpfile 1.7.8 misreads"; }
-  echo "   $tails"
+  matrix_page_set "$d" in_oracle 120 makedumpfile
 done
 
-echo "== $kver: drgn, full vmcore vs our -d 31 dump"
-in_oracle 240 python3 "$IT_TMP/drgn_facts.py" --all "$VMCORE" "$KK_VMLINUX" >"$IT_TMP/full.facts" 2>&1 ||
-  { tail "$IT_TMP/full.facts" >&2; it_fail "drgn on the full vmcore"; }
-in_oracle 240 python3 "$IT_TMP/drgn_facts.py" --all "$IT_TMP/ours.31" "$KK_VMLINUX" >"$IT_TMP/ours.facts" 2>&1 ||
-  { tail "$IT_TMP/ours.facts" >&2; it_fail "drgn on our -d 31 dump"; }
-grep -E '^(release|crashed|stack|tasks|slab_caches|modules|mounts|dmesg)' "$IT_TMP/ours.facts" | cut -c1-200
-grep -q "^release $kver\$" "$IT_TMP/ours.facts" || it_fail "drgn: release is not $kver"
-grep -q '^stack .*sysrq_handle_crash' "$IT_TMP/ours.facts" || it_fail "drgn: no sysrq_handle_crash on the crashed stack"
-! grep -q '^FAULT' "$IT_TMP/full.facts" "$IT_TMP/ours.facts" || { grep '^FAULT' "$IT_TMP"/*.facts >&2; it_fail "drgn faulted"; }
-diff "$IT_TMP/full.facts" "$IT_TMP/ours.facts" >&2 || it_fail "drgn reads our -d 31 dump differently from the full vmcore"
+matrix_drgn_equal 240
 
 echo "== $kver: the -s capture"
 timeout 120 "$DUMPFILTER" -c -d 31 "$KK_VMCORE_OURS_S" "$IT_TMP/s.31" >/dev/null 2>"$IT_TMP/err" ||

@@ -33,6 +33,7 @@
 # compound tails 180) + page oracle 600 + drgn 2 x 300 + dmesg 300 + 120 + 300 + 2 lookups x 60
 # = 5160; meson's is 5400.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/matrix_lib.sh"
 . "$SRCDIR/tests/qemu/pins.sh"
 case ${1:?usage: kernel_matrix_arm64.sh trixie|sid|KVER} in
   trixie) kver=$KK_PIN_KVER_TRIXIE_ARM64 ;;
@@ -56,10 +57,7 @@ VMCORE=$KK_VMCORE_OURS_C
 cp "$SRCDIR/tests/integration/drgn_facts.py" "$SRCDIR/tests/integration/compound_tails.py" \
   "$SRCDIR/tests/integration/kdump_pages.py" "$SRCDIR/tests/integration/arm64_page_oracle.py" \
   "$SRCDIR/tests/integration/arm64_dmesg_drgn.py" "$IT_TMP/"
-in_oracle() { timeout "$1" "$oracle" run env -u MALLOC_PERTURB_ "${@:2}"; }
 mdf() { timeout "$1" env -u MALLOC_PERTURB_ "${MDF[@]}" "${@:2}"; }
-major=${kver%%.*} minor=${kver#*.}; minor=${minor%%.*}
-renamed=0; { [ "$major" -gt 7 ] || { [ "$major" -eq 7 ] && [ "$minor" -ge 1 ]; }; } && renamed=1
 
 # Does this makedumpfile read the kernel at all? (See the top: 1.7.8 refuses VA_BITS 52.)
 mdf_reads=1
@@ -86,34 +84,10 @@ if [ "$mdf_reads" = 0 ]; then
 fi
 [ "$mdf_reads" = 1 ] && echo "== $kver: page sets, ours vs arm64 makedumpfile $(mdf 60 -v 2>&1 | head -1)"
 [ "$mdf_reads" = 1 ] && for d in 1 2 4 8 16 31; do
-  t0=$SECONDS
-  timeout 120 "$DUMPFILTER" -c -d "$d" "$VMCORE" "$IT_TMP/ours.$d" >/dev/null 2>"$IT_TMP/err" ||
-    { cat "$IT_TMP/err" >&2; it_fail "dumpfilter -d $d"; }
-  t1=$SECONDS
-  mdf 300 -c -d "$d" "$VMCORE" "$IT_TMP/theirs.$d" >"$IT_TMP/mdf.$d" 2>&1 ||
-    { tail -5 "$IT_TMP/mdf.$d" >&2; it_fail "arm64 makedumpfile -d $d"; }
-  rc=0
-  res=$($PY "$SRCDIR/tests/integration/kdump_pages.py" exact "$IT_TMP/ours.$d" "$IT_TMP/theirs.$d" \
-    --only-ours "$IT_TMP/only.$d") || rc=$?
-  echo "-d $d: $res (ours $((t1 - t0)) s, makedumpfile under qemu-user $((SECONDS - t1)) s)"
-  [ "$rc" = 0 ] && continue
-  [ "$renamed" = 1 ] && grep -q 'only makedumpfile 0;' <<<"$res" && grep -q 'byte-different 0$' <<<"$res" ||
-    it_fail "-d $d: the kept pages differ from the arm64 makedumpfile's"
-  tails=$(in_oracle 180 python3 "$IT_TMP/compound_tails.py" "$VMCORE" "$KK_VMLINUX" "$IT_TMP/only.$d" \
-    "$IT_TMP/theirs.$d") || { echo "$tails" >&2; it_fail "-d $d: pages only we keep that are not tails makedumpfile 1.7.8 misreads"; }
-  echo "   $tails"
+  matrix_page_set "$d" mdf 300
 done
 
-echo "== $kver: drgn, full vmcore vs our -d 31 dump"
-in_oracle 300 python3 "$IT_TMP/drgn_facts.py" --all "$VMCORE" "$KK_VMLINUX" >"$IT_TMP/full.facts" 2>&1 ||
-  { tail "$IT_TMP/full.facts" >&2; it_fail "drgn on the full vmcore"; }
-in_oracle 300 python3 "$IT_TMP/drgn_facts.py" --all "$IT_TMP/ours.31" "$KK_VMLINUX" >"$IT_TMP/ours.facts" 2>&1 ||
-  { tail "$IT_TMP/ours.facts" >&2; it_fail "drgn on our -d 31 dump"; }
-grep -E '^(release|crashed|stack|tasks|slab_caches|modules|mounts|dmesg)' "$IT_TMP/ours.facts" | cut -c1-200
-grep -q "^release $kver\$" "$IT_TMP/ours.facts" || it_fail "drgn: release is not $kver"
-grep -q '^stack .*sysrq_handle_crash' "$IT_TMP/ours.facts" || it_fail "drgn: no sysrq_handle_crash on the crashed stack"
-! grep -q '^FAULT' "$IT_TMP/full.facts" "$IT_TMP/ours.facts" || { grep '^FAULT' "$IT_TMP"/*.facts >&2; it_fail "drgn faulted"; }
-diff "$IT_TMP/full.facts" "$IT_TMP/ours.facts" >&2 || it_fail "drgn reads our -d 31 dump differently from the full vmcore"
+matrix_drgn_equal 300
 
 timeout 120 "$DUMPFILTER" --dump-dmesg "$VMCORE" "$IT_TMP/ours.dmesg" || it_fail "dumpfilter --dump-dmesg"
 if [ "$mdf_reads" = 1 ]; then
