@@ -191,8 +191,6 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> s
   v->by_paddr_ = without_overlaps(std::move(layout.loads));
   v->runs_ = runs_of(v->by_paddr_, v->page_size_);
   KK_TRY_ASSIGN(v->max_pfn_, checked_max_pfn(f, v->by_paddr_, v->vmcoreinfo_, v->page_size_));
-  v->map_fd_ = f.map_fd();
-  if (v->map_fd_ >= 0) v->map_check_ = map_check_for(v->map_fd_);
   return v;
 }
 
@@ -254,16 +252,6 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
     paddr += n;
   }
   return {};
-}
-
-const std::byte* ElfVmcore::view_pages(u64 pfn, u64 count, InputWindow& w) const {
-  if (map_fd_ < 0) return nullptr;
-  u64 paddr = pfn * page_size_, len = count * page_size_;
-  const LoadSegment* s = find(paddr);
-  // Only pages wholly inside one segment's file bytes: holes and p_memsz tails read as zeros
-  // through read_pages().
-  if (!s || paddr - s->paddr > s->filesz || len > s->filesz - (paddr - s->paddr)) return nullptr;
-  return w.view(map_fd_, file_->size(), s->offset + (paddr - s->paddr), len, map_check_);
 }
 
 // Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.

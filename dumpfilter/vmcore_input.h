@@ -27,7 +27,6 @@ class ElfVmcore final : public DumpInput {
   u64 max_pfn() const override { return max_pfn_; }
   std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override;
   Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override;
-  const std::byte* view_pages(u64 pfn, u64 count, InputWindow& w) const override;
   Result<void> read_phys(u64 paddr, std::span<std::byte> out) const override;
   std::span<const std::byte> note_bytes() const override { return notes_; }
   u64 vmcoreinfo_offset_in_notes() const override { return vmcoreinfo_pos_; }
@@ -43,8 +42,6 @@ class ElfVmcore final : public DumpInput {
   const LoadSegment* find(u64 paddr) const;
 
   std::unique_ptr<ByteSource> file_;
-  int map_fd_ = -1;  // file_'s descriptor where its pages can be mapped
-  MapCheck map_check_ = MapCheck::resident;
   Arch arch_ = Arch::x86_64;
   u64 page_size_ = 4096;
   u64 max_pfn_ = 0;

@@ -2,15 +2,11 @@
 // PT_LOAD of two pages), for the header damage the damaged-input test found.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <cstring>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "dumpfilter/input_window.h"
 #include "dumpfilter/vmcore_input.h"
-#include "tests/unit/temp_dir.h"
 
 using namespace kk;
 
@@ -96,57 +92,4 @@ TEST_CASE("vmcore: a PAGESIZE outside 4 KiB..256 KiB is refused at open", "[vmco
   INFO((ok ? std::string() : ok.error().msg));
   REQUIRE(ok);
   CHECK((*ok)->page_size() == 65536u);
-}
-
-TEST_CASE("input window: aligned to the window, longer across its edge, cut at the file's end", "[window]") {
-  constexpr u64 kMiB = 1u << 20, kPage = 4096;
-  std::optional<WindowSpan> w = plan_window(0x101234, kPage, 10 * kMiB, kPage, kMiB);
-  REQUIRE(w);
-  CHECK(w->start == kMiB);
-  CHECK(w->size == kMiB);
-  w = plan_window(kMiB - kPage, 2 * kPage, 10 * kMiB, kPage, kMiB);  // crosses 1 MiB
-  REQUIRE(w);
-  CHECK(w->start == kMiB - kPage);
-  CHECK(w->size == kMiB);
-  w = plan_window(0, 3 * kMiB, 10 * kMiB, kPage, kMiB);  // longer than a window
-  REQUIRE(w);
-  CHECK(w->size == 3 * kMiB);
-  w = plan_window(kMiB + kMiB / 2, 100, kMiB + kMiB / 2 + 100, kPage, kMiB);  // last, partial page
-  REQUIRE(w);
-  CHECK(w->start == kMiB);
-  CHECK(w->size == kMiB / 2 + kPage);
-  CHECK_FALSE(plan_window(kMiB, kPage, kMiB + 100, kPage, kMiB));  // past the end
-  CHECK_FALSE(plan_window(0, 0, kMiB, kPage, kMiB));
-}
-
-TEST_CASE("vmcore: pages seen through a mapping are the bytes read_pages reads", "[vmcore][window]") {
-  std::vector<std::byte> b = small_vmcore(0x100000, "OSRELEASE=6.1.0\nPAGESIZE=4096\n");
-  for (size_t i = 0x1000; i < 0x3000; ++i) b[i] = std::byte(static_cast<u8>(i * 7 + i / 4096));
-  put<u64>(b, 120 + 32, 0x1000);  // p_filesz one page: the second page is p_memsz only (zeros)
-  test::TempDir dir;
-  std::string path = dir.file("vmcore");
-  {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f);
-    REQUIRE(std::fwrite(b.data(), 1, b.size(), f) == b.size());
-    std::fclose(f);
-  }
-  Result<InputFile> file = InputFile::open(path);
-  REQUIRE(file);
-  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::move(*file));
-  REQUIRE(v);
-  InputWindow w;
-  const std::byte* p = (*v)->view_pages(0x100, 1, w);
-  REQUIRE(p);  // in the page cache: it was just written
-  std::vector<std::byte> page(4096);
-  REQUIRE((*v)->read_pages(0x100, 1, page));
-  CHECK(std::memcmp(p, page.data(), page.size()) == 0);
-  CHECK(std::memcmp(p, b.data() + 0x1000, page.size()) == 0);
-  CHECK((*v)->view_pages(0x101, 1, w) == nullptr);  // beyond p_filesz: read_pages gives zeros
-  CHECK((*v)->view_pages(0x100, 2, w) == nullptr);
-  CHECK((*v)->view_pages(0x102, 1, w) == nullptr);  // not in the dump
-
-  Result<std::unique_ptr<ElfVmcore>> mem = open_bytes(b);  // bytes in memory: nothing to map
-  REQUIRE(mem);
-  CHECK((*mem)->view_pages(0x100, 1, w) == nullptr);
 }
