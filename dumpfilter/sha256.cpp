@@ -97,6 +97,7 @@ Sha256::Sha256(Engine e) : blocks_(portable_blocks) {
 }
 
 void Sha256::update(std::span<const std::byte> data) {
+  if (data.empty()) return;  // an empty span may have no data() at all: memcpy's arguments must not be null
   auto p = reinterpret_cast<const unsigned char*>(data.data());
   size_t n = data.size();
   total_ += n;
