@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "dumpfilter/sha256.h"
+#include "lib/hash/sha256.h"
 
 namespace kk {
 

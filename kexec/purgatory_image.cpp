@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "dumpfilter/sha256.h"
+#include "lib/hash/sha256.h"
 #include "purgatory/include/purgatory_abi.h"
 
 namespace kk {

@@ -14,7 +14,7 @@
 #include "dumpfilter/digest_sink.h"
 #include "dumpfilter/manifest.h"
 #include "dumpfilter/range_digest.h"
-#include "dumpfilter/sha256.h"
+#include "lib/hash/sha256.h"
 #include "lib/io/file.h"
 
 using namespace kk;

@@ -1,8 +1,8 @@
-// sha256.h: incremental SHA-256 for dumpfilter's manifests. Blocks go through the CPU's SHA
-// extensions where it has them (x86-64 SHA-NI: about ten times the portable code), else through
-// the purgatory's own portable code (purgatory/sha256.c). Not OpenSSL: linking libcrypto costs
-// dumpfilter about 1.2 MB of resident memory, and a capture kernel has little (kexec hashes its
-// segments with it too, for the same reason: 1.5-3.5 MB of its peak).
+// sha256.h: incremental SHA-256 for dumpfilter's manifests and kexec's segment digests. Blocks go
+// through the CPU's SHA extensions where it has them (x86-64 SHA-NI: about ten times the portable
+// code), else through the purgatory's own portable code (purgatory/sha256.c). Not OpenSSL: linking
+// libcrypto costs dumpfilter about 1.2 MB of resident memory and kexec 1.5-3.5 MB of its peak, and
+// a capture kernel has little.
 #pragma once
 
 #include <array>

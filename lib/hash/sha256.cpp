@@ -1,5 +1,5 @@
 // sha256.cpp: the block engines behind Sha256 and the FIPS 180-4 padding around them.
-#include "dumpfilter/sha256.h"
+#include "lib/hash/sha256.h"
 
 #include <cstring>
 
