@@ -136,7 +136,7 @@ Result<void> apply(CliOptions& c, const ParsedOption& o, int* codecs) {
       if (value.empty()) return make_error(Errc::usage, "--work-dir: empty directory name");
       c.work_dir = std::string(value);
       break;
-    case Opt::non_mmap: break;    // we never mmap the input: pread throughout
+    case Opt::non_mmap: c.dump.non_mmap = true; break;
     case Opt::non_cyclic: break;  // windows are always used; the budget decides what is kept
     case Opt::dry_run: c.dump.dry_run = true; break;
     case Opt::check_params: c.check_params = true; break;
@@ -253,6 +253,7 @@ std::string usage_text() {
          "  -F                  write makedumpfile's flattened stream to standard output\n"
          "  --num-threads N     compress on N threads (default: one per online CPU)\n"
          "  --cyclic-buffer KB  memory pass 1 may keep for pass 2 (default 64 MiB or less)\n"
+         "  --non-mmap          read /proc/vmcore with read(2), never map it\n"
          "  --dry-run           do everything but write the dump;  --check-params: only parse\n"
          "  --mem-usage         count pages per class (what each -d bit would leave out)\n"
          "  -d LEVEL            dump level 0..31 (default 0)\n"

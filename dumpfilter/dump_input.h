@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dumpfilter/input_window.h"
 #include "lib/elf/elf_core.h"
 #include "lib/kernel/phys_reader.h"
 #include "lib/kernel/vmcoreinfo.h"
@@ -32,6 +33,12 @@ class DumpInput : public PhysReader {
   virtual std::vector<PfnRun> present_runs(u64 lo, u64 hi) const = 0;
   // Reads whole pages [pfn, pfn + count): out.size() == count * page_size. Every pfn must be present.
   virtual Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const = 0;
+  // The same pages in place, without a copy, where the input maps them (/proc/vmcore through the
+  // calling thread's window, input_window.h): valid until the window's next use. nullptr: not
+  // mapped (any other input, holes, p_memsz tails, a failed mmap): read_pages() them.
+  virtual const std::byte* view_pages(u64 /*pfn*/, u64 /*count*/, InputWindow& /*w*/) const {
+    return nullptr;
+  }
   // The raw note bytes (all PT_NOTE contents, in order) and where VMCOREINFO's text is in them.
   virtual std::span<const std::byte> note_bytes() const = 0;
   virtual u64 vmcoreinfo_offset_in_notes() const = 0;
@@ -51,6 +58,8 @@ class DumpInput : public PhysReader {
 };
 
 // Opens any supported input; errors name the file ("vmcore.elf: not an ELF file (bad magic)").
-Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path);
+// map: whether an ELF vmcore's pages may be mapped (should_map(), input_window.h); the dumper
+// passes map_request(--non-mmap), the other commands read.
+Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path, MapRequest map = MapRequest::never);
 
 }  // namespace kk

@@ -258,7 +258,7 @@ Result<DumpStats> run_dump(const DumpOptions& opt, Progress& progress) {
     Result<std::unique_ptr<Codec>> c = make_codec(opt.codec);  // unavailable codec: fail first
     if (!c) return std::move(c).error();
   }
-  KK_TRY_ASSIGN(std::unique_ptr<DumpInput> in, open_dump_input(opt.input));
+  KK_TRY_ASSIGN(std::unique_ptr<DumpInput> in, open_dump_input(opt.input, map_request(opt.non_mmap)));
   const DumpInput& input = *in;
   st.release = input.vmcoreinfo().osrelease();
   st.page_size = input.page_size();

@@ -27,6 +27,7 @@ struct DumpOptions {
   bool dry_run = false;                       // --dry-run: everything but the output
   std::vector<std::string> split_outputs;     // --split: one file per part (output unused)
   int threads = 1;                            // page pipeline workers (--num-threads)
+  bool non_mmap = false;                      // --non-mmap: pread /proc/vmcore, never map it
   // Bytes pass 1 may keep between the passes (--cyclic-buffer); above it pass 2 classifies again.
   u64 memory_budget = 64ull << 20;
   // --config erase rules: edits a kept page before it is checked and compressed.

@@ -25,6 +25,9 @@ class ByteSource {
   // Exactly out.size() bytes at offset; past the end is Errc::truncated naming path(). Safe to
   // call from several threads at once.
   virtual Result<void> read_at(u64 offset, std::span<std::byte> out) const = 0;
+  // A descriptor whose file offsets are this source's offsets, for mapping pages instead of
+  // reading them (input_window.h); -1 when there is none (bytes in memory, a flattened stream).
+  virtual int map_fd() const { return -1; }
 };
 
 class FileSource final : public ByteSource {
@@ -35,6 +38,7 @@ class FileSource final : public ByteSource {
   Result<void> read_at(u64 offset, std::span<std::byte> out) const override {
     return file_.read_at(offset, out);
   }
+  int map_fd() const override { return file_.fd(); }
 
  private:
   InputFile file_;

@@ -173,6 +173,15 @@ Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(InputFile file) {
   return open(std::make_unique<FileSource>(std::move(file)));
 }
 
+Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> src, MapRequest map,
+                                                   MapSetup setup) {
+  KK_TRY_ASSIGN(std::unique_ptr<ElfVmcore> v, open(std::move(src)));
+  int fd = v->file_->map_fd();
+  setup.fd = fd >= 0 && should_map(map, fs_type_of(fd)) ? fd : -1;
+  v->map_ = setup;
+  return v;
+}
+
 Result<std::unique_ptr<ElfVmcore>> ElfVmcore::open(std::unique_ptr<ByteSource> src) {
   std::unique_ptr<ElfVmcore> v(new ElfVmcore(std::move(src)));
   const ByteSource& f = *v->file_;
@@ -254,8 +263,18 @@ Result<void> ElfVmcore::read_pages(u64 pfn, u64 count, std::span<std::byte> out)
   return {};
 }
 
+const std::byte* ElfVmcore::view_pages(u64 pfn, u64 count, InputWindow& w) const {
+  if (map_.fd < 0) return nullptr;
+  u64 paddr = pfn * page_size_, len = count * page_size_;
+  const LoadSegment* s = find(paddr);
+  // Only pages wholly inside one segment's file bytes: holes and p_memsz tails read as zeros
+  // through read_pages().
+  if (!s || paddr - s->paddr > s->filesz || len > s->filesz - (paddr - s->paddr)) return nullptr;
+  return w.view(map_, file_->size(), s->offset + (paddr - s->paddr), len);
+}
+
 // Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.
-Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
+Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path, MapRequest map) {
   KK_TRY_ASSIGN(std::unique_ptr<ByteSource> src, open_dump_source(path));
   std::byte magic[8] = {};
   KK_TRY(src->read_at(0, std::span(magic, std::min<u64>(src->size(), sizeof magic))));
@@ -263,7 +282,7 @@ Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path) {
     KK_TRY_ASSIGN(std::unique_ptr<KdumpInput> k, KdumpInput::open(std::move(src)));
     return std::unique_ptr<DumpInput>(std::move(k));
   }
-  KK_TRY_ASSIGN(std::unique_ptr<ElfVmcore> v, ElfVmcore::open(std::move(src)));
+  KK_TRY_ASSIGN(std::unique_ptr<ElfVmcore> v, ElfVmcore::open(std::move(src), map));
   return std::unique_ptr<DumpInput>(std::move(v));
 }
 

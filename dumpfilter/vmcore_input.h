@@ -20,6 +20,10 @@ class ElfVmcore final : public DumpInput {
   static Result<std::unique_ptr<ElfVmcore>> open(InputFile file);
   // Any byte source: a plain file, or a flattened stream through its index (-E -F output).
   static Result<std::unique_ptr<ElfVmcore>> open(std::unique_ptr<ByteSource> src);
+  // The same, reading its pages through windows where `map` allows (should_map() of the source's
+  // file; tests: any_file, and `setup`'s window size and mapper, e.g. one that fails).
+  static Result<std::unique_ptr<ElfVmcore>> open(std::unique_ptr<ByteSource> src, MapRequest map,
+                                                 MapSetup setup = {});
 
   const std::string& path() const override { return file_->path(); }
   Arch arch() const override { return arch_; }
@@ -27,6 +31,7 @@ class ElfVmcore final : public DumpInput {
   u64 max_pfn() const override { return max_pfn_; }
   std::vector<PfnRun> present_runs(u64 lo, u64 hi) const override;
   Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override;
+  const std::byte* view_pages(u64 pfn, u64 count, InputWindow& w) const override;
   Result<void> read_phys(u64 paddr, std::span<std::byte> out) const override;
   std::span<const std::byte> note_bytes() const override { return notes_; }
   u64 vmcoreinfo_offset_in_notes() const override { return vmcoreinfo_pos_; }
@@ -42,6 +47,7 @@ class ElfVmcore final : public DumpInput {
   const LoadSegment* find(u64 paddr) const;
 
   std::unique_ptr<ByteSource> file_;
+  MapSetup map_;  // map_.fd >= 0: pages are viewed through windows (input_window.h)
   Arch arch_ = Arch::x86_64;
   u64 page_size_ = 4096;
   u64 max_pfn_ = 0;

@@ -183,6 +183,9 @@ TEST_CASE("cli: -E, -F and the pipeline options", "[cli]") {
   REQUIRE(parse_err({"--num-threads", "100000", "in", "out"}).code == Errc::usage);
   REQUIRE(parse_ok({"--cyclic-buffer", "1024", "in", "out"}).dump.memory_budget == 1024u * 1024);
   REQUIRE(parse_ok({"--work-dir", "/tmp", "--non-mmap", "--non-cyclic", "in", "out"}).work_dir == "/tmp");
+  // --non-mmap: /proc/vmcore read with pread (input_window.h), as makedumpfile's option does.
+  REQUIRE(parse_ok({"--non-mmap", "-l", "in", "out"}).dump.non_mmap);
+  REQUIRE_FALSE(parse_ok({"-l", "in", "out"}).dump.non_mmap);
   REQUIRE(parse_ok({"--check-params", "-c", "in", "out"}).check_params);
   REQUIRE((parse_ok({"--show-stats", "in", "out"}).message_level & 16) != 0);
 

@@ -2,11 +2,23 @@
 // PT_LOAD of two pages), for the header damage the damaged-input test found.
 #include <catch2/catch.hpp>
 
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <optional>
 #include <string>
+#include <tuple>
+#include <unistd.h>
 #include <vector>
 
+#include "dumpfilter/input_window.h"
+#include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/vmcore_input.h"
+#include "tests/unit/temp_dir.h"
 
 using namespace kk;
 
@@ -92,4 +104,167 @@ TEST_CASE("vmcore: a PAGESIZE outside 4 KiB..256 KiB is refused at open", "[vmco
   INFO((ok ? std::string() : ok.error().msg));
   REQUIRE(ok);
   CHECK((*ok)->page_size() == 65536u);
+}
+
+// --- Issue 20: /proc/vmcore read through mapped windows ---
+
+TEST_CASE("input mapping: /proc/vmcore-like inputs are mapped, regular files read, --non-mmap reads",
+          "[window]") {
+  constexpr i64 kExt4 = 0xef53, kTmpfs = 0x01021994;
+  CHECK(should_map(MapRequest::procfs, kProcSuperMagic));
+  CHECK_FALSE(should_map(MapRequest::procfs, kExt4));
+  CHECK_FALSE(should_map(MapRequest::procfs, kTmpfs));
+  CHECK_FALSE(should_map(MapRequest::procfs, std::nullopt));  // fstatfs failed: read
+  CHECK_FALSE(should_map(MapRequest::never, kProcSuperMagic));
+  CHECK(should_map(MapRequest::any_file, kExt4));  // the tests' seam
+  CHECK(map_request(false) == MapRequest::procfs);
+  CHECK(map_request(true) == MapRequest::never);
+  // What the file is, from the kernel: a file of /proc, a file in /tmp.
+  int proc = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  REQUIRE(proc >= 0);
+  CHECK(fs_type_of(proc) == kProcSuperMagic);
+  ::close(proc);
+  CHECK_FALSE(fs_type_of(-1));
+}
+
+TEST_CASE("input window: aligned to the window, longer across its edge, cut at the file's end", "[window]") {
+  constexpr u64 kMiB = 1u << 20, kPage = 4096;
+  std::optional<WindowSpan> w = plan_window(0x101234, kPage, 10 * kMiB, kPage, kMiB);
+  REQUIRE(w);
+  CHECK(w->start == kMiB);
+  CHECK(w->size == kMiB);
+  w = plan_window(kMiB - kPage, 2 * kPage, 10 * kMiB, kPage, kMiB);  // crosses 1 MiB
+  REQUIRE(w);
+  CHECK(w->start == kMiB - kPage);
+  CHECK(w->size == kMiB);
+  w = plan_window(0, 3 * kMiB, 10 * kMiB, kPage, kMiB);  // longer than a window
+  REQUIRE(w);
+  CHECK(w->size == 3 * kMiB);
+  w = plan_window(kMiB + kMiB / 2, 100, kMiB + kMiB / 2 + 100, kPage, kMiB);  // last, partial page
+  REQUIRE(w);
+  CHECK(w->start == kMiB);
+  CHECK(w->size == kMiB / 2 + kPage);
+  CHECK_FALSE(plan_window(kMiB, kPage, kMiB + 100, kPage, kMiB));  // past the end
+  CHECK_FALSE(plan_window(0, 0, kMiB, kPage, kMiB));
+}
+
+namespace {
+
+constexpr u64 kPage = 4096;
+
+struct Load {
+  u64 paddr, filesz, memsz;
+};
+
+// A page of the fixture: zeros (pfn % 4 == 0), noise (1), or a short pattern, first word the pfn.
+void fill_page(std::byte* p, u64 pfn) {
+  u64 x = pfn * 0x9e3779b97f4a7c15ull + 1;
+  for (size_t i = 0; i < kPage; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    p[i] = pfn % 4 == 0 ? std::byte{0} : pfn % 4 == 1 ? std::byte(static_cast<u8>(x)) : std::byte(static_cast<u8>(pfn + i % 16));
+  }
+  if (pfn % 4) std::memcpy(p, &pfn, sizeof pfn);
+}
+
+// ehdr, PT_NOTE, one PT_LOAD per load (file bytes page-aligned from 0x1000 on), the note, the pages.
+std::vector<std::byte> vmcore_of(const std::vector<Load>& loads) {
+  std::string vi = "OSRELEASE=6.1.0\nPAGESIZE=4096\n";
+  std::vector<std::byte> b = small_vmcore(0, vi);  // the header and note; its PT_LOAD is replaced
+  size_t nph = 1 + loads.size(), note = 64 + nph * 56;
+  std::vector<std::byte> head(b.begin(), b.begin() + 64 + 56);
+  head.resize(0x1000);
+  put<u16>(head, 56, static_cast<u16>(nph));
+  put<u64>(head, 64 + 8, note);
+  size_t note_size = 24 + ((vi.size() + 3) & ~size_t{3});
+  std::memcpy(head.data() + note, b.data() + 64 + 2 * 56, note_size);
+  u64 off = 0x1000;
+  std::vector<std::byte> data;
+  for (size_t i = 0; i < loads.size(); ++i) {
+    size_t ph = 64 + (1 + i) * 56;
+    put<u32>(head, ph, kPtLoad);
+    put<u64>(head, ph + 8, off);
+    put<u64>(head, ph + 16, 0xffff888000000000 + loads[i].paddr);
+    put<u64>(head, ph + 24, loads[i].paddr);
+    put<u64>(head, ph + 32, loads[i].filesz);
+    put<u64>(head, ph + 40, loads[i].memsz);
+    size_t at = data.size();
+    data.resize(at + align_up(loads[i].filesz, kPage));
+    for (u64 p = 0; p < loads[i].filesz / kPage; ++p) fill_page(data.data() + at + p * kPage, loads[i].paddr / kPage + p);
+    off += align_up(loads[i].filesz, kPage);
+  }
+  head.insert(head.end(), data.begin(), data.end());
+  return head;
+}
+
+// A file source that counts the bytes read from the file after open (pages, not headers) and
+// shows its descriptor for mapping, as FileSource does.
+class CountingSource final : public ByteSource {
+ public:
+  explicit CountingSource(InputFile f, std::atomic<u64>* read) : f_(std::move(f)), read_(read) {}
+  const std::string& path() const override { return f_.path(); }
+  u64 size() const override { return f_.size(); }
+  Result<void> read_at(u64 offset, std::span<std::byte> out) const override {
+    *read_ += out.size();
+    return f_.read_at(offset, out);
+  }
+  int map_fd() const override { return f_.fd(); }
+
+ private:
+  InputFile f_;
+  std::atomic<u64>* read_;
+};
+
+struct Opened {
+  std::unique_ptr<ElfVmcore> v;
+  std::atomic<u64> read{0};
+};
+
+std::unique_ptr<Opened> open_file(const std::string& path, MapRequest req, MapSetup setup = {}) {
+  auto o = std::make_unique<Opened>();
+  Result<InputFile> f = InputFile::open(path);
+  REQUIRE(f);
+  Result<std::unique_ptr<ElfVmcore>> v = ElfVmcore::open(std::make_unique<CountingSource>(std::move(*f), &o->read), req, setup);
+  INFO((v ? std::string() : v.error().msg));
+  REQUIRE(v);
+  o->v = std::move(*v);
+  o->read = 0;
+  return o;
+}
+
+void write_file(const std::string& path, const std::vector<std::byte>& b) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f);
+  REQUIRE(std::fwrite(b.data(), 1, b.size(), f) == b.size());
+  std::fclose(f);
+}
+
+// 0x100-0x2ff in one segment, 0x300-0x3ff in the next (adjacent), 0x500-0x560 where the file
+// holds half of the last page (the rest reads as zeros: read, not mapped).
+std::vector<Load> fixture_loads() {
+  return {{0x100000, 0x200000, 0x200000}, {0x300000, 0x100000, 0x100000}, {0x500000, 0x60800, 0x80000}};
+}
+
+}  // namespace
+
+TEST_CASE("vmcore: a regular file is read, not mapped, unless the tests' seam asks", "[vmcore][window]") {
+  test::TempDir dir;
+  std::string path = dir.file("vmcore");
+  write_file(path, vmcore_of(fixture_loads()));
+  std::vector<std::byte> page(kPage), want(kPage);
+  fill_page(want.data(), 0x180);
+  InputWindow w;
+  for (MapRequest req : {MapRequest::procfs, MapRequest::never}) {
+    std::unique_ptr<Opened> o = open_file(path, req);
+    CHECK((*o).v->view_pages(0x180, 1, w) == nullptr);
+  }
+  std::unique_ptr<Opened> o = open_file(path, MapRequest::any_file);
+  const std::byte* p = o->v->view_pages(0x180, 1, w);
+  REQUIRE(p);
+  CHECK(std::memcmp(p, want.data(), kPage) == 0);
+  REQUIRE(o->v->read_pages(0x180, 1, page));
+  CHECK(page == want);
+  CHECK(o->v->view_pages(0x560, 1, w) == nullptr);  // beyond p_filesz: read_pages gives zeros
+  CHECK(o->v->view_pages(0x2ff, 2, w) == nullptr);  // across two segments
+  CHECK(o->v->view_pages(0x400, 1, w) == nullptr);  // not in the dump
+  CHECK(o->v->view_pages(0x300, 2, w) != nullptr);
 }
