@@ -42,6 +42,8 @@ mkdir "$work/out"
 tar -xf "$work/out.tar" -C "$work/out" || it_fail "$name: no records on the second disk"
 b1=$work/out/real-system/boot1 b2=$work/out/real-system/boot2
 [ -d "$b1" ] && [ -d "$b2" ] || it_fail "$name: the records of both boots are not there"
+# What kdumpkit recommends there (the smallest crashkernel= that captures: tests/qemu/README.md).
+sed 's/^/estimate: /' "$b1/estimate" 2>/dev/null || true
 
 # First boot: kdump.service loaded the capture kernel, whose image mkinitramfs built at boot
 # through our hook (real-system.sh checked that no image existed before the first boot).
@@ -49,6 +51,8 @@ check "kdump.service is active after boot" is "$b1/is-active" active
 check "kdumpctl status says loaded (exit 0)" has "$b1/status" 'operational \(capture kernel loaded\)'
 check "kdumpctl status exit status 0" is "$b1/status.rc" 0
 check "/sys/kernel/kexec_crash_loaded is 1" is "$b1/crash_loaded" 1
+check "kdumpctl estimate recommends a crashkernel= (exit 0)" \
+  eval 'is "$b1/estimate.rc" 0 && has "$b1/estimate" "^recommended +crashkernel=[0-9]+[MG]\$"'
 img=/var/lib/kdumpkit/initrd-$RS_KVER.img
 img_re=$(sed 's/[].+*?^$()[{}|\\]/\\&/g' <<<"$img")  # 6.12.117+deb13: a + in the path
 check "kdump.service built the capture image at boot ($img)" has "$b1/kdump-journal" "rebuilt $img_re\$"

@@ -88,6 +88,12 @@ boot1() {
     # Where the root is: device and file system type (LVM and xfs on Debian 13).
     run "$d/root-where" findmnt -no SOURCE,FSTYPE /
     cat /proc/cmdline >"$d/cmdline"
+    # What kdumpkit recommends on this machine, to hold against the smallest crashkernel= that
+    # captures (measured by hand with KDUMPKIT_CRASHKERNEL; tests/qemu/README.md); on the console
+    # too, so that a run whose capture failed still shows it.
+    run "$d/estimate" kdumpctl estimate
+    run "$d/showmem" kdumpctl showmem
+    sed 's/^/real-system: estimate: /' "$d/estimate" >/dev/console
     touch "$rec/boot1.done"
     sync
     echo "real-system: boot1 recorded at $(cat "$d/uptime") s of uptime" \
