@@ -39,7 +39,7 @@ std::vector<std::string_view> words(std::string_view line) {
 std::string manifest_path(const std::string& dump_path) { return dump_path + ".sha256"; }
 
 Result<std::string> digest_of_range(const ReadAt& read, DigestAlgo algo, u64 offset, u64 length) {
-  std::vector<std::byte> buf(static_cast<size_t>(std::min<u64>(1u << 20, length)));
+  std::vector<std::byte> buf(static_cast<size_t>(std::min<u64>(kDigestChunk, length)));
   RangeDigester h(algo);
   for (u64 done = 0; done < length;) {
     auto chunk = std::span(buf).first(static_cast<size_t>(std::min<u64>(buf.size(), length - done)));

@@ -46,8 +46,9 @@ struct Manifest {
 
 std::string manifest_path(const std::string& dump_path);
 
-// The digest of bytes [offset, offset + length) of a file, read through `read` a MiB at a time
-// (the bound on memory whatever the dump's size).
+// The digest of bytes [offset, offset + length) of a file, read through `read` kDigestChunk bytes
+// at a time (the bound on memory whatever the dump's size).
+inline constexpr size_t kDigestChunk = 64u << 10;  // 64 KiB: a capture kernel's RSS (issue 20)
 using ReadAt = std::function<Result<void>(u64 offset, std::span<std::byte> out)>;
 Result<std::string> digest_of_range(const ReadAt& read, DigestAlgo algo, u64 offset, u64 length);
 // Pure: the manifest's text, and back. parse_manifest checks that the ranges tile [0, size).
