@@ -141,6 +141,9 @@ Result<void> DiskdumpWriter::write_eraseinfo(std::string_view text) {
 
 Result<void> DiskdumpWriter::finish_data() {
   KK_TRY(flush());
+  // The manifest's read-back and the publishing come next: not with these buffers held.
+  data_.release();
+  desc_.release();
   if (written_ != dumped_)
     return make_error(Errc::corrupt, "diskdump writer: " + std::to_string(written_) + " of " +
                                          std::to_string(dumped_) + " pages written");

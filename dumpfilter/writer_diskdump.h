@@ -50,6 +50,9 @@ struct DiskdumpMeta {
 
 class DiskdumpWriter final : public DumpWriter {
  public:
+  static constexpr size_t kDataChunk = 256u << 10;  // page data per write
+  static constexpr size_t kDescChunk = 32u << 10;   // 1365 page descriptors per write
+
   DiskdumpWriter(ByteSink& out, const DiskdumpMeta& meta);
   const DiskdumpLayout& layout() const { return layout_; }
 
@@ -69,12 +72,15 @@ class DiskdumpWriter final : public DumpWriter {
   // After the last page: makedumpfile's eraseinfo text (erase_plan.h) after the page data, and its
   // place in the sub-header (offset_eraseinfo, size_eraseinfo), as crash's `help -D` reads it.
   Result<void> write_eraseinfo(std::string_view text) override;
-  // Flushes; mark_complete() then writes the final status (incomplete flag cleared).
+  // Flushes and gives the buffers' memory back; mark_complete() then writes the final status
+  // (incomplete flag cleared).
   Result<void> finish_data() override;
   Result<void> mark_complete() override;
   u64 bytes_end() const override { return data_end_; }
   Saved stop_early() override;
   u64 pages_written() const { return written_; }
+  // Bytes the data and descriptor buffers hold (their capacity).
+  size_t buffered_capacity() const { return data_.capacity() + desc_.capacity(); }
   // --split: the pfn range this file holds (written by the next write_headers()).
   void set_range(u64 start_pfn, u64 end_pfn) {
     meta_.start_pfn = start_pfn;
@@ -93,9 +99,10 @@ class DiskdumpWriter final : public DumpWriter {
   diskdump::PageDesc zero_desc_{};
   u64 data_end_ = 0;
   bool lost_ = false;  // a page was unreadable: the dump stays flagged incomplete
-  // Bounded buffers: descriptors and data are written in chunks (1 MiB each at most).
-  OutputBuffer desc_;
-  OutputBuffer data_;
+  // Bounded buffers, written out when either is full: in a capture kernel every byte of them is
+  // resident, and writes of 256 KiB cost no more CPU than writes of a MiB (bench/README.md).
+  OutputBuffer desc_{kDescChunk};
+  OutputBuffer data_{kDataChunk};
 };
 
 }  // namespace kk

@@ -471,3 +471,77 @@ TEST_CASE("diskdump: large notes take more sub-header blocks", "[writer_diskdump
   REQUIRE(file[3 * 4096] == std::byte{0x01});
   REQUIRE(file[4 * 4096] == std::byte{0x01});
 }
+
+namespace {
+
+// Keeps the file in memory and the size of every write, as the writer hands them out.
+class RecordingSink final : public ByteSink {
+ public:
+  Result<void> write_at(u64 offset, std::span<const std::byte> data) override {
+    if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size());
+    std::memcpy(bytes.data() + offset, data.data(), data.size());
+    writes.push_back({offset, data.size()});
+    return {};
+  }
+  Result<void> finish() override { return {}; }
+  Result<std::string> keep_partial() override { return name_; }
+  const std::string& name() const override { return name_; }
+
+  std::vector<std::byte> bytes;
+  std::vector<std::pair<u64, u64>> writes;  // offset, size
+
+ private:
+  std::string name_ = "memory";
+};
+
+}  // namespace
+
+TEST_CASE("diskdump: page data and descriptors are written a few hundred KiB at a time",
+          "[writer_diskdump]") {
+  // In a capture kernel every buffered byte is resident (issue 20): the data buffer holds at most
+  // 256 KiB and a page, the descriptor buffer at most 32 KiB, and the dump is unchanged.
+  const Notes notes = make_notes();
+  const u64 n = 3000;  // 12 MiB of raw pages, 70 KiB of descriptors
+  DiskdumpMeta meta = make_meta(notes, n, CodecKind::lzo);
+  RecordingSink sink;
+  DiskdumpWriter w(sink, meta);
+  REQUIRE(w.write_headers());
+  std::vector<std::byte> ones(n / 8, std::byte{0xff});
+  REQUIRE(w.add_bitmaps(0, ones, ones));
+  REQUIRE(w.start_data(n));
+  const u64 first_data_write = sink.writes.size();
+  for (u64 i = 0; i < n; ++i) {
+    if (i % 3 == 1) REQUIRE(w.add_zero_page(i));
+    else REQUIRE(w.add_page(i, pattern_page(i), 0));
+  }
+  CHECK(w.buffered_capacity() <= (256u << 10) + (32u << 10) + 2 * (64u << 10));
+  REQUIRE(w.finish());
+  CHECK(w.buffered_capacity() == 0u);  // given back before the manifest is read back
+  const u64 desc = w.layout().desc_offset, data = w.layout().data_offset;
+  u64 data_writes = 0, desc_writes = 0;
+  for (u64 k = first_data_write; k < sink.writes.size(); ++k) {
+    auto [off, size] = sink.writes[k];
+    if (off >= data) {
+      CHECK(size <= (256u << 10) + kPage);
+      ++data_writes;
+    } else if (off >= desc) {
+      CHECK(size <= (32u << 10));
+      ++desc_writes;
+    }
+  }
+  CHECK(data_writes >= 2000 * kPage / ((256u << 10) + kPage));
+  CHECK(desc_writes >= 3);
+  // Every descriptor and page as the buffers' sizes never change it.
+  u64 next = data + kPage;
+  for (u64 i = 0; i < n; ++i) {
+    PageDesc d = read_struct<PageDesc>(sink.bytes, desc + i * 24);
+    if (i % 3 == 1) {
+      if (u64(d.offset) != data) FAIL("zero page " << i << " at " << i64(d.offset));
+      continue;
+    }
+    if (u64(d.offset) != next || u32(d.size) != kPage) FAIL("page " << i << " at " << i64(d.offset));
+    if (std::memcmp(sink.bytes.data() + next, pattern_page(i).data(), kPage) != 0) FAIL("page " << i << " data");
+    next += kPage;
+  }
+  REQUIRE(sink.bytes.size() == next);
+}
