@@ -46,7 +46,7 @@ class Pipeline {
   Pipeline(const PipelineSettings& s, const std::function<bool(PageJob&)>& next,
            const std::function<Result<void>(std::span<const PageResult>)>& consume)
       : s_(s), ps_(s.input->page_size()), next_(next), consume_(consume) {
-    slots_.resize(static_cast<size_t>(2 * std::max(1, s.threads) + 1));
+    slots_.resize(pipeline_slots(s.threads));
   }
 
   Result<void> run() {

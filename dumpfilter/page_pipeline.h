@@ -2,8 +2,9 @@
 // about kJobPages pages each) in pfn order; threads read the pages, apply edits, spot all-zero
 // pages and compress, and the caller's consumer gets each job's results in the order the jobs
 // were handed out, so the output keeps pfn order. There is no writer thread: whichever thread
-// finds the next job in order done writes it. Memory: 2 * threads + 1 job slots holding the
-// stored (compressed) pages, plus one page buffer per thread, whatever the size of the dump.
+// finds the next job in order done writes it. Memory: pipeline_slots(threads) job slots holding
+// the stored (compressed) pages, plus one job's page buffer per thread, whatever the size of the
+// dump.
 #pragma once
 
 #include <functional>
@@ -14,7 +15,15 @@
 
 namespace kk {
 
-inline constexpr u64 kJobPages = 64;  // 256 KiB of 4 KiB pages: ~0.5-1 MiB of buffers per thread
+// 128 KiB of 4 KiB pages: a thread's read buffer and a slot of stored pages are ~128 KiB each.
+inline constexpr u64 kJobPages = 32;
+
+// Two slots per thread and one more, so a thread finds a free slot while others wait to be
+// written. One thread writes each job before it takes the next: one slot is all it uses, and in
+// a capture kernel (nr_cpus=1) every slot it touched would stay resident.
+inline constexpr size_t pipeline_slots(int threads) {
+  return threads <= 1 ? 1 : 2 * static_cast<size_t>(threads) + 1;
+}
 
 struct PageJob {
   std::vector<PfnRun> runs;  // in increasing order

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <set>
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/flattened_sink.h"
@@ -375,6 +376,36 @@ TEST_CASE("page pipeline: the stored bytes give every page back, compressed or r
       if (codec == CodecKind::none) CHECK(packed == 0);
       else CHECK((raw > 900 && packed > 1800));
     }
+  }
+}
+
+TEST_CASE("page pipeline: one thread keeps its stored pages in one slot", "[pipeline]") {
+  // A capture kernel runs one thread: each slot it touches stays resident (issue 20), and one
+  // thread writes each job before taking the next, so every job goes through the same slot.
+  CHECK(pipeline_slots(1) == 1u);
+  CHECK(pipeline_slots(2) == 5u);
+  FakeInput in;
+  for (int threads : {1, 2}) {
+    PipelineSettings s;
+    s.input = &in;
+    s.codec = CodecKind::lzo;
+    s.threads = threads;
+    auto next = whole_input_jobs();
+    std::set<const std::byte*> slots;  // where each job's stored bytes start
+    u64 consumed = 0;
+    Result<void> r = run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+      consumed += rs.size();
+      for (const PageResult& p : rs)
+        if (!p.stored.empty()) {
+          slots.insert(p.stored.data());
+          break;
+        }
+      return {};
+    });
+    REQUIRE(r);
+    CHECK(consumed == 4096);
+    CHECK(slots.size() <= pipeline_slots(threads));
+    if (threads == 1) CHECK(slots.size() == 1u);
   }
 }
 
