@@ -10,10 +10,10 @@
 
 namespace kk {
 
-// pfns of struct page read from mem_map per request: 256 KiB of 64-byte struct pages. Requests
-// of this size cost the same per byte as 2 MiB ones (one pread each, 128 per GiB of mem_map)
-// and keep the window's buffer a tenth of a capture kernel's spare memory.
-inline constexpr u64 kStructChunkPfns = 4096;
+// pfns of struct page read from mem_map per request: 64 KiB of 64-byte struct pages. Requests
+// of this size cost the same per byte as 2 MiB ones (one pread each, 256 per GiB of machine)
+// and keep the buffer small beside makedumpfile's whole process in a capture kernel (issue 20).
+inline constexpr u64 kStructChunkPfns = 1024;
 // Default ceiling on what pass 1 keeps for pass 2 (--cyclic-buffer): the 2nd bitmap of a
 // machine up to 1 TiB (32 MiB) is kept whole; above it pass 2 classifies each window again.
 inline constexpr u64 kDefaultPass1Budget = 64ull << 20;

@@ -36,11 +36,9 @@ Result<Analysis> analyse(const DumpInput& in, int dump_level, std::string* note)
   return a;
 }
 
-PageSelector::PageSelector(const DumpInput& in, const Analysis& a)
-    : in_(in), a_(a), verdict_(kWindowPfns) {
-  u64 struct_size = a_.mem_map ? a_.mem_map->layout().struct_page_size : 0;
-  pages_.resize(selector_buffer_bytes(struct_size));
-}
+PageSelector::PageSelector(const DumpInput& in, const Analysis& a) : in_(in), a_(a) {}
+
+u64 PageSelector::held_bytes() const { return verdict_.capacity() + pages_.capacity(); }
 
 Result<void> PageSelector::select(u64 w0, u64 w1, std::span<std::byte> bm1, std::span<std::byte> bm2,
                                   SelectionCounts& counts) {
@@ -48,6 +46,13 @@ Result<void> PageSelector::select(u64 w0, u64 w1, std::span<std::byte> bm1, std:
   // multi-page exclusions from one window into the next).
   if (w0 < next_w0_ && a_.classifier) a_.classifier->restart();
   next_w0_ = w1;
+  // Buffers for the walk, made at its first window and given back after its last: pass 2 (the
+  // writer, the pipeline) then reuses the memory instead of adding to it (issue 20).
+  if (verdict_.empty()) {
+    verdict_.resize(kWindowPfns);
+    u64 struct_size = a_.mem_map ? a_.mem_map->layout().struct_page_size : 0;
+    if (a_.classifier) pages_.resize(selector_buffer_bytes(struct_size));
+  }
   std::fill(bm1.begin(), bm1.end(), std::byte{0});
   std::fill(bm2.begin(), bm2.end(), std::byte{0});
   for (const PfnRun& run : in_.present_runs(w0, w1)) {
@@ -66,6 +71,10 @@ Result<void> PageSelector::select(u64 w0, u64 w1, std::span<std::byte> bm1, std:
         ++counts.excluded[c];
       }
     }
+  }
+  if (w1 >= in_.max_pfn()) {
+    std::vector<PageClass>().swap(verdict_);
+    std::vector<std::byte>().swap(pages_);
   }
   return {};
 }

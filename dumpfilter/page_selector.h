@@ -49,6 +49,8 @@ class PageSelector {
   // Each must hold (w1 - w0 + 7) / 8 bytes; they are overwritten.
   Result<void> select(u64 w0, u64 w1, std::span<std::byte> bm1, std::span<std::byte> bm2,
                       SelectionCounts& counts);
+  // Bytes of buffers held: none before the first window nor after the one that ends at max_pfn.
+  u64 held_bytes() const;
 
  private:
   void classify_run(const PfnRun& run, std::span<PageClass> v);
