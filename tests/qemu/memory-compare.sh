@@ -7,11 +7,14 @@
 #                   random bytes): ours, Debian's kexec-tools, and --before BIN (an older build
 #                   of ours) when given;
 #   capture kernel: dumpfilter -l -d LEVEL against Debian's makedumpfile -l -d LEVEL on
-#                   /proc/vmcore, written to an ext4 disk.
+#                   /proc/vmcore, written to an ext4 disk; also dumpfilter --non-mmap (pread,
+#                   not mapped; its dump compared with the mapped one: KK_DUMP_CMP) and each
+#                   --dumpfilter-also NAME=BIN (another build, e.g. the one before a change).
 # One guest, Debian's 6.1 kernel under TCG (guest/init-memory.sh does the work).
 #
 # usage: memory-compare.sh [--mem 2G] [--crashkernel 128M] [--rounds 2] [--level 31]
 #                          [--big-initrd FILE] [--before KEXEC] [--out DIR] [--timeout S]
+#                          [--kexec-rounds N (default: --rounds)] [--dumpfilter-also NAME=BIN]...
 # BUILD is $KDUMPKIT_BUILD or build/ (kexec/kexec, dumpfilter/dumpfilter; or $KEXEC, $DUMPFILTER).
 # Writes OUT/console.log and OUT/table (one line per measurement: what, who, round, KiB, s);
 # prints the table. Exit status 0 when both kernels did all their rounds.
@@ -22,7 +25,8 @@ repo=$(cd "$KK_LIB_DIR/../.." && pwd)
 build=${KDUMPKIT_BUILD:-$repo/build}
 kexec_bin=${KEXEC:-$build/kexec/kexec}
 dumpfilter_bin=${DUMPFILTER:-$build/dumpfilter/dumpfilter}
-mem=2G crashkernel=128M rounds=2 level=31 big='' before='' out='' timeout=''
+mem=2G crashkernel=128M rounds=2 level=31 big='' before='' out='' timeout='' kexec_rounds=''
+also=()
 while (($#)); do
     case $1 in
         --mem) mem=$2; shift 2 ;;
@@ -33,11 +37,15 @@ while (($#)); do
         --before) before=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --timeout) timeout=$2; shift 2 ;;
+        --kexec-rounds) kexec_rounds=$2; shift 2 ;;
+        --dumpfilter-also) also+=("$2"); shift 2 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || kk_die "--rounds takes a number"
+kexec_rounds=${kexec_rounds:-$rounds}
+[[ $kexec_rounds =~ ^[0-9]+$ ]] || kk_die "--kexec-rounds takes a number"
 [[ -x $kexec_bin && -x $dumpfilter_bin ]] || kk_die "no kexec/dumpfilter at $kexec_bin, $dumpfilter_bin"
 [[ -x /usr/sbin/kexec && -x /usr/bin/makedumpfile ]] ||
     kk_die "Debian's kexec-tools and makedumpfile must be installed (/usr/sbin/kexec, /usr/bin/makedumpfile)"
@@ -71,7 +79,11 @@ init=$KK_LIB_DIR/guest/init-memory.sh
 mkdir -p "$KK_CACHE/initramfs"
 items() { kk_binary_items "$1" "$2" || kk_die "kk_binary_items $1"; }
 mapfile -t cap_items < <(items "$dumpfilter_bin" /usr/sbin/dumpfilter; items /usr/bin/makedumpfile /usr/sbin/makedumpfile
-    items "$rusage" /usr/bin/rusage)
+    items "$rusage" /usr/bin/rusage
+    for a in ${also[@]+"${also[@]}"}; do
+        [[ $a =~ ^[a-z0-9]+=. && -x ${a#*=} ]] || kk_die "--dumpfilter-also $a: NAME=BIN, BIN executable"
+        items "${a#*=}" "/usr/sbin/dumpfilter-${a%%=*}"
+    done)
 kk_build_initramfs "$KK_CACHE/initramfs/memory-capture.cpio.gz" "$init" "${cap_items[@]}" \
     mod:ext4 'mod?:crc32c_generic'
 capture_img=$KK_LAST_INITRAMFS
@@ -88,7 +100,7 @@ log=$out/console.log
 kk_log "booting: $mem RAM, crashkernel=$crashkernel, $rounds rounds, -l -d $level, timeout ${timeout}s"
 rc=0
 kk_qemu_boot -k "$KK_VMLINUZ" -i "$first_img" -m "$mem" -c 1 -t "$timeout" -l "$log" -d "$disk" \
-    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.level=$level" || rc=$?
+    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.kexec_rounds=$kexec_rounds kk.level=$level" || rc=$?
 grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
 
 {
@@ -98,7 +110,7 @@ grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
     sed -n 's/^KK_DUMP_RSS tool=\([^ ]*\) round=\([0-9]*\) maxrss_kb=\([0-9]*\) wall=\([0-9.]*\).*/\1 \2 \3 \4/p' "$log" |
         awk -v l="$level" '{ printf "%-24s %-12s %5s %10s %7s\n", "-l -d " l " capture", $1, $2, $3, $4 }'
 } >"$out/table"
-grep -h '^KK_FILES\|^KK_MEMINFO' "$log" | sed 's/^/# /' >>"$out/table" || true
+grep -h '^KK_FILES\|^KK_MEMINFO\|^KK_DUMP_CMP' "$log" | sed 's/^/# /' >>"$out/table" || true
 cat "$out/table"
 ((rc == 0)) || kk_die "QEMU exited with status $rc (124: timeout); console: $log"
 grep -q '^KK_PHASE capture_done' "$log" || kk_die "the capture kernel did not finish; console: $log"

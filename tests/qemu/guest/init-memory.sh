@@ -7,8 +7,12 @@
 #    (/usr/sbin/kexec), the build before the fix (/usr/sbin/kexec-before, when carried) and
 #    Debian's kexec-tools (/usr/sbin/kexec-tools), unloading after each; KK_KEXEC_RSS lines. Then
 #    our kexec -c -p loads the capture kernel for real and sysrq-c crashes the machine.
-#  - capture kernel: N rounds of dumpfilter -l -d 31 and makedumpfile -l -d 31 on /proc/vmcore to
-#    the ext4 disk /dev/vda (each dump removed after it is measured); KK_DUMP_RSS lines.
+#  - capture kernel: N rounds of dumpfilter -l -d 31, dumpfilter --non-mmap -l -d 31 (pread, not
+#    mapped: tool=dumpfilter-nonmmap), each other build carried as /usr/sbin/dumpfilter-NAME, and
+#    makedumpfile -l -d 31 on /proc/vmcore to the ext4 disk /dev/vda (each dump removed after it
+#    is measured); KK_DUMP_RSS lines. Round 1's mapped and --non-mmap dumps are compared first
+#    (KK_DUMP_CMP: how many bytes differ, and the last offset that does).
+#    The first kernel's kexec rounds: kk.kexec_rounds (default kk.rounds).
 # Lines for the host start with KK_.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
@@ -24,16 +28,34 @@ fail() {
     exit 1
 }
 rounds=1
+kexec_rounds=
 level=31
 # shellcheck disable=SC2013  # words, not lines
 for arg in $(cat /proc/cmdline); do
     case $arg in
         kk.rounds=*) rounds=${arg#kk.rounds=} ;;
+        kk.kexec_rounds=*) kexec_rounds=${arg#kk.kexec_rounds=} ;;
         kk.level=*) level=${arg#kk.level=} ;;
     esac
 done
 # field NAME FILE: the value of NAME=... on FILE's KK_RUSAGE line.
 field() { sed -n "s/^KK_RUSAGE .*$1=\([0-9.]*\).*/\1/p" "$2"; }
+kexec_rounds=${kexec_rounds:-$rounds}
+# run_dump TOOL: one measured dump to /mnt/TOOL.dump; KK_DUMP_RSS line.
+run_dump() {
+    case $1 in
+        dumpfilter-nonmmap) set -- "$1" dumpfilter --non-mmap ;;
+        *) set -- "$1" "$1" ;;
+    esac
+    t=$1
+    shift
+    rusage "$@" -l -d "$level" /proc/vmcore "/mnt/$t.dump" >/tmp/out 2>/tmp/err
+    rc=$?
+    [ $rc = 0 ] || { cat /tmp/out /tmp/err; fail "$t -l -d $level exited with $rc"; }
+    echo "KK_DUMP_RSS tool=$t round=$i maxrss_kb=$(field maxrss_kb /tmp/err)" \
+        "wall=$(field wall /tmp/err) utime=$(field utime /tmp/err) stime=$(field stime /tmp/err)" \
+        "size=$(stat -c %s "/mnt/$t.dump")"
+}
 
 if [ -e /proc/vmcore ]; then
     mark init_capture
@@ -49,18 +71,40 @@ if [ -e /proc/vmcore ]; then
     mount -t ext4 /dev/vda /mnt || fail "mount -t ext4 /dev/vda /mnt"
     grep -E '^(MemTotal|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ' | sed 's/^/KK_MEMINFO /; s/ kB/k/g'
     echo
+    others=
+    for b in /usr/sbin/dumpfilter-*; do
+        [ -x "$b" ] && others="$others ${b#/usr/sbin/}"
+    done
     i=0
     while [ "$i" -lt "$rounds" ]; do
         i=$((i + 1))
-        for tool in dumpfilter makedumpfile; do
-            rusage "$tool" -l -d "$level" /proc/vmcore "/mnt/$tool.dump" >/tmp/out 2>/tmp/err
-            rc=$?
-            [ $rc = 0 ] || { cat /tmp/out /tmp/err; fail "$tool -l -d $level exited with $rc"; }
-            echo "KK_DUMP_RSS tool=$tool round=$i maxrss_kb=$(field maxrss_kb /tmp/err)" \
-                "wall=$(field wall /tmp/err) size=$(stat -c %s "/mnt/$tool.dump")"
+        for tool in dumpfilter dumpfilter-nonmmap $others makedumpfile; do
+            run_dump "$tool"
+            if [ "$i" = 1 ] && [ "$tool" = dumpfilter-nonmmap ]; then
+                # mapped against read: the same dump, apart from the header's timestamp
+                cmp -l /mnt/dumpfilter.dump /mnt/dumpfilter-nonmmap.dump >/tmp/cmp 2>&1
+                echo "KK_DUMP_CMP mapped/non-mmap rc=$? differing_bytes=$(wc -l </tmp/cmp)" \
+                    "last_offset=$(awk 'END { print $1 }' /tmp/cmp)"
+                rm -f /mnt/dumpfilter.dump
+            fi
+            [ "$tool" = dumpfilter ] && [ "$i" = 1 ] && continue  # kept for the comparison
             rm -f "/mnt/$tool.dump"
         done
     done
+    # The mapped path in use: how many /proc/vmcore windows dumpfilter's maps show at most while
+    # it runs (0 would mean every window fell back to pread).
+    dumpfilter -l -d "$level" /proc/vmcore /mnt/maps.dump >/dev/null 2>&1 &
+    pid=$!
+    most=0 j=0
+    while [ $j -lt 300 ] && [ -e "/proc/$pid/maps" ]; do
+        n=$(grep -c /proc/vmcore "/proc/$pid/maps" 2>/dev/null)
+        [ "${n:-0}" -gt "$most" ] && most=$n
+        j=$((j + 1))
+        sleep 0.05
+    done
+    wait $pid
+    echo "KK_DUMP_CMP mapped windows seen in /proc/PID/maps: $most"
+    rm -f /mnt/maps.dump
     umount /mnt
     mark capture_done
     poweroff -f
@@ -72,7 +116,7 @@ crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_che
 loaders="ours:/usr/sbin/kexec debian:/usr/sbin/kexec-tools"
 [ -x /usr/sbin/kexec-before ] && loaders="$loaders before:/usr/sbin/kexec-before"
 i=0
-while [ "$i" -lt "$rounds" ]; do
+while [ "$i" -lt "$kexec_rounds" ]; do
     i=$((i + 1))
     for initrd in /boot/capture.img /boot/big.img; do
         [ -e "$initrd" ] || continue
