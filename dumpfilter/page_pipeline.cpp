@@ -29,6 +29,13 @@ struct Scratch {
   }
 };
 
+// One thread's own state: its codec, its page buffer, its window on the input.
+struct Worker {
+  std::unique_ptr<Codec> codec;
+  Scratch raw;         // with a codec, pages read (not mapped) land here; only what is stored goes to the slot
+  InputWindow window;  // where the input maps its pages (/proc/vmcore)
+};
+
 struct Slot {
   PageJob job;
   Scratch out;  // the job's stored pages back to back: compressed, or raw without a codec
@@ -78,14 +85,13 @@ class Pipeline {
   }
 
   void loop() {
-    std::unique_ptr<Codec> codec;
+    Worker w;
     std::optional<Error> codec_error;
     if (s_.codec != CodecKind::none) {
       Result<std::unique_ptr<Codec>> c = make_codec(s_.codec);
-      if (c) codec = std::move(*c);
+      if (c) w.codec = std::move(*c);
       else codec_error = std::move(c).error();
     }
-    Scratch raw;  // with a codec, pages are read here and only what is stored goes to the slot
     std::unique_lock lk(mu_);
     if (codec_error && !error_) error_ = std::move(codec_error);
     while (!error_) {
@@ -103,7 +109,7 @@ class Pipeline {
         if (!more_) continue;
         ++handed_;
         lk.unlock();
-        process(sl, codec.get(), raw);
+        process(sl, w);
         lk.lock();
         sl.done = true;
         if (!writing_ && slot(written_).done) continue;  // ours or another's: write it ourselves
@@ -146,56 +152,73 @@ class Pipeline {
     return true;
   }
 
-  void process(Slot& sl, Codec* codec, Scratch& scratch) {
+  // Where the pages of run r (pages [i, i + count) of the job) are: in the input's mapping
+  // (input_window.h: no copy), valid only until the window's next use, so each run is compressed
+  // before the next is located; or read into buf. Pages are edited (--config) as they are read;
+  // an edit needs a copy, so no mapping then, nor without a codec (the raw page is what is
+  // stored, read straight into the job's slot). nullptr when the job failed (sl.error set).
+  const std::byte* locate_run(Slot& sl, Worker& w, const PfnRun& r, u64 i, std::byte* buf) {
+    u64 cnt = r.end - r.start;
+    for (u64 k = 0; k < cnt; ++k) {
+      sl.results[i + k] = PageResult{};
+      sl.results[i + k].pfn = r.start + k;
+    }
+    if (w.codec && !s_.edit)
+      if (const std::byte* at = s_.input->view_pages(r.start, cnt, w.window)) return at;
+    std::span<std::byte> dst(buf + i * ps_, cnt * ps_);
+    Result<void> rd = s_.input->read_pages(r.start, cnt, dst);
+    if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), dst.data(), rd.error())) {
+      sl.error = std::move(rd).error();
+      return nullptr;
+    }
+    for (u64 k = 0; s_.edit && k < cnt; ++k)
+      if (!sl.results[i + k].lost) s_.edit(r.start + k, dst.subspan(k * ps_, ps_));
+    return dst.data();
+  }
+
+  void process(Slot& sl, Worker& w) {
     const u64 n = sl.job.pages;
+    Codec* codec = w.codec.get();
     // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
     // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
     size_t bound = codec ? codec->bound(ps_) : ps_;
     std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
-    std::byte* raw = codec ? scratch.get(n * ps_) : out;
+    std::byte* buf = codec ? w.raw.get(n * ps_) : out;
     sl.results.resize(n);
+    size_t at = 0;  // bytes of `out` used
     u64 i = 0;
     for (const PfnRun& r : sl.job.runs) {
-      u64 cnt = r.end - r.start;
-      for (u64 k = 0; k < cnt; ++k) {
-        sl.results[i + k] = PageResult{};
-        sl.results[i + k].pfn = r.start + k;
-      }
-      Result<void> rd = s_.input->read_pages(r.start, cnt, std::span(raw + i * ps_, cnt * ps_));
-      if (!rd && !read_one_by_one(r, std::span(sl.results).subspan(i, cnt), raw + i * ps_, rd.error())) {
-        sl.error = std::move(rd).error();
-        return;
-      }
-      i += cnt;
+      const std::byte* src = locate_run(sl, w, r, i, buf);
+      if (!src) return;
+      for (u64 k = 0; k < r.end - r.start; ++k, ++i)
+        if (!store_page(sl, sl.results[i], std::span(src + k * ps_, ps_), codec, out, at, bound)) return;
     }
-    size_t at = 0;  // bytes of `out` used
-    for (i = 0; i < n; ++i) {
-      PageResult& pr = sl.results[i];
-      if (pr.lost) continue;
-      std::span<std::byte> page(raw + i * ps_, ps_);
-      if (s_.edit) s_.edit(pr.pfn, page);
-      pr.zero = page_is_zero(page);
-      pr.flags = 0;
-      pr.stored = {};
-      if (pr.zero) continue;
-      if (!codec) {
-        pr.stored = page;
-        continue;
-      }
-      Result<size_t> c = codec->compress(page, std::span(out + at, bound));
-      if (!c) {
-        sl.error = std::move(c).error();
-        return;
-      }
-      if (*c && *c < ps_) {
-        pr.flags = s_.codec_flag;
-      } else {  // 0: not smaller than the page, stored raw
-        std::memcpy(out + at, page.data(), ps_);
-        *c = ps_;
-      }
-      pr.stored = std::span<const std::byte>(out + at, *c);
-      at += *c;
+  }
+
+  // Checks one page for zeros and compresses it to out + at; false when compressing failed.
+  bool store_page(Slot& sl, PageResult& pr, std::span<const std::byte> page, Codec* codec, std::byte* out,
+                  size_t& at, size_t bound) {
+    if (pr.lost) return true;
+    pr.zero = page_is_zero(page);
+    if (pr.zero) return true;
+    if (!codec) {
+      pr.stored = page;
+      return true;
     }
+    Result<size_t> c = codec->compress(page, std::span(out + at, bound));
+    if (!c) {
+      sl.error = std::move(c).error();
+      return false;
+    }
+    if (*c && *c < ps_) {
+      pr.flags = s_.codec_flag;
+    } else {  // 0: not smaller than the page, stored raw
+      std::memcpy(out + at, page.data(), ps_);
+      *c = ps_;
+    }
+    pr.stored = std::span<const std::byte>(out + at, *c);
+    at += *c;
+    return true;
   }
 
   const PipelineSettings& s_;

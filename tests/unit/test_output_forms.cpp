@@ -2,13 +2,16 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <atomic>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "dumpfilter/flattened_format.h"
 #include "dumpfilter/flattened_sink.h"
@@ -407,6 +410,86 @@ TEST_CASE("page pipeline: one thread keeps its stored pages in one slot", "[pipe
     CHECK(slots.size() <= pipeline_slots(threads));
     if (threads == 1) CHECK(slots.size() == 1u);
   }
+}
+
+namespace {
+
+// PatternInput's pages, also shown in place as a mapping would: each thread's window holds the
+// pages of its last view only (pfns 1024 to 1099 cannot be shown); counts the pages it is asked
+// to read.
+class ShownPatternInput final : public PagesOnlyInput {
+ public:
+  Result<void> read_pages(u64 pfn, u64 count, std::span<std::byte> out) const override {
+    read_ += count;
+    return PatternInput().read_pages(pfn, count, out);
+  }
+  const std::byte* view_pages(u64 pfn, u64 count, InputWindow& w) const override {
+    if (pfn + count > 2048 || (pfn < 1100 && pfn + count > 1024)) return nullptr;
+    std::lock_guard g(mu_);
+    std::vector<std::byte>& b = windows_[&w];
+    b.resize(kJobPages * kPs);  // the same memory each time: the last view replaces the one before
+    for (u64 i = 0; i < count; ++i) std::memcpy(b.data() + i * kPs, expected_page(pfn + i).data(), kPs);
+    return b.data();
+  }
+  u64 pages_read() const { return read_; }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::map<const InputWindow*, std::vector<std::byte>> windows_;
+  mutable std::atomic<u64> read_{0};
+};
+
+// Every page's (pfn, flags, stored bytes) from a pipeline run over pfns [0, 2048).
+std::vector<std::tuple<u64, u32, std::vector<std::byte>>> stored_pages(const DumpInput& in, CodecKind codec,
+                                                                       int threads, bool edit) {
+  PipelineSettings s;
+  s.input = &in;
+  s.codec = codec;
+  s.codec_flag = 2;
+  s.threads = threads;
+  if (edit) s.edit = [](u64, std::span<std::byte>) {};
+  std::vector<std::tuple<u64, u32, std::vector<std::byte>>> got;
+  auto next = [pfn = u64{0}](PageJob& j) mutable {
+    if (pfn >= 2048) return false;
+    // Two runs a job, across the edges of what is shown.
+    j.runs.push_back({pfn, pfn + 30});
+    j.runs.push_back({pfn + 35, std::min<u64>(pfn + 50, 2048)});
+    j.pages = j.runs[0].end - j.runs[0].start + j.runs[1].end - j.runs[1].start;
+    pfn += 50;
+    return true;
+  };
+  REQUIRE(run_page_pipeline(s, next, [&](std::span<const PageResult> rs) -> Result<void> {
+    for (const PageResult& r : rs)
+      got.emplace_back(r.pfn, r.flags, std::vector<std::byte>(r.stored.begin(), r.stored.end()));
+    return {};
+  }));
+  return got;
+}
+
+}  // namespace
+
+TEST_CASE("page pipeline: pages the input shows in place are compressed there, not read, to the same bytes",
+          "[pipeline]") {
+  PatternInput read_only;
+  for (CodecKind codec : {CodecKind::lzo, CodecKind::zstd}) {
+    auto want = stored_pages(read_only, codec, 1, false);
+    REQUIRE(want.size() == 41 * 45 - 2);  // 2000-2029 and 2035-2047 last
+    for (int threads : {1, 3}) {
+      CAPTURE(static_cast<int>(codec), threads);
+      ShownPatternInput shown;
+      CHECK(stored_pages(shown, codec, threads, false) == want);
+      // Only the runs that touch pfns 1024-1099 are read: 1000-1029, 1035-1049, 1050-1079, 1085-1099.
+      CHECK(shown.pages_read() == 90);
+    }
+  }
+  // An edit (--config) changes the page: it is read into memory of our own. Without a codec the
+  // page is stored as read, straight into the job's slot.
+  ShownPatternInput edited, raw;
+  const u64 want_lzo_size = 41 * 45 - 2;
+  CHECK(stored_pages(edited, CodecKind::lzo, 2, true) == stored_pages(read_only, CodecKind::lzo, 1, false));
+  CHECK(edited.pages_read() == want_lzo_size);
+  CHECK(stored_pages(raw, CodecKind::none, 2, false) == stored_pages(read_only, CodecKind::none, 1, false));
+  CHECK(raw.pages_read() == want_lzo_size);
 }
 
 TEST_CASE("page pipeline: an error from the consumer stops it and is returned", "[pipeline]") {
