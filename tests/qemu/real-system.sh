@@ -122,8 +122,11 @@ make_deb() {
     (cd "$stage/kdumpkit" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b) \
         >"$stage/build.log" 2>&1 ||
         { tail -n 30 "$stage/build.log" >&2; rm -rf "$stage"; die "dpkg-buildpackage failed"; }
-    mkdir -p "$deb_dir/$key.new/deps"
+    mkdir -p "$deb_dir/$key.new/deps" "$deb_dir/$key.new/dist"
     cp "$stage"/kdumpkit_*.deb "$deb_dir/$key.new/kdumpkit.deb"
+    # What dpkg-buildpackage wrote (.deb, -dbgsym, .changes, .buildinfo): lintian's input
+    # (tests/integration/deb_lintian.sh).
+    cp "$stage"/kdumpkit*_* "$deb_dir/$key.new/dist/"
     fetch_deps "$deb_dir/$key.new"
     rm -rf "$deb_dir/$key" && mv "$deb_dir/$key.new" "$deb_dir/$key"
     rm -rf "$stage"

@@ -9,7 +9,8 @@
 # install, one boot, one crash, one reboot). Run directly, it is that: the same commands as
 # real-system.sh (prepare, base, deb, env, run WORKDIR), plus
 #   tests/qemu/real-trixie.sh buildroot   # Debian 13 chroot with debian/control's
-#       Build-Depends (mmdebstrap), cached under $KDUMPKIT_CACHE/real-system/trixie-build-KEY
+#       Build-Depends and lintian (mmdebstrap), cached under $KDUMPKIT_CACHE/real-system/trixie-build-KEY
+#   tests/qemu/real-trixie.sh lint DIR     # that lintian on DIR's .changes (tests/integration/deb_lintian.sh)
 # The .deb is built by dpkg-buildpackage in that chroot (library package names differ from
 # Debian 12's: libssl3t64, libdw1t64), cached by the tree's contents under deb-trixie/KEY.
 #
@@ -124,9 +125,12 @@ build_deps() {
         sed 's/^debhelper-compat$/debhelper/' | sort -u
 }
 
+# The chroot also has Debian 13's lintian, which checks the package there (lint below).
+buildroot_pkgs() { (build_deps; echo build-essential; echo lintian) | sort -u; }
+
 buildroot_dir() {
     local key
-    key=$( (build_deps; echo "$suite build-essential v1") | sha256sum | cut -c1-16)
+    key=$( (buildroot_pkgs; echo "$suite v2") | sha256sum | cut -c1-16)
     echo "$cache/$suite-build-$key"
 }
 
@@ -134,12 +138,14 @@ make_buildroot() {
     local dir pkgs
     dir=$(buildroot_dir)
     [ -d "$dir/usr" ] && return
-    pkgs=$( (build_deps; echo build-essential) | paste -sd, -)
+    pkgs=$(buildroot_pkgs | paste -sd, -)
     log "Debian 13 build chroot (mmdebstrap $suite: $pkgs)"
     rm -rf "$dir.new"
     mmdebstrap --variant=apt --include="$pkgs" "$suite" "$dir.new" "deb $mirror $suite main" >&2 ||
         die "mmdebstrap $suite failed"
     rm -rf "$dir" && mv "$dir.new" "$dir"
+    # Chroots of earlier package lists: no longer used.
+    ls -d "$cache/$suite-build"-???????????????? | { grep -vx "$dir" || true; } | xargs -r rm -rf
 }
 
 # The tree's .deb built in the chroot (-Pnocheck: catch2 is a nocheck build dependency).
@@ -158,17 +164,36 @@ make_deb() {
         >"$root/build/build.log" 2>&1 || rc=$?
     umount "$root/proc"
     [ $rc = 0 ] || { tail -n 30 "$root/build/build.log" >&2; die "dpkg-buildpackage in $suite failed"; }
-    mkdir -p "$out.new"
+    mkdir -p "$out.new/dist"
     cp "$root"/build/src/kdumpkit_*.deb "$out.new/kdumpkit.deb"
+    # What dpkg-buildpackage wrote (.deb, -dbgsym, .changes, .buildinfo), for lint.
+    cp "$root"/build/src/kdumpkit*_* "$out.new/dist/"
     rm -rf "$out" && mv "$out.new" "$out"
     rm -rf "$root/build"
     ls -t -d "$deb_dir"/*/ | tail -n +4 | xargs -r rm -rf
+}
+
+# lint DIR: Debian 13's lintian (in the build chroot) on DIR's .changes (and what it lists):
+# its output, and its exit status as the script's (0 clean, 1 errors, 2 lintian failed).
+lint_in_chroot() {
+    local dir=${1:?lint DIR} root tmp rc=0
+    root=$(buildroot_dir)
+    [ -x "$root/usr/bin/lintian" ] || die "no Debian 13 build chroot with lintian ($root): $0 buildroot"
+    ls "$dir"/*.changes >/dev/null 2>&1 || die "no .changes in $dir"
+    tmp=$(mktemp -d "$root/tmp/kdumpkit-lint.XXXXXX")
+    cp "$dir"/* "$tmp/"
+    mount -t proc proc "$root/proc"
+    chroot "$root" sh -c "cd /tmp/${tmp##*/} && lintian --fail-on error *.changes" || rc=$?
+    umount "$root/proc"
+    rm -rf "$tmp"
+    exit $rc
 }
 
 rs_extra_command() {
     case $1 in
         buildroot) make_buildroot ;;
         deps) build_deps ;;
+        lint) lint_in_chroot "${2:-}" ;;
         *) return 1 ;;
     esac
 }
