@@ -7,8 +7,9 @@
 # Then what lintian does not check: the unit where that release's systemd and dh_installsystemd
 # want it (/lib on Debian 12, /usr/lib on merged-/usr Debian 13), the hooks where their tools
 # look, postinst enabling kdump.service, no maintainer script touching crashkernel= or grub, and
-# the package's purge and kernel postrm.d hook run against a scratch /var (a private mount
-# namespace): purge removes /var/lib/kdumpkit and never /var/crash; README's install command
+# the package's purge and kernel hooks run against a scratch /var (a private mount namespace):
+# purge removes /var/lib/kdumpkit and never /var/crash, postinst.d rebuilds the new kernel's
+# image only while kdump.service is enabled and never fails; README's install command
 # names the package the build wrote. No QEMU, no network: the
 # packages are made by scripts/test.sh (real-system.sh prepare, real-trixie.sh prepare).
 source "$(dirname "$0")/lib.sh"
@@ -59,6 +60,33 @@ purge_run() {
     find /var/crash >"$1/crash-after-purge"' purge "$root"
 }
 
+# The kernel postinst.d hook (after purge_run unpacked the package) with stand-ins, in a private
+# mount namespace: systemctl (first on PATH) says whether kdump.service is enabled, a tmpfs
+# /usr/sbin holds a kdumpctl that records its call (and fails when asked), a tmpfs /boot the new
+# kernel. One line per case: the hook's exit status, what kdumpctl was asked, warnings.
+postinst_hook_run() {
+  local root=$IT_TMP/purge-$1
+  mkdir -p "$root/bin"
+  printf '#!/bin/sh\n[ "$KK_ENABLED" = 1 ]\n' >"$root/bin/systemctl"
+  chmod +x "$root/bin/systemctl"
+  # shellcheck disable=SC2016  # expanded by the inner shell
+  PATH=$root/bin:$PATH unshare -m --propagation private sh -uc '
+    dir=$1 hook=$1/data/etc/kernel/postinst.d/kdumpkit log=$1/kdumpctl.log
+    mount -t tmpfs scratch /boot && mount -t tmpfs scratch /usr/sbin || exit 1
+    : >/boot/vmlinuz-6.1.0-3-amd64
+    printf "#!/bin/sh\necho \"KDUMP_KERNELVER=\$KDUMP_KERNELVER \$*\" >>$log\nexit \${KK_FAIL:-0}\n" >/usr/sbin/kdumpctl
+    chmod +x /usr/sbin/kdumpctl
+    run() {
+      : >"$log"
+      env "$@" sh "$hook" 6.1.0-3-amd64 /boot/vmlinuz-6.1.0-3-amd64 2>"$dir/hook.err"
+      echo "exit=$? [$(cat "$log")] warn=$(grep -c "kdumpkit: warning" "$dir/hook.err")"
+    }
+    run KK_ENABLED=1
+    run KK_ENABLED=0
+    run KK_ENABLED=1 KK_FAIL=1
+    rm /boot/vmlinuz-6.1.0-3-amd64 && run KK_ENABLED=1' hook "$root"
+}
+
 for image in bookworm trixie; do
   eval "$(KDUMPKIT_REAL_IMAGE=$image "$RS" env)"
   [ -n "$RS_DEB" ] && [ -f "$RS_DEB" ] ||
@@ -106,6 +134,14 @@ for image in bookworm trixie; do
   check "$image: purge removes /var/lib/kdumpkit" test -f "$p/after-purge" -a ! -s "$p/after-purge"
   check "$image: purge leaves /var/crash and its dumps" \
     grep -qx /var/crash/host-2026-12-07-10:00/vmcore "$p/crash-after-purge"
+  hook_out=$(postinst_hook_run "$image" 2>&1) || true
+  echo "$hook_out"
+  want="exit=0 [KDUMP_KERNELVER=6.1.0-3-amd64 rebuild] warn=0
+exit=0 [] warn=0
+exit=0 [KDUMP_KERNELVER=6.1.0-3-amd64 rebuild] warn=1
+exit=0 [] warn=0"
+  check "$image: the kernel postinst.d hook rebuilds the new kernel's image only while kdump.service is enabled and the kernel is there, and never fails the kernel's installation" \
+    test "$hook_out" = "$want"
 done
 
 [ $fails = 0 ] || it_fail "deb_lintian: $fails check(s) failed"
