@@ -49,7 +49,7 @@ void keep_at_most(const SaveJob& job, const std::string& dir) {
 }  // namespace
 
 std::vector<std::string> collector_argv(const SaveJob& job, const std::string& out_path) {
-  std::vector<std::string> argv = collector_words(job.conf);
+  std::vector<std::string> argv = collector_words(job.conf, has_makedumpfile());
   argv.push_back(vmcore_path(job));
   if (!out_path.empty()) argv.push_back(out_path);
   return argv;

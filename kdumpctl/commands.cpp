@@ -152,6 +152,9 @@ Result<Outcome> cmd_start(Ctl& c) {
   // The capture kernel cannot unlock dm-crypt: refused now rather than a lost dump later.
   if (std::optional<std::string> why = encrypted_target_reason(c.host, c.conf)) return make_error(Errc::unsupported, *why);
   if (std::optional<std::string> low = start_space_warning(c.host, c.conf)) c.notes.push_back("kdump: " + *low);
+  if (collector_words(c.conf, has_makedumpfile()) != collector_words(c.conf))
+    c.notes.push_back("kdump: core_collector (" + c.conf.collector_where +
+                      "): makedumpfile is not installed; dumpfilter runs with the same options");
   // 2. The capture initramfs, rebuilt when kdump.conf, the kernel or our binaries changed.
   if (access(c.kernel.c_str(), R_OK) != 0) return sys_error(c.kernel);
   KK_TRY(ensure_host_key(c));
@@ -291,7 +294,7 @@ Result<Outcome> cmd_hook_info(Ctl& c) {
     }
   }
   for (const std::string& m : c.conf.extra_modules) add("module", m);
-  std::vector<std::string> cw = collector_words(c.conf);
+  std::vector<std::string> cw = collector_words(c.conf, has_makedumpfile());
   add("bin", cw.empty() ? "dumpfilter" : cw[0]);
   if (cw.empty() || cw[0] != "dumpfilter") add("bin", "dumpfilter");  // logs and report
   for (const std::string* p : {&c.conf.kdump_pre, &c.conf.kdump_post})

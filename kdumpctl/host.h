@@ -45,6 +45,8 @@ Result<void> run_pipe(const std::vector<std::string>& producer, const std::vecto
 Result<std::string> run_output(const std::vector<std::string>& argv, size_t max = 64 << 10);
 // The full path of a program in PATH, or "" when there is none.
 std::string find_program(std::string_view name);
+// Whether makedumpfile is installed here (a peer's kdump.conf may name it as the collector).
+inline bool has_makedumpfile() { return !find_program("makedumpfile").empty(); }
 // Writes data to path through a 0600 temporary beside it, fsync'ed and renamed.
 Result<void> write_file_atomic(const std::string& path, std::string_view data);
 // rename(from, to) that never replaces an existing `to` (RENAME_NOREPLACE, or link and unlink

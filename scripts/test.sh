@@ -38,7 +38,7 @@ fi
 # The real-system image (issue 17, tests/qemu/real-system.sh): the cached Debian 12 base, this
 # tree's .deb (dpkg-buildpackage, ~5 min, cached by the tree's contents) and the image kernel's
 # -dbg vmlinux, made here where the network is; the test real_system fails without them.
-if [ $# -eq 0 ] || [[ " $* " == *real_system* ]]; then
+if [ $# -eq 0 ] || [[ " $* " == *real_system* ]] || [[ " $* " == *deb_lintian* ]]; then
   if ! tests/qemu/real-system.sh prepare >/tmp/kdumpkit-real-system.log 2>&1; then
     tail -n 30 /tmp/kdumpkit-real-system.log
     echo "real-system preparation failed; the test real_system will fail"
@@ -47,7 +47,7 @@ fi
 # The second image (Debian 13, LVM + xfs, dracut; tests/qemu/real-trixie.sh): its base (~15 min
 # cold), this tree's .deb built in a Debian 13 chroot (~15 min), the 6.12 -dbg vmlinux and the
 # oracle chroot whose crash and drgn read 6.12; cached like the first.
-if [ $# -eq 0 ] || [[ " $* " == *real_system_trixie* ]]; then
+if [ $# -eq 0 ] || [[ " $* " == *real_system_trixie* ]] || [[ " $* " == *deb_lintian* ]]; then
   if ! { tests/qemu/real-trixie.sh prepare && tests/qemu/oracle-chroot.sh make; } \
       >/tmp/kdumpkit-real-trixie.log 2>&1; then
     tail -n 30 /tmp/kdumpkit-real-trixie.log

@@ -244,6 +244,12 @@ std::string_view to_string(DumpTarget t) {
 
 std::vector<std::string> collector_words(const KdumpConf& conf) { return words_of(conf.core_collector); }
 
+std::vector<std::string> collector_words(const KdumpConf& conf, bool has_makedumpfile) {
+  std::vector<std::string> w = collector_words(conf);
+  if (!has_makedumpfile && !w.empty() && w[0] == "makedumpfile") w[0] = "dumpfilter";
+  return w;
+}
+
 std::vector<std::string> collector_input_files(const KdumpConf& conf) {
   std::vector<std::string> w = collector_words(conf), files;
   for (size_t i = 1; i < w.size(); ++i) {

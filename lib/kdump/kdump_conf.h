@@ -68,6 +68,10 @@ std::string_view to_string(DumpTarget t);
 
 // The core_collector's words ("dumpfilter", "-l", ...), split on blanks.
 std::vector<std::string> collector_words(const KdumpConf& conf);
+// The words to run where `has_makedumpfile` says whether makedumpfile is installed: a peer's
+// "core_collector makedumpfile ..." runs dumpfilter with the same options when it is not, since
+// dumpfilter takes makedumpfile's options and the package only suggests makedumpfile.
+std::vector<std::string> collector_words(const KdumpConf& conf, bool has_makedumpfile);
 
 // Files the collector reads besides the vmcore: the debug vmlinux (-x) and the erase config
 // (--config), in every spelling dumpfilter accepts. The capture initramfs must carry them, and

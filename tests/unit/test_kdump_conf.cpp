@@ -212,6 +212,14 @@ TEST_CASE("kdump.conf: a stock Fedora/RHEL file loads, the rest warned about onc
     REQUIRE(c->warnings[i].starts_with(want[i] + ": "));
     REQUIRE(c->warnings[i].ends_with("not implemented by kdumpkit; ignored"));
   }
+  // Its makedumpfile collector runs as dumpfilter with the same options where makedumpfile is
+  // not installed, and as makedumpfile where it is.
+  std::vector<std::string> opts = {"-l", "--message-level", "7", "-d", "31"};
+  std::vector<std::string> as_dumpfilter = {"dumpfilter"}, as_makedumpfile = {"makedumpfile"};
+  as_dumpfilter.insert(as_dumpfilter.end(), opts.begin(), opts.end());
+  as_makedumpfile.insert(as_makedumpfile.end(), opts.begin(), opts.end());
+  REQUIRE(collector_words(*c, false) == as_dumpfilter);
+  REQUIRE(collector_words(*c, true) == as_makedumpfile);
 }
 
 TEST_CASE("kdump.conf: Fedora/RHEL ssh, nfs and raw files load", "[kdump_conf]") {
