@@ -93,3 +93,31 @@ TEST_CASE("kdumpctl start refuses a root file system target on dm-crypt, in one 
   REQUIRE(!r);
   REQUIRE(r.error().msg.find("encrypted") == std::string::npos);
 }
+
+TEST_CASE("an ext4 or raw target on dm-crypt is refused too, named as kdump.conf names it", "[kdumpctl_crypt]") {
+  TempDir t;
+  std::string root = t.file("root");
+  // /dev/dm-3 (253:3) is a LUKS mapping, reached through its by-uuid link; /dev/vdb (254:16) is not.
+  std::filesystem::create_directories(root + "/dev/disk/by-uuid");
+  REQUIRE(mknod((root + "/dev/dm-3").c_str(), S_IFBLK | 0600, makedev(253, 3)) == 0);
+  REQUIRE(mknod((root + "/dev/vdb").c_str(), S_IFBLK | 0600, makedev(254, 16)) == 0);
+  REQUIRE(symlink("../../dm-3", (root + "/dev/disk/by-uuid/4b1f0c2e-9a7d-4c3b-8f51-2d6e0a9c7b13").c_str()) == 0);
+  dm(root + "/sys/dev/block/253:3", "CRYPT-LUKS2-bb-luks-dump", "luks-dump");
+  put(root + "/sys/dev/block/254:16/size", "0\n");
+  Host h(root);
+  Result<KdumpConf> fs = parse_kdump_conf("ext4 UUID=4b1f0c2e-9a7d-4c3b-8f51-2d6e0a9c7b13\npath /dumps\n");
+  if (!fs) FAIL(fs.error().msg);
+  std::optional<std::string> why = encrypted_target_reason(h, *fs);
+  REQUIRE(why);
+  REQUIRE(*why == "the dump target UUID=4b1f0c2e-9a7d-4c3b-8f51-2d6e0a9c7b13 is on an encrypted device (dm-crypt luks-dump), which the capture "
+                  "kernel cannot unlock; choose an unencrypted target in kdump.conf");
+  Result<KdumpConf> raw = parse_kdump_conf("raw /dev/dm-3\n");
+  if (!raw) FAIL(raw.error().msg);
+  why = encrypted_target_reason(h, *raw);
+  REQUIRE(why);
+  REQUIRE(why->starts_with("the dump target /dev/dm-3 is on an encrypted device (dm-crypt luks-dump)"));
+  // A plain disk is not refused.
+  raw = parse_kdump_conf("raw /dev/vdb\n");
+  REQUIRE(raw);
+  REQUIRE(!encrypted_target_reason(h, *raw));
+}
