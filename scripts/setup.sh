@@ -15,7 +15,8 @@ PKGS_TEST=(qemu-system-x86 xxhash busybox-static cpio xz-utils kmod libc6-dev gc
            clang libclang-rt-14-dev   # the sanitizer tree and libFuzzer (build-fuzz, tests/fuzz)
            dpkg-dev                   # dpkg-buildflags: tests/build_types.sh builds with Debian's flags
            debhelper mmdebstrap qemu-utils fuse3   # tests/qemu/real-system.sh: .deb, image, overlay
-           lintian)                   # tests/integration/deb_lintian.sh: Debian 12's checks of the .deb
+           lintian                    # tests/integration/deb_lintian.sh: Debian 12's checks of the .deb
+           devscripts equivs)         # tests/integration/deb_build_deps.sh: README's mk-build-deps
 
 # arm64 (issue 9): the cross compiler builds the arm64 purgatory into every kexec and
 # scripts/cross-arm64.sh builds arm64 binaries; the arm64 tests run Debian's arm64 makedumpfile
