@@ -13,7 +13,10 @@ namespace kk {
 namespace {
 
 Error too_large(const std::string& path, size_t max_bytes) {
-  return make_error(Errc::unsupported, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB");
+  std::string limit = max_bytes >= (1u << 20) && max_bytes % (1u << 20) == 0
+                          ? std::to_string(max_bytes >> 20) + " MiB"
+                          : std::to_string(max_bytes) + " bytes";
+  return make_error(Errc::unsupported, path + ": larger than " + limit);
 }
 
 // Appends what is left of fd in 64 KiB reads: files whose size stat() does not know (procfs),
@@ -37,11 +40,12 @@ Result<std::vector<std::byte>> read_binary_file(const std::string& path, size_t 
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return sys_error(path);
   std::vector<std::byte> out;
-  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+  const auto size = static_cast<u64>(st.st_size);
+  // A sysfs attribute says it is a page long (4, 16 or 64 KiB) whatever it holds: a size over the
+  // limit is only a hint, and read_rest below judges what the file really holds.
+  if (S_ISREG(st.st_mode) && size > 0 && size <= max_bytes) {
     // One buffer of the file's size, read straight into: growing by doubling would hold the old
     // and the new buffer at once (a kernel or initrd read would peak at twice its size).
-    const auto size = static_cast<u64>(st.st_size);
-    if (size > max_bytes) return too_large(path, max_bytes);
     out.resize(size);
     Transfer t = transfer_all(out.size(), [&](size_t done) {
       return ::read(fd.get(), out.data() + done, out.size() - done);

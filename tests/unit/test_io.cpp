@@ -570,3 +570,28 @@ TEST_CASE("read_binary_file reads procfs files, whose size stat() gives as 0", "
   REQUIRE(text.find("\nVmHWM:") != std::string::npos);  // well past the first line
   REQUIRE(read_binary_file("/proc/self/status", 16).error().code == Errc::unsupported);
 }
+
+TEST_CASE("read_binary_file reads sysfs files, whose size stat() gives as a page", "[text_file]") {
+  // kexec reads /sys/devices/system/cpu/possible with a 4 KiB limit; on a 16K- or 64K-page
+  // kernel stat() says 16 or 64 KiB, and that alone must not make the file "too large".
+  const std::string possible = "/sys/devices/system/cpu/possible";
+  struct stat st;
+  if (::stat(possible.c_str(), &st) != 0) {
+    WARN("no sysfs here: " << possible);
+    return;
+  }
+  REQUIRE(st.st_size > 16);  // a page, not the few bytes it holds
+  Result<std::string> cpus = read_text_file(possible, 16);
+  REQUIRE(cpus);
+  REQUIRE(cpus->size() <= 16);
+  REQUIRE(cpus->ends_with("\n"));
+
+  // What a file really holds is still held to the limit, in bytes under 1 MiB.
+  TempDir dir;
+  std::string path = dir.file("big.txt");
+  std::ofstream(path) << std::string(100, 'x');
+  Result<std::string> big = read_text_file(path, 10);
+  REQUIRE_FALSE(big);
+  REQUIRE(big.error().code == Errc::unsupported);
+  REQUIRE(big.error().msg == path + ": larger than 10 bytes");
+}

@@ -70,8 +70,11 @@ TEST_CASE("diskdump writer stopped by a full disk: flagged, unwritten descriptor
   meta.codec = CodecKind::none;
   DiskdumpLayout l = plan_diskdump_layout(kPage, 0, kMaxPfn);
   u64 data_offset = l.desc_offset + kPages * sizeof(diskdump::PageDesc);
-  // Room for the shared zero block and 400 pages: the second 1 MiB flush fails part-way.
-  FullSink sink(data_offset + kPage + 400 * kPage);
+  // Room for the shared zero block (written by start_data) and 400 pages: the data goes out in
+  // flushes of kDataChunk, and the first flush that does not fit whole fails part-way.
+  constexpr u64 kRoomPages = 400, kFlushPages = DiskdumpWriter::kDataChunk / kPage;
+  static_assert(kRoomPages % kFlushPages != 0, "the failing flush must be cut part-way");
+  FullSink sink(data_offset + kPage + kRoomPages * kPage);
   DiskdumpWriter w(sink, meta);
   REQUIRE(w.write_headers());
   std::vector<std::byte> bm(kMaxPfn / 8, std::byte{0});
@@ -92,7 +95,7 @@ TEST_CASE("diskdump writer stopped by a full disk: flagged, unwritten descriptor
   CHECK(added < kPages);
   DumpWriter::Saved s = w.stop_early();
   CHECK(s.planned == kPages);
-  CHECK(s.pages == 256);  // the first flush: 256 pages make 1 MiB (the zero block went first)
+  CHECK(s.pages == kRoomPages / kFlushPages * kFlushPages);  // the flushes that fit whole
   auto h = at<diskdump::DiskDumpHeader>(sink.bytes, 0);
   CHECK((h.status & diskdump::kIncomplete) != 0);
   for (u64 i = 0; i < kPages; ++i) {
