@@ -78,7 +78,9 @@ make_base() {
     rm -rf "$tree" "$new/tree.done"
     rm -rf "$base_dir"
     mv "$new" "$base_dir"
-    ls -t -d "$cache/$suite"-???????????????? 2>/dev/null | grep -v -e "$base_dir" -e '\.new$' | xargs -r rm -rf
+    # Older bases go; grep finds none on a first build, which must not end the script (pipefail).
+    ls -t -d "$cache/$suite"-???????????????? 2>/dev/null | { grep -v -e "$base_dir" -e '\.new$' || true; } |
+        xargs -r rm -rf
 }
 
 image_from_tree() {
