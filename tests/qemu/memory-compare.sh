@@ -6,13 +6,13 @@
 #                   initrd (Debian 12's real initrd for the kernel when cached, else 30 MiB of
 #                   random bytes): ours, Debian's kexec-tools, and --before BIN (an older build
 #                   of ours) when given;
-#   capture kernel: dumpfilter -l -d LEVEL against Debian's makedumpfile -l -d LEVEL on
+#   capture kernel: dumpfilter CODEC -d LEVEL against Debian's makedumpfile CODEC -d LEVEL on
 #                   /proc/vmcore, written to an ext4 disk; also dumpfilter --non-mmap (pread,
 #                   not mapped; its dump compared with the mapped one: KK_DUMP_CMP) and each
 #                   --dumpfilter-also NAME=BIN (another build, e.g. the one before a change).
 # One guest, Debian's 6.1 kernel under TCG (guest/init-memory.sh does the work).
 #
-# usage: memory-compare.sh [--mem 2G] [--crashkernel 128M] [--rounds 2] [--level 31]
+# usage: memory-compare.sh [--mem 2G] [--crashkernel 128M] [--rounds 2] [--level 31] [--codec -l|-c]
 #                          [--big-initrd FILE] [--before KEXEC] [--out DIR] [--timeout S]
 #                          [--kexec-rounds N (default: --rounds)] [--dumpfilter-also NAME=BIN]...
 # BUILD is $KDUMPKIT_BUILD or build/ (kexec/kexec, dumpfilter/dumpfilter; or $KEXEC, $DUMPFILTER).
@@ -25,7 +25,7 @@ repo=$(cd "$KK_LIB_DIR/../.." && pwd)
 build=${KDUMPKIT_BUILD:-$repo/build}
 kexec_bin=${KEXEC:-$build/kexec/kexec}
 dumpfilter_bin=${DUMPFILTER:-$build/dumpfilter/dumpfilter}
-mem=2G crashkernel=128M rounds=2 level=31 big='' before='' out='' timeout='' kexec_rounds=''
+mem=2G crashkernel=128M rounds=2 level=31 codec=-l big='' before='' out='' timeout='' kexec_rounds=''
 also=()
 while (($#)); do
     case $1 in
@@ -33,6 +33,7 @@ while (($#)); do
         --crashkernel) crashkernel=$2; shift 2 ;;
         --rounds) rounds=$2; shift 2 ;;
         --level) level=$2; shift 2 ;;
+        --codec) codec=$2; shift 2 ;;
         --big-initrd) big=$2; shift 2 ;;
         --before) before=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
@@ -44,6 +45,7 @@ while (($#)); do
     esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || kk_die "--rounds takes a number"
+[[ $codec == -l || $codec == -c ]] || kk_die "--codec takes -l or -c (what Debian's makedumpfile has)"
 kexec_rounds=${kexec_rounds:-$rounds}
 [[ $kexec_rounds =~ ^[0-9]+$ ]] || kk_die "--kexec-rounds takes a number"
 [[ -x $kexec_bin && -x $dumpfilter_bin ]] || kk_die "no kexec/dumpfilter at $kexec_bin, $dumpfilter_bin"
@@ -97,10 +99,10 @@ disk=$work/dump.ext4
 truncate -s $(((mem_mib + 128) * 1024 * 1024)) "$disk"
 mke2fs -q -F -t ext4 -m 0 -E lazy_itable_init=0,lazy_journal_init=0 "$disk" || kk_die "mke2fs failed"
 log=$out/console.log
-kk_log "booting: $mem RAM, crashkernel=$crashkernel, $rounds rounds, -l -d $level, timeout ${timeout}s"
+kk_log "booting: $mem RAM, crashkernel=$crashkernel, $rounds rounds, $codec -d $level, timeout ${timeout}s"
 rc=0
 kk_qemu_boot -k "$KK_VMLINUZ" -i "$first_img" -m "$mem" -c 1 -t "$timeout" -l "$log" -d "$disk" \
-    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.kexec_rounds=$kexec_rounds kk.level=$level" || rc=$?
+    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.kexec_rounds=$kexec_rounds kk.level=$level kk.codec=${codec#-}" || rc=$?
 grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
 
 {
@@ -108,7 +110,7 @@ grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
     sed -n 's/^KK_KEXEC_RSS who=\([^ ]*\) initrd=\([^ ]*\) round=\([0-9]*\) maxrss_kb=\([0-9]*\) wall=\([0-9.]*\).*/kexec -c -p \2 \1 \3 \4 \5/p' "$log" |
         awk '{ printf "%-24s %-12s %5s %10s %7s\n", $1 " " $2 " " $3 " " $4, $5, $6, $7, $8 }'
     sed -n 's/^KK_DUMP_RSS tool=\([^ ]*\) round=\([0-9]*\) maxrss_kb=\([0-9]*\) wall=\([0-9.]*\).*/\1 \2 \3 \4/p' "$log" |
-        awk -v l="$level" '{ printf "%-24s %-12s %5s %10s %7s\n", "-l -d " l " capture", $1, $2, $3, $4 }'
+        awk -v l="$level" -v c="$codec" '{ printf "%-24s %-12s %5s %10s %7s\n", c " -d " l " capture", $1, $2, $3, $4 }'
 } >"$out/table"
 grep -h '^KK_FILES\|^KK_MEMINFO\|^KK_DUMP_CMP' "$log" | sed 's/^/# /' >>"$out/table" || true
 cat "$out/table"

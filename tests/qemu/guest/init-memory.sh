@@ -10,8 +10,9 @@
 #  - capture kernel: N rounds of dumpfilter -l -d 31, dumpfilter --non-mmap -l -d 31 (pread, not
 #    mapped: tool=dumpfilter-nonmmap), each other build carried as /usr/sbin/dumpfilter-NAME, and
 #    makedumpfile -l -d 31 on /proc/vmcore to the ext4 disk /dev/vda (each dump removed after it
-#    is measured); KK_DUMP_RSS lines. Round 1's mapped and --non-mmap dumps are compared first
-#    (KK_DUMP_CMP: how many bytes differ, and the last offset that does).
+#    is measured; kk.level and kk.codec=l|c change -d 31 and -l); KK_DUMP_RSS lines. Round 1's
+#    mapped and --non-mmap dumps are compared first (KK_DUMP_CMP: how many bytes differ, and the
+#    last offset that does).
 #    The first kernel's kexec rounds: kk.kexec_rounds (default kk.rounds).
 # Lines for the host start with KK_.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -30,12 +31,14 @@ fail() {
 rounds=1
 kexec_rounds=
 level=31
+codec=l
 # shellcheck disable=SC2013  # words, not lines
 for arg in $(cat /proc/cmdline); do
     case $arg in
         kk.rounds=*) rounds=${arg#kk.rounds=} ;;
         kk.kexec_rounds=*) kexec_rounds=${arg#kk.kexec_rounds=} ;;
         kk.level=*) level=${arg#kk.level=} ;;
+        kk.codec=*) codec=${arg#kk.codec=} ;;
     esac
 done
 # field NAME FILE: the value of NAME=... on FILE's KK_RUSAGE line.
@@ -49,9 +52,9 @@ run_dump() {
     esac
     t=$1
     shift
-    rusage "$@" -l -d "$level" /proc/vmcore "/mnt/$t.dump" >/tmp/out 2>/tmp/err
+    rusage "$@" "-$codec" -d "$level" /proc/vmcore "/mnt/$t.dump" >/tmp/out 2>/tmp/err
     rc=$?
-    [ $rc = 0 ] || { cat /tmp/out /tmp/err; fail "$t -l -d $level exited with $rc"; }
+    [ $rc = 0 ] || { cat /tmp/out /tmp/err; fail "$t -$codec -d $level exited with $rc"; }
     echo "KK_DUMP_RSS tool=$t round=$i maxrss_kb=$(field maxrss_kb /tmp/err)" \
         "wall=$(field wall /tmp/err) utime=$(field utime /tmp/err) stime=$(field stime /tmp/err)" \
         "size=$(stat -c %s "/mnt/$t.dump")"
@@ -93,7 +96,7 @@ if [ -e /proc/vmcore ]; then
     done
     # The mapped path in use: how many /proc/vmcore windows dumpfilter's maps show at most while
     # it runs (0 would mean every window fell back to pread).
-    dumpfilter -l -d "$level" /proc/vmcore /mnt/maps.dump >/dev/null 2>&1 &
+    dumpfilter "-$codec" -d "$level" /proc/vmcore /mnt/maps.dump >/dev/null 2>&1 &
     pid=$!
     most=0 j=0
     while [ $j -lt 300 ] && [ -e "/proc/$pid/maps" ]; do
@@ -112,7 +115,7 @@ if [ -e /proc/vmcore ]; then
 fi
 mark init_first
 
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check kk.rounds=$rounds kk.level=$level"
+crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check kk.rounds=$rounds kk.level=$level kk.codec=$codec"
 loaders="ours:/usr/sbin/kexec debian:/usr/sbin/kexec-tools"
 [ -x /usr/sbin/kexec-before ] && loaders="$loaders before:/usr/sbin/kexec-before"
 i=0
