@@ -64,7 +64,7 @@ class DeflateCodec final : public Codec {
   size_t retry(std::span<const std::byte> in, std::span<std::byte> out, size_t n) {
     if (!retry_) retry_ = libdeflate_alloc_compressor(kRetryLevel);
     if (!retry_) return n;  // level 1's stream stands
-    if (scratch_.size() < n) scratch_.resize(in.size());
+    if (scratch_.size() < in.size()) scratch_.resize(in.size());
     size_t m = libdeflate_zlib_compress(retry_, in.data(), in.size(), scratch_.data(), n - 1);
     if (m == 0) return n;  // no shorter at level 2
     std::memcpy(out.data(), scratch_.data(), m);
