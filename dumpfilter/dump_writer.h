@@ -31,6 +31,12 @@ class DumpWriter {
   virtual Result<void> start_data(u64 dumped_pages) = 0;
   // Pass 2, in pfn order. flags: the kdump-compressed codec flag, 0 for a raw page.
   virtual Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) = 0;
+  // Where the next pages' stored bytes may be written in place (n bytes at most), so that
+  // add_page() of a span starting there, and of each next one back to back, costs no copy. Empty
+  // when the writer has no such buffer (the caller keeps its own). The span is valid until the
+  // next call into the writer other than add_page() of those bytes; may write out what is
+  // buffered to make room.
+  virtual Result<std::span<std::byte>> page_space(size_t /*n*/) { return std::span<std::byte>(); }
   virtual Result<void> add_zero_page(u64 pfn) = 0;
   // A kept page the input could not read (EIO): recorded as lost where the format can say so
   // (kdump-compressed: an all-zero descriptor, as for pages a dump that stopped early never

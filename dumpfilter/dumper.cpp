@@ -119,6 +119,7 @@ class Dumper {
     ps.codec_flag = diskdump_codec_flag(ps.codec);
     ps.threads = opt_.threads;
     ps.edit = opt_.edit;
+    ps.out_space = [this](size_t n) { return w_.page_space(n); };
     u64 done = 0, bytes = 0;
     progress_.start("Copying data", st_.dumped_pages);
     auto consume = [&](std::span<const PageResult> pages) -> Result<void> {

@@ -4,8 +4,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <span>
-#include <vector>
 
 #include "lib/io/sink.h"
 
@@ -27,42 +28,73 @@ class OutputBuffer {
 
   explicit OutputBuffer(size_t limit = kDefaultLimit) : limit_(limit) {}
   size_t limit() const { return limit_; }
-  size_t capacity() const { return buf_.capacity(); }
+  size_t capacity() const { return cap_; }
 
   // The next byte appended goes to file offset `at`.
   void restart(u64 at) {
     next_ = at;
-    buf_.clear();
+    size_ = 0;
   }
+  // Bytes that land right where space() pointed (the caller wrote them in place) are only
+  // counted; any others are copied, overlapping ones included.
   void append(std::span<const std::byte> b) {
-    if (buf_.capacity() < limit_ + kMaxAppend) buf_.reserve(std::max(limit_ + kMaxAppend, buf_.size() + b.size()));
-    buf_.insert(buf_.end(), b.begin(), b.end());
+    if (b.data() == buf_.get() + size_ && size_ + b.size() <= cap_) {
+      size_ += b.size();
+      return;
+    }
+    grow(size_ + b.size());
+    std::memmove(buf_.get() + size_, b.data(), b.size());
+    size_ += b.size();
   }
   template <class T>
   void append_value(const T& v) {
     append(bytes_of(v));
   }
-  bool full() const { return buf_.size() >= limit_; }
+  // Where the next n bytes would go, for a caller that writes them there itself and then
+  // append()s that span: empty when they would take the buffer past its limit (flush first).
+  // What is written in place is not copied again and needs no second buffer; and as append()
+  // never passes the limit on the way, no flush on full() comes between the pages.
+  std::span<std::byte> space(size_t n) {
+    if (size_ + n > limit_) return {};
+    grow(size_);
+    return {buf_.get() + size_, n};
+  }
+  bool full() const { return size_ >= limit_; }
   // File offset just past what has reached the sink.
   u64 flushed_end() const { return next_; }
 
   // Gives the memory back once everything reached the sink (after the last page); the next
-  // append() reserves it again.
+  // append() allocates it again.
   void release() {
-    if (buf_.empty()) std::vector<std::byte>().swap(buf_);
+    if (size_ == 0) {
+      buf_.reset();
+      cap_ = 0;
+    }
   }
 
   Result<void> flush(ByteSink& out) {
-    if (buf_.empty()) return {};
-    KK_TRY(out.write_at(next_, buf_));
-    next_ += buf_.size();
-    buf_.clear();
+    if (size_ == 0) return {};
+    KK_TRY(out.write_at(next_, std::span<const std::byte>(buf_.get(), size_)));
+    next_ += size_;
+    size_ = 0;
     return {};
   }
 
  private:
+  // Not zeroed when made: in a capture kernel only the bytes written count in RSS.
+  void grow(size_t need) {
+    size_t want = std::max(limit_ + kMaxAppend, need);
+    if (cap_ >= want) return;
+    auto p = std::make_unique_for_overwrite<std::byte[]>(want);
+    if (size_) std::memcpy(p.get(), buf_.get(), size_);
+    buf_ = std::move(p);
+    cap_ = want;
+  }
+
   size_t limit_;
-  std::vector<std::byte> buf_;
+  std::unique_ptr<std::byte[]> buf_;
+  size_t cap_ = 0;
+  size_t size_ = 0;
   u64 next_ = 0;
 };
 

@@ -42,6 +42,8 @@ struct Slot {
   std::vector<PageResult> results;
   std::optional<Error> error;
   bool done = false;
+  size_t need = 0;     // the most bytes the job's stored pages can take
+  bool lent = false;   // stored in the writer's own buffer (PipelineSettings::out_space)
 };
 
 // No dedicated writer: every thread takes a job, processes it, and, when the job at the head of
@@ -128,7 +130,7 @@ class Pipeline {
     while (!error_ && written_ < handed_ && slot(written_).done) {
       Slot& sl = slot(written_);
       lk.unlock();
-      Result<void> r = sl.error ? Result<void>(std::move(*sl.error)) : consume_(sl.results);
+      Result<void> r = sl.error ? Result<void>(std::move(*sl.error)) : consume_slot(sl);
       lk.lock();
       if (!r && !error_) error_ = std::move(r).error();
       sl.done = false;
@@ -136,6 +138,14 @@ class Pipeline {
       cv_.notify_all();  // a slot is free
     }
     writing_ = false;
+  }
+
+  // A job stored in a slot asks the writer for the same room as one stored in place would have,
+  // so the writer flushes at the same pages and the output (a flattened stream's records too) is
+  // the same bytes at every thread count.
+  Result<void> consume_slot(Slot& sl) {
+    if (!sl.lent && s_.out_space) KK_TRY(s_.out_space(sl.need));
+    return consume_(sl.results);
   }
 
   // A run's read failed: one bad page must not cost the run (nor the dump), so each page is read
@@ -182,7 +192,22 @@ class Pipeline {
     // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
     // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
     size_t bound = codec ? codec->bound(ps_) : ps_;
-    std::byte* out = sl.out.get(n * ps_ + (bound > ps_ ? bound - ps_ : 0));
+    size_t need = n * ps_ + (bound > ps_ ? bound - ps_ : 0);
+    std::byte* out = nullptr;
+    sl.need = need;
+    sl.lent = false;
+    // One thread: the job is consumed before the next is processed, so its pages can be stored
+    // where the writer will write them from.
+    if (s_.threads <= 1 && s_.out_space) {
+      Result<std::span<std::byte>> lent = s_.out_space(need);
+      if (!lent) {
+        sl.error = std::move(lent).error();
+        return;
+      }
+      out = lent->data();
+      sl.lent = out != nullptr;
+    }
+    if (!out) out = sl.out.get(need);
     std::byte* buf = codec ? w.raw.get(n * ps_) : out;
     sl.results.resize(n);
     size_t at = 0;  // bytes of `out` used

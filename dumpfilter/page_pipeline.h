@@ -3,8 +3,8 @@
 // pages and compress, and the caller's consumer gets each job's results in the order the jobs
 // were handed out, so the output keeps pfn order. There is no writer thread: whichever thread
 // finds the next job in order done writes it. Memory: pipeline_slots(threads) job slots holding
-// the stored (compressed) pages, plus one job's page buffer per thread, whatever the size of the
-// dump.
+// the stored (compressed) pages (none at one thread when the writer lends its buffer: out_space),
+// plus one job's page buffer per thread, whatever the size of the dump.
 #pragma once
 
 #include <functional>
@@ -45,6 +45,10 @@ struct PipelineSettings {
   int threads = 1;
   // Optional: changes a kept page before it is checked and compressed (--config erase rules).
   std::function<void(u64 pfn, std::span<std::byte> page)> edit;
+  // Optional, one thread only: where a job's stored pages may go in place (the writer's buffer,
+  // DumpWriter::page_space), so that they need no slot of their own and no copy into the writer.
+  // An empty span: the slot, as with more threads. Called with consume() not running.
+  std::function<Result<std::span<std::byte>>(size_t n)> out_space;
 };
 
 // True when every byte of the page is zero (word-wide, vectorised).

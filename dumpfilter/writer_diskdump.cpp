@@ -112,6 +112,17 @@ Result<void> DiskdumpWriter::add_page(u64, std::span<const std::byte> stored, u3
   return put_desc(d);
 }
 
+Result<std::span<std::byte>> DiskdumpWriter::page_space(size_t n) {
+  std::span<std::byte> at = data_.space(n);
+  if (at.empty()) {
+    // Both, as when the data buffer is full: descriptors reach the file with their data, so a
+    // dump killed later keeps every page written so far.
+    KK_TRY(flush());
+    at = data_.space(n);
+  }
+  return at;
+}
+
 Result<void> DiskdumpWriter::add_zero_page(u64) { return put_desc(zero_desc_); }
 
 Result<void> DiskdumpWriter::add_lost_page(u64) {

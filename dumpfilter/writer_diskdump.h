@@ -66,6 +66,8 @@ class DiskdumpWriter final : public DumpWriter {
   Result<void> start_data(u64 dumped_pages) override;
   // `stored` is the compressed form, or the raw page when flags == 0.
   Result<void> add_page(u64 pfn, std::span<const std::byte> stored, u32 flags) override;
+  // Room at the end of the data buffer (written out first if the n bytes do not fit).
+  Result<std::span<std::byte>> page_space(size_t n) override;
   Result<void> add_zero_page(u64 pfn) override;
   Result<void> add_lost_page(u64 pfn) override;
   Result<void> flush();

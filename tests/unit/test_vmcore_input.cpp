@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -242,7 +243,9 @@ using Stored = std::vector<std::tuple<u64, bool, u32, std::vector<std::byte>>>;
 
 // Every present page through the pipeline (LZO), in jobs of two 20-page runs with 3-page gaps
 // between them: what each page became.
-Stored stored_pages(const DumpInput& in, int threads) {
+Stored stored_pages(const DumpInput& in, int threads,
+                    std::function<Result<std::span<std::byte>>(size_t)> out_space = {},
+                    const std::function<void(const PageResult&)>& seen = {}) {
   std::vector<PfnRun> pieces;
   for (const PfnRun& r : in.present_runs(0, in.max_pfn()))
     for (u64 p = r.start; p < r.end; p += 23) pieces.push_back({p, std::min(p + 20, r.end)});
@@ -261,10 +264,13 @@ Stored stored_pages(const DumpInput& in, int threads) {
   s.codec = CodecKind::lzo;
   s.codec_flag = 4;
   s.threads = threads;
+  s.out_space = std::move(out_space);
   Stored got;
   Result<void> r = run_page_pipeline(s, job, [&](std::span<const PageResult> rs) -> Result<void> {
-    for (const PageResult& pr : rs)
+    for (const PageResult& pr : rs) {
+      if (seen) seen(pr);
       got.emplace_back(pr.pfn, pr.zero, pr.flags, std::vector<std::byte>(pr.stored.begin(), pr.stored.end()));
+    }
     return {};
   });
   INFO((r ? std::string() : r.error().msg));
@@ -343,6 +349,46 @@ TEST_CASE("vmcore pipeline: mapped pages are compressed to the bytes the read pa
       // Only the run across the two segments and the one with the half page are read.
       CHECK(mapped->read.load() < 100 * kPage);
     }
+  }
+}
+
+TEST_CASE("vmcore pipeline: at one thread the pages are stored in the writer's lent buffer, the same bytes",
+          "[vmcore][window]") {
+  // A writer's buffer (DumpWriter::page_space): each job's stored pages must land in the room it
+  // lends, back to back from its start, and be handed to consume() from there, not from a slot.
+  test::TempDir dir;
+  std::string path = dir.file("vmcore");
+  write_file(path, vmcore_of(fixture_loads()));
+  std::unique_ptr<Opened> read = open_file(path, MapRequest::never);
+  const Stored want = stored_pages(*read->v, 1);
+  for (int threads : {1, 3}) {
+    CAPTURE(threads);
+    std::vector<std::byte> lent(64 * kPage);  // the fixture's jobs hold up to 40 pages
+    std::vector<size_t> asked;
+    auto out_space = [&](size_t n) -> Result<std::span<std::byte>> {
+      asked.push_back(n);
+      REQUIRE(n <= lent.size());
+      return std::span(lent).first(n);
+    };
+    u64 in_place = 0, stored = 0;
+    const std::byte* next = nullptr;
+    auto seen = [&](const PageResult& pr) {
+      if (pr.stored.empty()) return;
+      ++stored;
+      bool inside = pr.stored.data() >= lent.data() && pr.stored.data() < lent.data() + lent.size();
+      if (!inside) return;
+      ++in_place;
+      // Back to back: each stored page starts where the job's previous one ended.
+      if (next && pr.stored.data() != lent.data()) CHECK(pr.stored.data() == next);
+      next = pr.stored.data() + pr.stored.size();
+    };
+    CHECK(stored_pages(*read->v, threads, out_space, seen) == want);
+    REQUIRE(stored > 500);
+    // One thread: every stored page in place. More: slots, but the writer is asked for the same
+    // room per job, so it flushes at the same pages whatever the thread count.
+    CHECK(in_place == (threads == 1 ? stored : 0));
+    CHECK(asked.size() >= stored / 40);
+    for (size_t n : asked) CHECK(n <= 42 * kPage);
   }
 }
 

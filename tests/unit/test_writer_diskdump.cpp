@@ -545,3 +545,57 @@ TEST_CASE("diskdump: page data and descriptors are written a few hundred KiB at 
   }
   REQUIRE(sink.bytes.size() == next);
 }
+
+TEST_CASE("diskdump: pages stored where page_space lends them make the same file as pages copied in",
+          "[writer_diskdump]") {
+  // One thread's pipeline stores each job's pages in the data buffer itself (issue 20: no slot,
+  // no copy): the file and its writes must be the ones copying would give, the buffer no larger.
+  const Notes notes = make_notes();
+  const u64 n = 3000, job = 32;
+  auto page_bytes = [](u64 i) {
+    std::vector<std::byte> p = pattern_page(i);
+    p.resize(i % 5 == 0 ? kPage : 100 + (i * 37) % 3000);  // stored sizes of compressed pages
+    return p;
+  };
+  auto run = [&](bool in_place, RecordingSink& sink) {
+    DiskdumpWriter w(sink, make_meta(notes, n, CodecKind::lzo));
+    REQUIRE(w.write_headers());
+    std::vector<std::byte> ones(n / 8, std::byte{0xff});
+    REQUIRE(w.add_bitmaps(0, ones, ones));
+    REQUIRE(w.start_data(n));
+    for (u64 j = 0; j < n; j += job) {
+      const u64 end = std::min(n, j + job);
+      Result<std::span<std::byte>> lent = w.page_space((end - j) * kPage + 64);
+      REQUIRE(lent);
+      REQUIRE(lent->size() == (end - j) * kPage + 64);
+      size_t at = 0;
+      std::vector<std::span<const std::byte>> stored;
+      std::vector<std::vector<std::byte>> copies;
+      for (u64 i = j; i < end; ++i) {
+        std::vector<std::byte> p = page_bytes(i);
+        if (i % 7 == 3) {
+          stored.emplace_back();  // a zero page: no bytes
+        } else if (in_place) {
+          std::memcpy(lent->data() + at, p.data(), p.size());
+          stored.push_back(lent->subspan(at, p.size()));
+          at += p.size();
+        } else {
+          copies.push_back(std::move(p));
+          stored.push_back(copies.back());
+        }
+      }
+      for (u64 i = j; i < end; ++i) {
+        std::span<const std::byte> s = stored[i - j];
+        REQUIRE((s.empty() ? w.add_zero_page(i) : w.add_page(i, s, i % 5 == 0 ? 0 : 4)));
+      }
+      CHECK(w.buffered_capacity() <= (256u << 10) + (32u << 10) + 2 * (64u << 10));
+    }
+    REQUIRE(w.finish());
+  };
+  RecordingSink copied, in_place;
+  run(false, copied);
+  run(true, in_place);
+  CHECK(in_place.writes == copied.writes);
+  CHECK(in_place.bytes == copied.bytes);
+  for (auto [off, size] : in_place.writes) CHECK(size <= (256u << 10) + kPage);
+}
