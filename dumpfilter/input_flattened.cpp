@@ -48,10 +48,6 @@ std::vector<FlatPiece> resolve_overlaps(std::vector<FlatPiece> in_stream_order) 
 }  // namespace
 
 // "makedumpfile" alone picks this reader, so a damaged rest of the header gets its own message.
-bool is_flattened_signature(std::span<const std::byte> first_bytes) {
-  return first_bytes.size() >= 12 && std::memcmp(first_bytes.data(), flattened::kSignature, 12) == 0;
-}
-
 Result<void> check_flattened_header(std::span<const std::byte> header, const std::string& name) {
   ByteCursor cur(header, name + ": flattened header");
   KK_TRY_ASSIGN(flattened::Header h, cur.read<flattened::Header>());
@@ -146,16 +142,6 @@ Result<void> FlattenedSource::read_at(u64 offset, std::span<std::byte> out) cons
     offset += n;
   }
   return {};
-}
-
-Result<std::unique_ptr<ByteSource>> open_dump_source(const std::string& path) {
-  KK_TRY_ASSIGN(InputFile f, InputFile::open(path));
-  if (f.size() == 0) return make_error(Errc::truncated, path + ": empty file");
-  std::byte magic[16] = {};
-  KK_TRY_ASSIGN(size_t got, f.read_some_at(0, magic));
-  if (!is_flattened_signature(std::span(magic, got))) return std::unique_ptr<ByteSource>(new FileSource(std::move(f)));
-  KK_TRY_ASSIGN(std::unique_ptr<FlattenedSource> fs, FlattenedSource::open(std::move(f)));
-  return std::unique_ptr<ByteSource>(std::move(fs));
 }
 
 }  // namespace kk

@@ -9,6 +9,7 @@
 // hint to rebuild them with -R first.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -19,7 +20,11 @@ namespace kk {
 
 inline constexpr u64 kMaxFlatRecords = u64{1} << 24;
 
-bool is_flattened_signature(std::span<const std::byte> first_bytes);
+// Inline: every dump opened is probed with it, and the capture path's code is kept apart from the
+// readers it does not use (dumpfilter/capture_path.ld).
+inline bool is_flattened_signature(std::span<const std::byte> first_bytes) {
+  return first_bytes.size() >= 12 && std::memcmp(first_bytes.data(), flattened::kSignature, 12) == 0;
+}
 // Checks the 32 meaningful bytes of the 4096-byte header block. Errors name `name`.
 Result<void> check_flattened_header(std::span<const std::byte> header, const std::string& name);
 

@@ -87,10 +87,6 @@ Result<std::unique_ptr<Codec>> take_codec(std::mutex& mu, std::vector<std::uniqu
 
 }  // namespace
 
-bool is_kdump_signature(std::span<const std::byte> first_bytes) {
-  return first_bytes.size() >= 8 && std::memcmp(first_bytes.data(), diskdump::kSignature, 8) == 0;
-}
-
 // The main header (block 0): signature, version, block size and the counts after it.
 static Result<KdumpLayout> read_main_header(const ByteSource& src) {
   const std::string& path = src.path();

@@ -9,6 +9,7 @@
 // never holds a whole bitmap or a page index.
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -45,7 +46,10 @@ struct KdumpLayout {
   bool incomplete() const { return status & diskdump::kIncomplete; }
 };
 
-bool is_kdump_signature(std::span<const std::byte> first_bytes);
+// Inline for the reason is_flattened_signature is.
+inline bool is_kdump_signature(std::span<const std::byte> first_bytes) {
+  return first_bytes.size() >= 8 && std::memcmp(first_bytes.data(), diskdump::kSignature, 8) == 0;
+}
 // Reads and checks both headers. Errors name src.path().
 Result<KdumpLayout> read_kdump_layout(const ByteSource& src);
 

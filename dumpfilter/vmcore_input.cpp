@@ -273,6 +273,17 @@ const std::byte* ElfVmcore::view_pages(u64 pfn, u64 count, InputWindow& w) const
   return w.view(map_, file_->size(), s->offset + (paddr - s->paddr), len);
 }
 
+// Here, not with the flattened reader: every dump is opened through it (capture_path.ld).
+Result<std::unique_ptr<ByteSource>> open_dump_source(const std::string& path) {
+  KK_TRY_ASSIGN(InputFile f, InputFile::open(path));
+  if (f.size() == 0) return make_error(Errc::truncated, path + ": empty file");
+  std::byte magic[16] = {};
+  KK_TRY_ASSIGN(size_t got, f.read_some_at(0, magic));
+  if (!is_flattened_signature(std::span(magic, got))) return std::unique_ptr<ByteSource>(new FileSource(std::move(f)));
+  KK_TRY_ASSIGN(std::unique_ptr<FlattenedSource> fs, FlattenedSource::open(std::move(f)));
+  return std::unique_ptr<ByteSource>(std::move(fs));
+}
+
 // Picks the reader by magic: kdump-compressed, else ELF; a flattened file holds either.
 Result<std::unique_ptr<DumpInput>> open_dump_input(const std::string& path, MapRequest map) {
   KK_TRY_ASSIGN(std::unique_ptr<ByteSource> src, open_dump_source(path));
