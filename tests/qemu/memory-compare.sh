@@ -15,6 +15,9 @@
 # usage: memory-compare.sh [--mem 2G] [--crashkernel 128M] [--rounds 2] [--level 31] [--codec -l|-c]
 #                          [--big-initrd FILE] [--before KEXEC] [--out DIR] [--timeout S]
 #                          [--kexec-rounds N (default: --rounds)] [--dumpfilter-also NAME=BIN]...
+#                          [--smaps]
+# --smaps: one more dump by dumpfilter and by makedumpfile with /proc/PID/smaps sampled; the
+# table then ends with the Rss of each mapping at each one's peak (OUT/smaps).
 # BUILD is $KDUMPKIT_BUILD or build/ (kexec/kexec, dumpfilter/dumpfilter; or $KEXEC, $DUMPFILTER).
 # Writes OUT/console.log and OUT/table (one line per measurement: what, who, round, KiB, s);
 # prints the table. Exit status 0 when both kernels did all their rounds.
@@ -25,7 +28,7 @@ repo=$(cd "$KK_LIB_DIR/../.." && pwd)
 build=${KDUMPKIT_BUILD:-$repo/build}
 kexec_bin=${KEXEC:-$build/kexec/kexec}
 dumpfilter_bin=${DUMPFILTER:-$build/dumpfilter/dumpfilter}
-mem=2G crashkernel=128M rounds=2 level=31 codec=-l big='' before='' out='' timeout='' kexec_rounds=''
+mem=2G crashkernel=128M rounds=2 level=31 codec=-l big='' before='' out='' timeout='' kexec_rounds='' smaps=0
 also=()
 while (($#)); do
     case $1 in
@@ -40,6 +43,7 @@ while (($#)); do
         --timeout) timeout=$2; shift 2 ;;
         --kexec-rounds) kexec_rounds=$2; shift 2 ;;
         --dumpfilter-also) also+=("$2"); shift 2 ;;
+        --smaps) smaps=1; shift ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) kk_die "unknown argument $1 (see --help)" ;;
     esac
@@ -102,7 +106,7 @@ log=$out/console.log
 kk_log "booting: $mem RAM, crashkernel=$crashkernel, $rounds rounds, $codec -d $level, timeout ${timeout}s"
 rc=0
 kk_qemu_boot -k "$KK_VMLINUZ" -i "$first_img" -m "$mem" -c 1 -t "$timeout" -l "$log" -d "$disk" \
-    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.kexec_rounds=$kexec_rounds kk.level=$level kk.codec=${codec#-}" || rc=$?
+    -a "console=ttyS0 crashkernel=$crashkernel panic=1 kk.rounds=$rounds kk.kexec_rounds=$kexec_rounds kk.level=$level kk.codec=${codec#-} kk.smaps=$smaps" || rc=$?
 grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
 
 {
@@ -113,6 +117,11 @@ grep -h 'KK_FAIL\|KK_WARN' "$log" >&2 || true
         awk -v l="$level" -v c="$codec" '{ printf "%-24s %-12s %5s %10s %7s\n", c " -d " l " capture", $1, $2, $3, $4 }'
 } >"$out/table"
 grep -h '^KK_FILES\|^KK_MEMINFO\|^KK_DUMP_CMP' "$log" | sed 's/^/# /' >>"$out/table" || true
+if ((smaps)); then
+    sed -n 's/^KK_SMAPS tool=\([^ ]*\) name=\([^ ]*\) \(perm=\([^ ]*\) \)\{0,1\}rss_kb=\([0-9]*\).*/\1 \2 \4 \5/p' "$log" |
+        awk 'NF == 3 { $4 = $3; $3 = "-" } { printf "smaps at peak %-12s %-28s %-5s %7s KiB\n", $1, $2, $3, $4 }' | sort -k4,4 -k7,7nr >"$out/smaps"
+    cat "$out/smaps" >>"$out/table"
+fi
 cat "$out/table"
 ((rc == 0)) || kk_die "QEMU exited with status $rc (124: timeout); console: $log"
 grep -q '^KK_PHASE capture_done' "$log" || kk_die "the capture kernel did not finish; console: $log"

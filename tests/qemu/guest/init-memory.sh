@@ -14,6 +14,9 @@
 #    mapped and --non-mmap dumps are compared first (KK_DUMP_CMP: how many bytes differ, and the
 #    last offset that does).
 #    The first kernel's kexec rounds: kk.kexec_rounds (default kk.rounds).
+#    kk.smaps=1: then one more run of dumpfilter and of makedumpfile each, /proc/PID/smaps sampled
+#    as it runs; at the sample with the most Rss, the Rss of each mapping (KK_SMAPS lines: what
+#    the peak is made of, file pages mapped and memory allocated apart).
 # Lines for the host start with KK_.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 
@@ -39,6 +42,7 @@ for arg in $(cat /proc/cmdline); do
         kk.kexec_rounds=*) kexec_rounds=${arg#kk.kexec_rounds=} ;;
         kk.level=*) level=${arg#kk.level=} ;;
         kk.codec=*) codec=${arg#kk.codec=} ;;
+        kk.smaps=*) smaps=${arg#kk.smaps=} ;;
     esac
 done
 # field NAME FILE: the value of NAME=... on FILE's KK_RUSAGE line.
@@ -58,6 +62,25 @@ run_dump() {
     echo "KK_DUMP_RSS tool=$t round=$i maxrss_kb=$(field maxrss_kb /tmp/err)" \
         "wall=$(field wall /tmp/err) utime=$(field utime /tmp/err) stime=$(field stime /tmp/err)" \
         "size=$(stat -c %s "/mnt/$t.dump")"
+}
+
+# peak_smaps TOOL: one dump by TOOL with its smaps sampled; KK_SMAPS lines of the fullest sample,
+# Rss summed per mapped file (anonymous mappings as [anon], [heap], [stack]).
+peak_smaps() {
+    "$1" "-$codec" -d "$level" /proc/vmcore "/mnt/smaps.dump" >/dev/null 2>&1 &
+    pid=$!
+    best=0
+    while cat "/proc/$pid/smaps" >/tmp/sm 2>/dev/null && [ -s /tmp/sm ]; do
+        tot=$(awk '/^Rss:/ { s += $2 } END { print s + 0 }' /tmp/sm)
+        [ "$tot" -gt "$best" ] && { best=$tot; cp /tmp/sm /tmp/sm.best; }
+    done
+    wait $pid
+    awk -v t="$1" -v total="$best" '
+        /^[0-9a-f]+-[0-9a-f]+ / { n = (NF >= 6) ? $6 : "[anon]"; sub(".*/", "", n); perm = $2 }
+        /^Rss:/ { rss[n " " perm] += $2 }
+        END { print "KK_SMAPS tool=" t " name=total rss_kb=" total
+              for (k in rss) if (rss[k]) { split(k, a, " "); print "KK_SMAPS tool=" t " name=" a[1] " perm=" a[2] " rss_kb=" rss[k] } }' /tmp/sm.best
+    rm -f /mnt/smaps.dump /tmp/sm /tmp/sm.best
 }
 
 if [ -e /proc/vmcore ]; then
@@ -108,6 +131,10 @@ if [ -e /proc/vmcore ]; then
     wait $pid
     echo "KK_DUMP_CMP mapped windows seen in /proc/PID/maps: $most"
     rm -f /mnt/maps.dump
+    if [ "${smaps:-0}" = 1 ]; then
+        peak_smaps dumpfilter
+        peak_smaps makedumpfile
+    fi
     umount /mnt
     mark capture_done
     poweroff -f
@@ -115,7 +142,7 @@ if [ -e /proc/vmcore ]; then
 fi
 mark init_first
 
-crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check kk.rounds=$rounds kk.level=$level kk.codec=$codec"
+crash_append="console=ttyS0 irqpoll nr_cpus=1 reset_devices panic=1 no_timer_check kk.rounds=$rounds kk.level=$level kk.codec=$codec kk.smaps=${smaps:-0}"
 loaders="ours:/usr/sbin/kexec debian:/usr/sbin/kexec-tools"
 [ -x /usr/sbin/kexec-before ] && loaders="$loaders before:/usr/sbin/kexec-before"
 i=0
