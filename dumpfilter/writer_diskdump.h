@@ -50,7 +50,10 @@ struct DiskdumpMeta {
 
 class DiskdumpWriter final : public DumpWriter {
  public:
-  static constexpr size_t kDataChunk = 256u << 10;  // page data per write
+  // Page data per write. In a capture kernel every buffered byte is resident; on ext4 writes of
+  // 60-128 KiB cost ~10 % more wall time at -l -d 1 than writes of 125-256 KiB, and 190 KiB
+  // (one thread: 125-190 KiB, page_space) cost nothing measurable (bench/README.md, issue 20).
+  static constexpr size_t kDataChunk = 192u << 10;
   static constexpr size_t kDescChunk = 32u << 10;   // 1365 page descriptors per write
 
   DiskdumpWriter(ByteSink& out, const DiskdumpMeta& meta);

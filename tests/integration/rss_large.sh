@@ -2,9 +2,10 @@
 # Bounded memory: on the 4 GiB-guest vmcore dumpfilter's max RSS stays <= 16 MiB (a capture kernel
 # with crashkernel=96M has about 14 MB free). makedumpfile's figure is printed beside ours.
 # At --num-threads 1 (a capture kernel booted with nr_cpus=1) it stays <= 4 MiB (3.4-3.7 MiB
-# measured, 5.6-5.9 MiB before the buffers were cut; bench/README.md "Memory in the capture
-# kernel"): mem_map read 64 KiB at a time, one pipeline slot of 32 pages, the writer's buffers
-# 256 + 32 KiB, the manifest read back 64 KiB at a time; beside it makedumpfile --non-mmap, which
+# measured, 5.6-5.9 MiB before the buffers were cut, ~2.9-3.0 MiB since pages are compressed into
+# the writer's buffer; bench/README.md "Memory in the capture kernel"): mem_map read 64 KiB at a
+# time, a 64 KiB read buffer, the writer's buffers 192 + 32 KiB (no slot at one thread), the
+# manifest read back 64 KiB at a time; beside it makedumpfile --non-mmap, which
 # is what its RSS is in a capture kernel (there /proc/vmcore's mmap is not counted; on a host its
 # mmap of the file is). Busybox 1.35's `time -v` prints 4x
 # the real max RSS (it takes ru_maxrss for pages): use GNU time or VmHWM.

@@ -427,7 +427,9 @@ class ShownPatternInput final : public PagesOnlyInput {
     if (pfn + count > 2048 || (pfn < 1100 && pfn + count > 1024)) return nullptr;
     std::lock_guard g(mu_);
     std::vector<std::byte>& b = windows_[&w];
-    b.resize(kJobPages * kPs);  // the same memory each time: the last view replaces the one before
+    // The same memory each time, room for the longest run here (30 pages): the last view
+    // replaces the one before.
+    b.resize(64 * kPs);
     for (u64 i = 0; i < count; ++i) std::memcpy(b.data() + i * kPs, expected_page(pfn + i).data(), kPs);
     return b.data();
   }
