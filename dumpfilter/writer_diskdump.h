@@ -104,8 +104,8 @@ class DiskdumpWriter final : public DumpWriter {
   diskdump::PageDesc zero_desc_{};
   u64 data_end_ = 0;
   bool lost_ = false;  // a page was unreadable: the dump stays flagged incomplete
-  // Bounded buffers, written out when either is full: in a capture kernel every byte of them is
-  // resident, and writes of 256 KiB cost no more CPU than writes of a MiB (bench/README.md).
+  // Bounded buffers, written out when either is full, or before a job's pages that would not fit
+  // (page_space): in a capture kernel every byte of them is resident (bench/README.md).
   OutputBuffer desc_{kDescChunk};
   OutputBuffer data_{kDataChunk};
 };
