@@ -47,9 +47,11 @@ struct PipelineSettings {
   int threads = 1;
   // Optional: changes a kept page before it is checked and compressed (--config erase rules).
   std::function<void(u64 pfn, std::span<std::byte> page)> edit;
-  // Optional, one thread only: where a job's stored pages may go in place (the writer's buffer,
-  // DumpWriter::page_space), so that they need no slot of their own and no copy into the writer.
-  // An empty span: the slot, as with more threads. Called with consume() not running.
+  // Optional: the writer's room for a job's stored pages (DumpWriter::page_space), asked for
+  // with consume() not running. At one thread the pages are stored there in place: no slot of
+  // their own, no copy into the writer. With more threads, or when the span is empty, they go to
+  // a slot and the room is still asked for before consume(), so the writer writes out at the
+  // same pages whatever the thread count.
   std::function<Result<std::span<std::byte>>(size_t n)> out_space;
 };
 
