@@ -43,7 +43,7 @@ struct Slot {
   std::optional<Error> error;
   bool done = false;
   size_t need = 0;     // the most bytes the job's stored pages can take
-  bool lent = false;   // stored in the writer's own buffer (PipelineSettings::out_space)
+  bool asked = false;  // out_space was asked for the job's room when it was processed
 };
 
 // No dedicated writer: every thread takes a job, processes it, and, when the job at the head of
@@ -142,9 +142,9 @@ class Pipeline {
 
   // A job stored in a slot asks the writer for the same room as one stored in place would have,
   // so the writer flushes at the same pages and the output (a flattened stream's records too) is
-  // the same bytes at every thread count.
+  // the same bytes at every thread count. Asked once: not again for a job that was.
   Result<void> consume_slot(Slot& sl) {
-    if (!sl.lent && s_.out_space) KK_TRY(s_.out_space(sl.need));
+    if (!sl.asked && s_.out_space) KK_TRY(s_.out_space(sl.need));
     return consume_(sl.results);
   }
 
@@ -195,17 +195,17 @@ class Pipeline {
     size_t need = n * ps_ + (bound > ps_ ? bound - ps_ : 0);
     std::byte* out = nullptr;
     sl.need = need;
-    sl.lent = false;
+    sl.asked = false;
     // One thread: the job is consumed before the next is processed, so its pages can be stored
     // where the writer will write them from.
     if (s_.threads <= 1 && s_.out_space) {
+      sl.asked = true;
       Result<std::span<std::byte>> lent = s_.out_space(need);
       if (!lent) {
         sl.error = std::move(lent).error();
         return;
       }
-      out = lent->data();
-      sl.lent = out != nullptr;
+      out = lent->data();  // nullptr when the writer lends none: the slot
     }
     if (!out) out = sl.out.get(need);
     std::byte* buf = codec ? w.raw.get(n * ps_) : out;
