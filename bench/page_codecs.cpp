@@ -1,6 +1,7 @@
 // page_codecs.cpp: per-page codec speed and size on a vmcore's own pages, one core, CPU time of
 // the thread (so a busy machine disturbs it less than wall time): zlib level 1 (makedumpfile -c),
-// libdeflate levels 1 and 2, LZO1X-1, zstd at fast levels with and without Huffman-coded
+// libdeflate levels 1 and 2, LZO1X-1 and its 11/12/15-bit dictionary variants (same format;
+// smaller dictionaries clear less work memory per page), zstd at fast levels with and without Huffman-coded
 // literals, and XXH3-128 over the same bytes. Not part of the build:
 //   g++ -O2 -o /tmp/page_codecs bench/page_codecs.cpp -lzstd -lz -ldeflate -lxxhash -llzo2
 //   /tmp/page_codecs VMCORE   # 65,536 non-zero 4 KiB pages from 1 MiB into the file
@@ -49,8 +50,11 @@ int main(int argc, char** argv) {
     auto* c = libdeflate_alloc_compressor(l);
     run(("libdeflate " + std::to_string(l)).c_str(), [&](const unsigned char* p) { return libdeflate_zlib_compress(c, p, 4096, out.data(), out.size()); });
   }
-  lzo_init(); std::vector<unsigned char> wrk(LZO1X_1_MEM_COMPRESS);
+  lzo_init(); std::vector<unsigned char> wrk(LZO1X_1_15_MEM_COMPRESS);
   run("lzo1x_1", [&](const unsigned char* p) { lzo_uint o = out.size(); lzo1x_1_compress(p, 4096, out.data(), &o, wrk.data()); return (size_t)o; });
+  run("lzo1x_1_11", [&](const unsigned char* p) { lzo_uint o = out.size(); lzo1x_1_11_compress(p, 4096, out.data(), &o, wrk.data()); return (size_t)o; });
+  run("lzo1x_1_12", [&](const unsigned char* p) { lzo_uint o = out.size(); lzo1x_1_12_compress(p, 4096, out.data(), &o, wrk.data()); return (size_t)o; });
+  run("lzo1x_1_15", [&](const unsigned char* p) { lzo_uint o = out.size(); lzo1x_1_15_compress(p, 4096, out.data(), &o, wrk.data()); return (size_t)o; });
   for (int l : {1, -1, -2, -3}) for (int lit : {0, 1}) {
     ZSTD_CCtx* c = ZSTD_createCCtx(); ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, l); ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 12);
     if (lit) ZSTD_CCtx_setParameter(c, ZSTD_c_literalCompressionMode, 1 /*huffman*/);

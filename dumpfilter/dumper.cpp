@@ -193,7 +193,7 @@ class Dumper {
   }
 
   bool next_job(PageJob& job) {
-    while (job.pages < kJobPages) {
+    while (job.pages < job_pages_) {
       if (pos_ >= win1_) {
         if (next_w0_ >= st_.max_pfn) break;
         win0_ = next_w0_;
@@ -218,7 +218,7 @@ class Dumper {
         continue;
       }
       u64 start = pos_;
-      while (pos_ < win1_ && job.pages < kJobPages && test_bit(win_, pos_ - win0_)) {
+      while (pos_ < win1_ && job.pages < job_pages_ && test_bit(win_, pos_ - win0_)) {
         ++pos_;
         ++job.pages;
       }
@@ -234,6 +234,7 @@ class Dumper {
   Progress& progress_;
   DumpStats& st_;
   u64 ps_;
+  u64 job_pages_ = job_pages(ps_);  // 64 KiB of pages (page_pipeline.h)
   PageSelector selector_;
   bool zero_in_pass1_ = false;
   std::vector<std::byte> kept_;  // the whole 2nd bitmap, when it fits the budget

@@ -189,10 +189,8 @@ class Pipeline {
   void process(Slot& sl, Worker& w) {
     const u64 n = sl.job.pages;
     Codec* codec = w.codec.get();
-    // Each stored page advances the slot by less than a page (compressed) or by one page (raw),
-    // so n pages need n * ps bytes plus the codec's worst case beyond a page for the last one.
     size_t bound = codec ? codec->bound(ps_) : ps_;
-    size_t need = n * ps_ + (bound > ps_ ? bound - ps_ : 0);
+    size_t need = job_room(n, ps_, bound);
     std::byte* out = nullptr;
     sl.need = need;
     sl.asked = false;

@@ -1,5 +1,5 @@
 // page_pipeline.h: pass 2's engine. The caller's job source hands out jobs (runs of kept pfns,
-// about kJobPages pages each) in pfn order; threads read the pages, apply edits, spot all-zero
+// about kJobBytes each) in pfn order; threads read the pages, apply edits, spot all-zero
 // pages and compress, and the caller's consumer gets each job's results in the order the jobs
 // were handed out, so the output keeps pfn order. There is no writer thread: whichever thread
 // finds the next job in order done writes it. Memory: pipeline_slots(threads) job slots holding
@@ -15,10 +15,24 @@
 
 namespace kk {
 
-// 64 KiB of 4 KiB pages: a thread's read buffer and a slot of stored pages are ~64 KiB each, and
-// at one thread a job's room in the writer's buffer (page_space) is small enough for the writer
-// to keep its writes large (kDataChunk). Per-job work is ~0.1 % of the instructions at 16 pages.
-inline constexpr u64 kJobPages = 16;
+// 64 KiB of pages a job, whatever the kernel's page size (16 of 4 KiB, 4 of 16 KiB, 1 of 64 KiB):
+// a thread's read buffer and a slot of stored pages are ~64 KiB each, and at one thread a job's
+// room in the writer's buffer (page_space) is small enough for the writer to keep its writes
+// large (kDataChunk) and lend it at every page size. Per-job work is ~0.1 % of the instructions
+// at 16 pages.
+inline constexpr u64 kJobBytes = u64{64} << 10;
+
+// Pure: how many pages a job holds on a kernel with pages of page_size bytes.
+inline constexpr u64 job_pages(u64 page_size) {
+  return page_size == 0 || page_size >= kJobBytes ? 1 : kJobBytes / page_size;
+}
+
+// Pure: the most bytes `pages` stored pages of page_size take back to back: each advances by less
+// than a page (compressed) or one page (raw), plus the codec's worst case beyond a page
+// (codec_bound: Codec::bound(page_size), or page_size without a codec) for the last one.
+inline constexpr size_t job_room(u64 pages, u64 page_size, size_t codec_bound) {
+  return pages * page_size + (codec_bound > page_size ? codec_bound - page_size : 0);
+}
 
 // Two slots per thread and one more, so a thread finds a free slot while others wait to be
 // written. One thread writes each job before it takes the next: one slot is all it uses, and in

@@ -345,7 +345,7 @@ TEST_CASE("page pipeline: the stored bytes give every page back, compressed or r
       u64 next_pfn = 0, handed = 0;
       auto next = [&](PageJob& j) {
         if (next_pfn >= 3000) return false;
-        u64 n = 1 + next_pfn % kJobPages;  // jobs of every size up to kJobPages, a gap after each
+        u64 n = 1 + next_pfn % job_pages(kPs);  // jobs of every size up to a job's, a gap after each
         j.runs.push_back({next_pfn, next_pfn + n});
         j.pages = n;
         next_pfn += n + 1;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/unit/temp_dir.h"
+#include "dumpfilter/page_pipeline.h"
 #include "dumpfilter/writer_diskdump.h"
 #include "lib/elf/elf_core.h"
 
@@ -598,4 +599,43 @@ TEST_CASE("diskdump: pages stored where page_space lends them make the same file
   CHECK(in_place.writes == copied.writes);
   CHECK(in_place.bytes == copied.bytes);
   for (auto [off, size] : in_place.writes) CHECK(size <= (256u << 10) + kPage);
+}
+
+TEST_CASE("diskdump: a pipeline job's room is lent at every page size and codec, 16K and 64K pages too",
+          "[writer_diskdump]") {
+  // One thread compresses in place only where page_space lends the job's room; a job larger than
+  // the data buffer would fall back to a slot (and its memory) on 16K and 64K kernels.
+  const Notes notes = make_notes();
+  for (u64 ps : {u64{4096}, u64{16384}, u64{65536}}) {
+    for (const CodecInfo& ci : kCodecTable) {
+      Result<std::unique_ptr<Codec>> codec = make_codec(ci.kind);
+      if (ci.kind != CodecKind::none && !codec) continue;  // not in this build (snappy)
+      CAPTURE(ps, ci.name);
+      const u64 pages = job_pages(ps);
+      CHECK(pages * ps == kJobBytes);
+      const size_t room = job_room(pages, ps, ci.kind == CodecKind::none ? ps : (*codec)->bound(ps));
+      CHECK(room <= DiskdumpWriter::kDataChunk);
+      const u64 n = 64;
+      DiskdumpMeta m = make_meta(notes, n, ci.kind);
+      m.block_size = ps;
+      RecordingSink sink;
+      DiskdumpWriter w(sink, m);
+      REQUIRE(w.write_headers());
+      std::vector<std::byte> ones(n / 8, std::byte{0xff});
+      REQUIRE(w.add_bitmaps(0, ones, ones));
+      REQUIRE(w.start_data(n));
+      std::vector<std::byte> page = pattern_page(1);
+      page.resize(ps);
+      for (u64 pfn = 0; pfn < n; pfn += pages) {  // several buffers' worth, so it flushes between
+        Result<std::span<std::byte>> lent = w.page_space(room);
+        REQUIRE(lent);
+        REQUIRE(lent->size() == room);
+        for (u64 k = 0; k < pages; ++k) {
+          std::memcpy(lent->data() + k * ps, page.data(), ps);
+          REQUIRE(w.add_page(pfn + k, lent->subspan(k * ps, ps), 0));
+        }
+      }
+      REQUIRE(w.finish());
+    }
+  }
 }
