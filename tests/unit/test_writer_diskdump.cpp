@@ -495,6 +495,15 @@ class RecordingSink final : public ByteSink {
   std::string name_ = "memory";
 };
 
+// Headers, both bitmaps with all n pfns present and kept, and the data's start: where the tests of
+// page data begin.
+void start_all_kept(DiskdumpWriter& w, u64 n) {
+  REQUIRE(w.write_headers());
+  std::vector<std::byte> ones(n / 8, std::byte{0xff});
+  REQUIRE(w.add_bitmaps(0, ones, ones));
+  REQUIRE(w.start_data(n));
+}
+
 }  // namespace
 
 TEST_CASE("diskdump: page data and descriptors are written a few hundred KiB at a time",
@@ -506,10 +515,7 @@ TEST_CASE("diskdump: page data and descriptors are written a few hundred KiB at 
   DiskdumpMeta meta = make_meta(notes, n, CodecKind::lzo);
   RecordingSink sink;
   DiskdumpWriter w(sink, meta);
-  REQUIRE(w.write_headers());
-  std::vector<std::byte> ones(n / 8, std::byte{0xff});
-  REQUIRE(w.add_bitmaps(0, ones, ones));
-  REQUIRE(w.start_data(n));
+  start_all_kept(w, n);
   const u64 first_data_write = sink.writes.size();
   for (u64 i = 0; i < n; ++i) {
     if (i % 3 == 1) REQUIRE(w.add_zero_page(i));
@@ -560,10 +566,7 @@ TEST_CASE("diskdump: pages stored where page_space lends them make the same file
   };
   auto run = [&](bool in_place, RecordingSink& sink) {
     DiskdumpWriter w(sink, make_meta(notes, n, CodecKind::lzo));
-    REQUIRE(w.write_headers());
-    std::vector<std::byte> ones(n / 8, std::byte{0xff});
-    REQUIRE(w.add_bitmaps(0, ones, ones));
-    REQUIRE(w.start_data(n));
+    start_all_kept(w, n);
     for (u64 j = 0; j < n; j += job) {
       const u64 end = std::min(n, j + job);
       Result<std::span<std::byte>> lent = w.page_space((end - j) * kPage + 64);
@@ -620,10 +623,7 @@ TEST_CASE("diskdump: a pipeline job's room is lent at every page size and codec,
       m.block_size = ps;
       RecordingSink sink;
       DiskdumpWriter w(sink, m);
-      REQUIRE(w.write_headers());
-      std::vector<std::byte> ones(n / 8, std::byte{0xff});
-      REQUIRE(w.add_bitmaps(0, ones, ones));
-      REQUIRE(w.start_data(n));
+      start_all_kept(w, n);
       std::vector<std::byte> page = pattern_page(1);
       page.resize(ps);
       for (u64 pfn = 0; pfn < n; pfn += pages) {  // several buffers' worth, so it flushes between
