@@ -6,10 +6,9 @@
 # laid out together, 3.4-3.7 MiB before, 5.6-5.9 MiB before the buffers were cut; bench/README.md
 # "Memory in the capture kernel"): mem_map read 64 KiB at a time, a 64 KiB read buffer, the
 # writer's buffers 192 + 32 KiB (no slot at one thread), the manifest read back 64 KiB at a time;
-# beside it makedumpfile --non-mmap, which
-# is what its RSS is in a capture kernel (there /proc/vmcore's mmap is not counted; on a host its
-# mmap of the file is). Busybox 1.35's `time -v` prints 4x
-# the real max RSS (it takes ru_maxrss for pages): use GNU time or VmHWM.
+# beside it makedumpfile --non-mmap, which is what its RSS is in a capture kernel (there
+# /proc/vmcore's mmap is not counted; on a host its mmap of the file is). Busybox 1.35's `time -v`
+# prints 4x the real max RSS (it takes ru_maxrss for pages): use GNU time or VmHWM.
 source "$(dirname "$0")/lib.sh"
 VMCORE=$(it_fixture large)
 it_tmpdir
